@@ -1,0 +1,13 @@
+import type { SandboxContext, SandboxService } from './types.js';
+import { sendJson } from './http.js';
+
+// Placeholder until this double is built; answers 501 so nothing mistakes it for the real one.
+export function createDigimeService(_ctx: SandboxContext): SandboxService {
+  return {
+    name: 'digime',
+    prefixes: ['/digime'],
+    async handle(_req, res) {
+      sendJson(res, 501, { code: 501, msg: 'digime sandbox not implemented yet' });
+    },
+  };
+}

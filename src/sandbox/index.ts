@@ -1,0 +1,184 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { HttpError, parsedBodies, readJson, sendJson } from './http.js';
+import type { LogEntry, ResolvedSandboxOptions, SandboxContext, SandboxOptions, SandboxService, ServiceFactory } from './types.js';
+import { createTitanService } from './titan.js';
+import { createUniversaService } from './universa.js';
+import { createDigimeService } from './digime.js';
+import { createAppTitanService } from './app-titan.js';
+import { createAppDigimeService } from './app-digime.js';
+
+export type { SandboxOptions, SandboxService, SandboxContext, LogEntry } from './types.js';
+
+export interface Sandbox {
+  /** Absolute base URL, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  readonly port: number;
+  readonly options: ResolvedSandboxOptions;
+  /** Node/Connect-style handler to mount in another server (Vite, the test runner). */
+  readonly handler: (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
+  /** True when `path` belongs to the sandbox (so a host server should hand it over). */
+  owns(path: string): boolean;
+  readonly log: LogEntry[];
+  readonly services: ReadonlyMap<string, SandboxService>;
+  /** Turns a knob, exactly as `POST /_sandbox/<service>/<action>` does. */
+  control(service: string, action: string, body?: Record<string, unknown>): Promise<unknown>;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const factories: ServiceFactory[] = [
+  createTitanService,
+  createUniversaService,
+  createDigimeService,
+  createAppTitanService,
+  createAppDigimeService,
+];
+
+const CONTROL = '/_sandbox';
+
+/**
+ * Starts the local doubles of Titan, the Universa issuer, digi.me and the demo app backend on
+ * one loopback HTTP server. Every response carries CORS headers for any origin (the real
+ * services are cross-origin to the page too), every request is logged, and
+ * `POST /_sandbox/<service>/<action>` turns the fault knobs.
+ */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const ownDir = options.dataDir ? undefined : await mkdtemp(join(tmpdir(), 'upload-elements-sandbox-'));
+  const resolved: ResolvedSandboxOptions = {
+    port: options.port ?? 0,
+    host: options.host ?? '127.0.0.1',
+    timeScale: options.timeScale ?? 1,
+    tokenTtlSeconds: options.tokenTtlSeconds ?? 24 * 3600,
+    refreshWindowSeconds: options.refreshWindowSeconds ?? 7 * 24 * 3600,
+    dataDir: options.dataDir ?? ownDir!,
+    tenant: options.tenant ?? { id: 'demo-tenant', apiKey: 'sandbox-api-key', apiSecret: 'sandbox-api-secret' },
+    issuer: { generationSeconds: options.issuer?.generationSeconds ?? 3, pollSeconds: options.issuer?.pollSeconds ?? 2 },
+  };
+  const log: LogEntry[] = [];
+  const ctx: { url: string; options: ResolvedSandboxOptions; log: LogEntry[] } = { url: '', options: resolved, log };
+  const services = new Map<string, SandboxService>();
+  const server = createServer((req, res) => void route(req, res));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(resolved.port, resolved.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
+  ctx.url = `http://${host}:${port}`;
+  for (const make of factories) {
+    const service = make(ctx as SandboxContext);
+    services.set(service.name, service);
+  }
+  const byPrefix = [...services.values()]
+    .flatMap((s) => s.prefixes.map((p) => [p, s] as const))
+    .sort((a, b) => b[0].length - a[0].length);
+
+  const find = (path: string) => byPrefix.find(([p]) => path === p || path.startsWith(`${p}/`))?.[1];
+
+  async function control(name: string, action: string, body: Record<string, unknown> = {}): Promise<unknown> {
+    if (name === 'reset') return reset();
+    const service = services.get(name);
+    if (!service?.control) throw new HttpError(404, `no sandbox service "${name}" with knobs`);
+    return (await service.control(action, body)) ?? { ok: true };
+  }
+
+  function reset(): { ok: true } {
+    log.length = 0;
+    for (const s of services.values()) s.reset?.();
+    return { ok: true };
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, next?: () => void): Promise<void> {
+    const url = new URL(req.url ?? '/', ctx.url);
+    const path = url.pathname;
+    if (path === CONTROL || path.startsWith(`${CONTROL}/`)) return routeControl(req, res, url);
+    const service = find(path);
+    if (!service) {
+      if (next) return next();
+      return sendJson(res, 404, { code: 404, msg: `no sandbox route for ${path}` });
+    }
+    if (service.corsAllowed?.(url) ?? true) applyCors(req, res);
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204).end();
+      return;
+    }
+    const entry: LogEntry = {
+      service: service.name,
+      method: req.method ?? 'GET',
+      path,
+      query: Object.fromEntries(url.searchParams),
+      headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')])),
+      status: 0,
+      time: Date.now(),
+    };
+    log.push(entry);
+    try {
+      await service.handle(req, res, url);
+    } catch (err) {
+      if (!res.headersSent) {
+        const status = err instanceof HttpError ? err.status : 500;
+        const body = err instanceof HttpError && err.body !== undefined ? err.body : { code: status, msg: (err as Error).message };
+        sendJson(res, status, body);
+      } else res.destroy(err as Error);
+    } finally {
+      entry.status = res.statusCode;
+      if (parsedBodies.has(req)) entry.body = parsedBodies.get(req);
+    }
+  }
+
+  async function routeControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    applyCors(req, res);
+    if (req.method === 'OPTIONS') return void res.writeHead(204).end();
+    const parts = url.pathname.slice(CONTROL.length + 1).split('/').filter(Boolean);
+    try {
+      if (parts[0] === 'info') return sendJson(res, 200, { url: ctx.url, tenant: { id: resolved.tenant.id }, timeScale: resolved.timeScale });
+      if (parts[0] === 'log') {
+        const service = url.searchParams.get('service');
+        const prefix = url.searchParams.get('path');
+        return sendJson(res, 200, log.filter((e) => (!service || e.service === service) && (!prefix || e.path.startsWith(prefix))));
+      }
+      if (req.method !== 'POST') throw new HttpError(405, 'knobs are turned with POST');
+      const body = await readJson(req);
+      const result = await control(parts[0] ?? '', parts[1] ?? '', body);
+      return sendJson(res, 200, result ?? { ok: true });
+    } catch (err) {
+      const status = err instanceof HttpError ? err.status : 500;
+      return sendJson(res, status, { error: (err as Error).message });
+    }
+  }
+
+  return {
+    url: ctx.url,
+    port,
+    options: resolved,
+    handler: (req, res, next) => void route(req, res, next),
+    owns: (path) => path === CONTROL || path.startsWith(`${CONTROL}/`) || !!find(path),
+    log,
+    services,
+    control,
+    reset,
+    async close() {
+      await Promise.all([...services.values()].map((s) => s.close?.()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (ownDir) await rm(ownDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function applyCors(req: IncomingMessage, res: ServerResponse): void {
+  const origin = req.headers.origin;
+  res.setHeader('access-control-allow-origin', origin ?? '*');
+  res.setHeader('vary', 'origin');
+  res.setHeader('access-control-allow-methods', 'GET, POST, PUT, DELETE, OPTIONS');
+  res.setHeader(
+    'access-control-allow-headers',
+    req.headers['access-control-request-headers'] ?? 'content-type, authorization, jwtauthorization',
+  );
+  res.setHeader('access-control-max-age', '600');
+}

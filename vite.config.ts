@@ -1,0 +1,84 @@
+import { defineConfig, type Plugin, type UserConfig } from 'vite';
+import { builtinModules } from 'node:module';
+import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+
+const root = import.meta.dirname;
+const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+const deps = Object.keys(pkg.dependencies);
+/** Bare imports of our dependencies (and their subpaths) stay imports in the npm build. */
+const isDependency = (id: string) => deps.some((d) => id === d || id.startsWith(`${d}/`)) && !id.endsWith('?inline');
+const isNodeBuiltin = (id: string) => id.startsWith('node:') || builtinModules.includes(id);
+
+/** `npm start`: the sandbox's doubles mounted on the Vite dev server, so the demo is one URL. */
+function sandbox(): Plugin {
+  return {
+    name: 'upload-elements-sandbox',
+    apply: 'serve',
+    async configureServer(server) {
+      // Loaded through Vite's SSR loader so the TS sources run as they are.
+      const { startSandbox } = (await server.ssrLoadModule('/src/sandbox/index.ts')) as typeof import('./src/sandbox/index.ts');
+      const sb = await startSandbox({ port: Number(process.env.SANDBOX_PORT ?? 0) });
+      server.middlewares.use((req, res, next) => {
+        const path = (req.url ?? '/').split('?')[0] ?? '/';
+        if (sb.owns(path)) sb.handler(req, res, next);
+        else next();
+      });
+      server.httpServer?.once('close', () => void sb.close());
+      server.config.logger.info(`  sandbox services listening on ${sb.url} (also mounted on this server)`);
+    },
+  };
+}
+
+export default defineConfig(({ mode }): UserConfig => {
+  if (mode === 'node') {
+    return {
+      build: {
+        ssr: true,
+        target: 'node20',
+        outDir: 'dist',
+        emptyOutDir: false,
+        minify: false,
+        lib: {
+          entry: { server: resolve(root, 'src/server/index.ts'), sandbox: resolve(root, 'src/sandbox/index.ts') },
+          formats: ['es'],
+        },
+        rollupOptions: { external: (id) => isNodeBuiltin(id) || isDependency(id) },
+      },
+    };
+  }
+  if (mode === 'cdn') {
+    // One file with every dependency inlined: a plain HTML page needs only this.
+    return {
+      build: {
+        target: 'es2022',
+        outDir: 'dist/cdn',
+        emptyOutDir: true,
+        lib: { entry: resolve(root, 'src/index.ts'), formats: ['es'], fileName: () => 'upload-elements.js' },
+        rollupOptions: { output: { codeSplitting: false } },
+      },
+      worker: { format: 'es' },
+    };
+  }
+  return {
+    root: mode === 'production' ? root : resolve(root, 'demo'),
+    server: { port: Number(process.env.PORT ?? 5173), host: '127.0.0.1', fs: { allow: [root] } },
+    plugins: [sandbox()],
+    worker: { format: 'es' },
+    build: {
+      target: 'es2022',
+      outDir: resolve(root, 'dist'),
+      emptyOutDir: true,
+      lib: {
+        entry: {
+          index: resolve(root, 'src/index.ts'),
+          titan: resolve(root, 'src/titan/index.ts'),
+          universa: resolve(root, 'src/universa/index.ts'),
+          digime: resolve(root, 'src/digime/index.ts'),
+        },
+        formats: ['es'],
+      },
+      rollupOptions: { external: isDependency },
+    },
+  };
+});

@@ -1,0 +1,91 @@
+// Browser tests: Chromium (Debian's, no download) against the real sandbox on loopback.
+// Run through `npm run test:browser`, which loads tsx so this file can import the TS sandbox.
+import { readFile } from 'node:fs/promises';
+import { chromeLauncher } from '@web/test-runner-chrome';
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { fromRollup } from '@web/dev-server-rollup';
+import rollupJson from '@rollup/plugin-json';
+import rollupCommonjs from '@rollup/plugin-commonjs';
+import { startSandbox } from './src/sandbox/index.ts';
+
+const json = fromRollup(rollupJson);
+const commonjs = fromRollup(rollupCommonjs);
+
+export const chromiumArgs = [
+  '--no-sandbox',
+  '--headless=new',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+// One sandbox for the whole run, started with the test server and closed with it.
+let sandboxPromise;
+const getSandbox = () =>
+  (sandboxPromise ??= startSandbox({ timeScale: 0.001, issuer: { generationSeconds: 1, pollSeconds: 1 } }));
+
+/** Mounts the sandbox on the test server too, so `/app/…` is same-origin like a real app backend. */
+async function sandboxMiddleware(ctx, next) {
+  const sandbox = await getSandbox();
+  if (!sandbox.owns(ctx.path)) return next();
+  ctx.respond = false;
+  await new Promise((resolve) => {
+    ctx.res.once('close', resolve);
+    ctx.res.once('finish', resolve);
+    sandbox.handler(ctx.req, ctx.res, () => resolve(undefined));
+  });
+}
+
+function sandboxPlugin() {
+  return {
+    name: 'upload-elements-sandbox',
+    async serverStart() {
+      await getSandbox();
+    },
+    async serverStop() {
+      if (sandboxPromise) await (await sandboxPromise).close();
+    },
+  };
+}
+
+/** Serves `*.css?inline` as a JS string module, the same contract Vite gives the source. */
+function cssInline() {
+  return {
+    name: 'css-inline',
+    resolveMimeType(ctx) {
+      if (ctx.path.endsWith('.css') && ctx.querystring.includes('inline')) return 'js';
+    },
+    async transform(ctx) {
+      if (ctx.path.endsWith('.css') && ctx.querystring.includes('inline')) {
+        const css = typeof ctx.body === 'string' ? ctx.body : await readFile(ctx.path, 'utf8');
+        return { body: `export default ${JSON.stringify(css)};` };
+      }
+    },
+  };
+}
+
+export default {
+  files: ['test/browser/**/*.test.ts'],
+  nodeResolve: { exportConditions: ['browser'] },
+  concurrency: 1,
+  concurrentBrowsers: 1,
+  testsFinishTimeout: 240_000,
+  testFramework: { config: { timeout: 20_000 } },
+  mimeTypes: { '**/*.json': 'js' },
+  middleware: [sandboxMiddleware],
+  plugins: [
+    sandboxPlugin(),
+    cssInline(),
+    json(),
+    commonjs({ include: ['**/node_modules/**'] }),
+    esbuildPlugin({ ts: true, target: 'es2022', tsconfig: 'tsconfig.json' }),
+  ],
+  browsers: [
+    chromeLauncher({
+      launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: chromiumArgs },
+    }),
+  ],
+};
