@@ -17,7 +17,7 @@ function sandbox(): Plugin {
     apply: 'serve',
     async configureServer(server) {
       // Loaded through Vite's SSR loader so the TS sources run as they are.
-      const { startSandbox } = (await server.ssrLoadModule('/src/sandbox/index.ts')) as typeof import('./src/sandbox/index.ts');
+      const { startSandbox } = (await server.ssrLoadModule(resolve(root, 'src/sandbox/index.ts'))) as typeof import('./src/sandbox/index.ts');
       const sb = await startSandbox({ port: Number(process.env.SANDBOX_PORT ?? 0) });
       server.middlewares.use((req, res, next) => {
         const path = (req.url ?? '/').split('?')[0] ?? '/';

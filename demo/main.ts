@@ -1,0 +1,126 @@
+import '../src/index.js';
+
+const $ = <T extends Element = HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
+
+/** Turns a sandbox knob: POST /_sandbox/<service>/<action>. */
+async function knob(path: string, body: Record<string, unknown> = {}): Promise<unknown> {
+  const res = await fetch(`/_sandbox/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const value: unknown = await res.json();
+  logLine('sandbox', `${path} ${JSON.stringify(body)}`);
+  return value;
+}
+
+// ---- event log ------------------------------------------------------------------------------
+const EVENTS = [
+  'titan-upload-start', 'titan-upload-success', 'titan-upload-error', 'titan-token-renewed', 'titan-complete',
+  'universa-state', 'universa-contract', 'universa-cancelled', 'universa-error',
+  'digime-connected', 'digime-write-success', 'digime-write-error',
+];
+
+function logLine(name: string, text: string): void {
+  const li = document.createElement('li');
+  const time = new Date().toLocaleTimeString();
+  const strong = document.createElement('strong');
+  strong.textContent = name;
+  li.append(`${time} `, strong, ` ${text}`);
+  const log = $('#log');
+  log.prepend(li);
+  while (log.children.length > 200) log.lastElementChild?.remove();
+}
+
+for (const name of EVENTS) {
+  document.addEventListener(name, (e) => {
+    const detail = (e as CustomEvent).detail as Record<string, unknown> | undefined;
+    const shown = detail && 'bytes' in detail ? { ...detail, bytes: `<${(detail.bytes as Uint8Array).length} bytes>` } : detail;
+    logLine(name, JSON.stringify(shown ?? {}));
+    if (name === 'titan-upload-success') void refreshReceived();
+    if (name === 'digime-write-success') void refreshPostbox();
+  });
+}
+$('#clear-log').addEventListener('click', () => ($('#log').textContent = ''));
+
+// ---- theme -----------------------------------------------------------------------------------
+$('#theme').addEventListener('click', (e) => {
+  const dark = document.documentElement.classList.toggle('dark');
+  (e.currentTarget as HTMLElement).setAttribute('aria-pressed', String(dark));
+});
+
+// ---- Titan -----------------------------------------------------------------------------------
+for (const button of document.querySelectorAll<HTMLButtonElement>('[data-knob]')) {
+  button.addEventListener('click', () => void knob(button.dataset.knob!));
+}
+const toggles: Record<string, (on: boolean) => Promise<unknown>> = {
+  'unauthorized-envelope': (on) => knob('titan/unauthorized-as', { shape: on ? 'envelope' : 'http' }),
+  'node1-down': (on) => knob('titan/node', { nodeId: 'node1', mode: on ? 'down' : 'ok' }),
+  'node-slow': async (on) => {
+    for (const nodeId of ['node1', 'node2']) await knob('titan/node', { nodeId, mode: on ? 'slow' : 'ok', delayMs: 3000 });
+  },
+};
+for (const input of document.querySelectorAll<HTMLInputElement>('[data-toggle]')) {
+  input.addEventListener('change', () => void toggles[input.dataset.toggle!]?.(input.checked));
+}
+
+interface Received { kind: string; extraId: string; cid: string; name: string; signatureOk: boolean }
+
+/** Titan's callback reaches the app backend shortly after create_asset; look a few times. */
+async function refreshReceived(tries = 5): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    const res = await fetch("/app/titan/received");
+    if (!res.ok) return;
+    const list = (await res.json()) as Received[];
+    renderReceived(list);
+    if (list.length) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function renderReceived(list: Received[]): void {
+  const body = $('#received');
+  body.textContent = '';
+  for (const r of list) {
+    const tr = document.createElement('tr');
+    for (const text of [r.extraId, r.name, r.cid, r.signatureOk ? 'verified' : 'REJECTED']) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      tr.append(td);
+    }
+    body.append(tr);
+  }
+  if (!list.length) body.innerHTML = '<tr><td colspan="4" class="muted">None yet.</td></tr>';
+}
+
+// ---- Universa ----------------------------------------------------------------------------------
+$('#get-token').addEventListener('click', async () => {
+  const twoPhase = $<HTMLInputElement>('#two-phase').checked;
+  const res = await fetch('/universa/issue', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ twoPhase }),
+  });
+  const { link } = (await res.json()) as { link: string; cb: string };
+  // The issuer's link points at this page (the "client"), as the real flow's e-mail would.
+  location.assign(link);
+});
+$('#reload').addEventListener('click', () => location.reload());
+
+// ---- digi.me -----------------------------------------------------------------------------------
+interface Written { postboxId: string; name?: string; descriptor: unknown; plaintextBase64: string }
+
+async function refreshPostbox(): Promise<void> {
+  const list = (await knob('digime/postbox')) as Written[];
+  const ul = $('#postbox');
+  ul.textContent = '';
+  for (const w of list) {
+    const li = document.createElement('li');
+    const bytes = atob(w.plaintextBase64);
+    li.textContent = `${w.name ?? '(file)'}: ${bytes.length} bytes decrypted, descriptor ${JSON.stringify(w.descriptor)}`;
+    ul.append(li);
+  }
+  if (!list.length) ul.innerHTML = '<li class="muted">Nothing yet.</li>';
+}
+
+void refreshReceived(1);
