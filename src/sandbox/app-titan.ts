@@ -1,13 +1,123 @@
+import { createExtraIdHandler, createTitanCallbackHandler, createTitanTokenHandler, type WebHandler } from '../server/handlers.js';
+import { createTitanTenant } from '../server/titan.js';
+import type { DeleteNotification, UploadNotification } from '../titan/protocol.js';
+import { HttpError, parsedBodies, readBody, sendJson, sendWebResponse, toWebRequest } from './http.js';
 import type { SandboxContext, SandboxService } from './types.js';
-import { sendJson } from './http.js';
 
-// Placeholder until this double is built; answers 501 so nothing mistakes it for the real one.
-export function createAppTitanService(_ctx: SandboxContext): SandboxService {
+/**
+ * The demo app's backend for `<titan-uploader>`, built only from `upload-elements/server` the
+ * way a real app would use it: `/app/titan/token`, `/app/titan/extra-id`, `/app/titan/callback`
+ * (Titan's notify URL), plus `/app/titan/received` for the demo page.
+ */
+
+const PREFIX = '/app/titan';
+const DEMO_USER = { entryUuid: 'demo-user-1', username: 'demo' };
+
+export interface ReceivedNotification {
+  kind: 'upload' | 'delete';
+  extraId: string;
+  cid: string;
+  name: string;
+  /** Always true: only verified notifications are recorded. */
+  signatureOk: true;
+  at: number;
+  notification: UploadNotification | DeleteNotification;
+}
+
+export function createAppTitanService(ctx: SandboxContext): SandboxService {
+  let received: ReceivedNotification[] = [];
+  let failToken = { count: 0, status: 500 };
+  let failCallback = 0;
+
+  // The URL is read per request: ctx.url is only known once the sandbox listens.
+  const tenant = () => createTitanTenant({ apiUrl: `${ctx.url}/titan`, apiKey: ctx.options.tenant.apiKey });
+
+  const token: WebHandler = (request) =>
+    createTitanTokenHandler({
+      tenant: tenant(),
+      user: async (r) => ({ ...DEMO_USER, username: r.headers.get('x-demo-user')?.trim() || DEMO_USER.username }),
+      // A page may send its current token to have it refreshed rather than replaced.
+      refresh: async (_r, body) => {
+        const t = typeof body === 'object' && body !== null ? (body as { token?: unknown }).token : undefined;
+        return typeof t === 'string' && t ? t : undefined;
+      },
+    })(request);
+
+  const extraId = createExtraIdHandler();
+
+  const record = (kind: 'upload' | 'delete', n: UploadNotification | DeleteNotification) => {
+    if (failCallback > 0) {
+      failCallback--;
+      throw new Error('demo backend told to fail this callback (fail-callback knob)');
+    }
+    received.push({ kind, extraId: n.ExtraID, cid: n.AssetCID, name: 'AssetName' in n ? n.AssetName : '', signatureOk: true, at: Date.now(), notification: n });
+  };
+
+  const callback = createTitanCallbackHandler({
+    secret: ctx.options.tenant.apiSecret,
+    onUpload: (n) => record('upload', n),
+    onDelete: (n) => record('delete', n),
+  });
+
   return {
     name: 'app-titan',
-    prefixes: ['/app/titan'],
-    async handle(_req, res) {
-      sendJson(res, 501, { code: 501, msg: 'app-titan sandbox not implemented yet' });
+    prefixes: [PREFIX],
+
+    async handle(req, res, url) {
+      const route = url.pathname.slice(PREFIX.length);
+      if (route === '/received' && req.method === 'GET') return sendJson(res, 200, received);
+      const handler = route === '/token' ? token : route === '/extra-id' ? extraId : route === '/callback' ? callback : undefined;
+      if (!handler) throw new HttpError(404, `no demo route ${url.pathname}`);
+      if (req.method !== 'POST') throw new HttpError(405, 'use POST');
+
+      const body = await readBody(req);
+      // Let the request log show JSON bodies, as readJson would.
+      if (body.length) {
+        try {
+          parsedBodies.set(req, JSON.parse(body.toString('utf8')) as unknown);
+        } catch {
+          parsedBodies.set(req, body.toString('utf8').slice(0, 1000));
+        }
+      }
+      if (handler === token && failToken.count > 0) {
+        failToken.count--;
+        return sendJson(res, failToken.status, { error: 'token-unavailable', message: `demo backend told to fail (fail-token knob, HTTP ${failToken.status})` });
+      }
+      return sendWebResponse(res, await handler(toWebRequest(req, ctx.url, body)));
+    },
+
+    /**
+     * - `fail-token` {count, status?} — the next `count` token requests answer `status` (500).
+     * - `fail-callback` {count} — the next `count` callbacks answer 500, so Titan retries.
+     * - `received` {} — verified notifications, oldest first.
+     */
+    control(action, body) {
+      switch (action) {
+        case 'fail-token': {
+          const count = body.count ?? 1;
+          const status = body.status ?? 500;
+          if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) throw new HttpError(400, 'count must be a non-negative integer');
+          if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 599) throw new HttpError(400, 'status must be an HTTP error status');
+          failToken = { count, status };
+          return { ok: true, ...failToken };
+        }
+        case 'fail-callback': {
+          const count = body.count ?? 1;
+          if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) throw new HttpError(400, 'count must be a non-negative integer');
+          failCallback = count;
+          return { ok: true, count };
+        }
+        case 'received':
+          return received;
+        default:
+          throw new HttpError(404, `no app-titan knob "${action}"`);
+      }
+    },
+
+    reset() {
+      received = [];
+      failToken = { count: 0, status: 500 };
+      failCallback = 0;
     },
   };
 }

@@ -1,0 +1,93 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MultipartError, MultipartParser, multipartBoundary, type MultipartEvent } from '../../src/sandbox/titan-multipart.js';
+
+interface Part {
+  name: string;
+  filename?: string;
+  contentType?: string;
+  body: Buffer;
+}
+
+function parse(boundary: string, chunks: Buffer[]): Part[] {
+  const parser = new MultipartParser(boundary);
+  const parts: Part[] = [];
+  let current: { part: Part; data: Buffer[] } | undefined;
+  const on = (ev: MultipartEvent) => {
+    if (ev.type === 'part') current = { part: { name: ev.part.name, filename: ev.part.filename, contentType: ev.part.contentType, body: Buffer.alloc(0) }, data: [] };
+    else if (ev.type === 'data') current!.data.push(Buffer.from(ev.data));
+    else {
+      current!.part.body = Buffer.concat(current!.data);
+      parts.push(current!.part);
+      current = undefined;
+    }
+  };
+  for (const c of chunks) parser.feed(c).forEach(on);
+  parser.end();
+  return parts;
+}
+
+const B = 'XyZ-boundary-42';
+// Content that contains near-misses of the delimiter, CRLFs and dashes.
+const tricky = Buffer.concat([
+  Buffer.from(`--${B}\r\n--${B.slice(0, -1)}\r\n\r\n--`),
+  Buffer.from([0, 1, 2, 13, 10, 45, 45, 255]),
+  Buffer.from(`\r\n--${B.slice(0, 5)}`),
+]);
+const body = Buffer.concat([
+  Buffer.from(`preamble to ignore\r\n--${B}\r\n`),
+  Buffer.from('Content-Disposition: form-data; name="note"\r\n\r\n'),
+  Buffer.from('hello'),
+  Buffer.from(`\r\n--${B}  \r\n`),
+  Buffer.from('Content-Disposition: form-data; name="file"; filename="a \\"b\\".bin"\r\nContent-Type: application/octet-stream\r\n\r\n'),
+  tricky,
+  Buffer.from(`\r\n--${B}--\r\nepilogue --${B}\r\n`),
+]);
+
+describe('streaming multipart parser', () => {
+  test('whole body in one chunk', () => {
+    const parts = parse(B, [body]);
+    assert.equal(parts.length, 2);
+    assert.deepEqual([parts[0]!.name, parts[0]!.body.toString()], ['note', 'hello']);
+    assert.equal(parts[1]!.name, 'file');
+    assert.equal(parts[1]!.filename, 'a "b".bin');
+    assert.equal(parts[1]!.contentType, 'application/octet-stream');
+    assert.deepEqual(parts[1]!.body, tricky);
+  });
+
+  test('every split point of two chunks, and one byte at a time', () => {
+    for (let i = 0; i <= body.length; i++) {
+      const parts = parse(B, [body.subarray(0, i), body.subarray(i)]);
+      assert.deepEqual(parts[1]?.body, tricky, `split at ${i}`);
+      assert.equal(parts[0]?.body.toString(), 'hello', `split at ${i}`);
+    }
+    const bytes = [...body].map((b) => Buffer.from([b]));
+    assert.deepEqual(parse(B, bytes)[1]!.body, tricky);
+  });
+
+  test('data is emitted as it arrives, holding back at most a delimiter', () => {
+    const parser = new MultipartParser(B);
+    parser.feed(Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="file"\r\n\r\n`));
+    const big = Buffer.alloc(100_000, 7);
+    const events = parser.feed(big);
+    const emitted = events.reduce((n, e) => n + (e.type === 'data' ? e.data.length : 0), 0);
+    assert.ok(emitted >= big.length - (B.length + 4), `emitted ${emitted}`);
+  });
+
+  test('a body without the closing delimiter is an error', () => {
+    assert.throws(() => parse(B, [body.subarray(0, body.indexOf(`\r\n--${B}--`))]), MultipartError);
+  });
+
+  test('a part without a name is an error', () => {
+    const bad = Buffer.from(`--${B}\r\nContent-Disposition: form-data\r\n\r\nx\r\n--${B}--\r\n`);
+    assert.throws(() => parse(B, [bad]), MultipartError);
+  });
+
+  test('boundary from Content-Type', () => {
+    assert.equal(multipartBoundary('multipart/form-data; boundary=----abc'), '----abc');
+    assert.equal(multipartBoundary('Multipart/Form-Data; charset=utf-8; boundary="a b:c"'), 'a b:c');
+    assert.equal(multipartBoundary('application/json; boundary=x'), undefined);
+    assert.equal(multipartBoundary('multipart/form-data'), undefined);
+    assert.equal(multipartBoundary(undefined), undefined);
+  });
+});
