@@ -31,10 +31,10 @@ export async function startDemo(): Promise<DemoServer> {
   return { url: `http://127.0.0.1:${port}/`, close: () => server.close() };
 }
 
-export function launchChromium(): Promise<Browser> {
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
-    args: chromiumArgs,
+    args: [...chromiumArgs, ...extraArgs],
   });
 }

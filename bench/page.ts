@@ -1,0 +1,191 @@
+// Runs inside Chromium, driven by bench/run.ts. Every figure is measured here, in one run,
+// against the sandbox on loopback; run.ts turns them into ratios.
+import SparkMD5 from 'spark-md5';
+import { createMD5 } from 'hash-wasm';
+import Uppy, { type Meta } from '@uppy/core';
+import { TitanClient } from '../src/titan/client.js';
+import { TitanUploadPlugin, type TitanBody } from '../src/titan/plugin.js';
+import { PATHS, type Envelope, type UploadInfo } from '../src/titan/protocol.js';
+import '../src/titan/index.js';
+
+const MiB = 1024 * 1024;
+const sandbox = new URL(location.href).searchParams.get('sandbox')!;
+const apiUrl = `${sandbox}/titan`;
+let runCounter = 0;
+
+async function token(): Promise<string> {
+  const res = await fetch(`${sandbox}/app/titan/token`, { method: 'POST' });
+  return ((await res.json()) as { token: string }).token;
+}
+
+/** `size` bytes of pseudo-random content, unique per call so Titan never deduplicates it. */
+function makeBlob(size: number): Blob {
+  const chunk = new Uint8Array(4 * MiB);
+  for (let i = 0; i < chunk.length; i += 65536) crypto.getRandomValues(chunk.subarray(i, i + 65536));
+  const parts: BlobPart[] = [`${Date.now()}-${++runCounter}-${Math.random()}`];
+  for (let left = size; left > 0; left -= chunk.length) parts.push(left >= chunk.length ? chunk : chunk.subarray(0, left));
+  return new Blob(parts, { type: 'application/octet-stream' });
+}
+
+async function rawUpload(blob: Blob, userToken: string, md5: string): Promise<number> {
+  const info = (await (await fetch(`${apiUrl}${PATHS.getUploadInfo}?t=${Date.now()}&need_trace=true&md5=${md5}`, {
+    headers: { JwtAuthorization: `Bearer ${userToken}` },
+  })).json()) as Envelope<UploadInfo>;
+  const node = info.data!.List[0]!;
+  const form = new FormData();
+  form.append('file', blob, 'raw.bin');
+  const t0 = performance.now();
+  const res = await fetch(node.UploadURL, {
+    method: 'POST',
+    body: form,
+    headers: { Authorization: `Bearer ${node.Token}`, JwtAuthorization: `Bearer ${userToken}` },
+  });
+  const body = (await res.json()) as { code: number };
+  if (body.code !== 0) throw new Error(`raw upload failed: ${JSON.stringify(body)}`);
+  return performance.now() - t0;
+}
+
+async function clientUploadPhase(client: TitanClient, blob: Blob, md5: string): Promise<number> {
+  let start = 0;
+  let end = 0;
+  await client.uploadAsset(blob, {
+    name: 'client.bin',
+    md5,
+    onPhase: (p) => {
+      if (p === 'node-upload') start = performance.now();
+      if (p === 'create-asset') end = performance.now();
+    },
+  });
+  return end - start;
+}
+
+async function hashWasmStream(blob: Blob): Promise<string> {
+  const h = await createMD5();
+  const reader = blob.stream().getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    h.update(value);
+  }
+  return h.digest('hex');
+}
+
+async function sparkMd5(blob: Blob): Promise<string> {
+  const spark = new SparkMD5.ArrayBuffer();
+  for (let at = 0; at < blob.size; at += 4 * MiB) spark.append(await blob.slice(at, at + 4 * MiB).arrayBuffer());
+  return spark.end();
+}
+
+/** Longest main-thread task while `work` runs (PerformanceObserver 'longtask', ≥ 50 ms). */
+async function withLongTasks<T>(work: () => Promise<T>): Promise<{ value: T; ms: number; longestTaskMs: number }> {
+  let longest = 0;
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) longest = Math.max(longest, e.duration);
+  });
+  obs.observe({ type: 'longtask', buffered: false });
+  const t0 = performance.now();
+  const value = await work();
+  const ms = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, 50));
+  obs.disconnect();
+  return { value, ms, longestTaskMs: longest };
+}
+
+const timed = async <T>(work: () => Promise<T>) => {
+  const t0 = performance.now();
+  const value = await work();
+  return { value, ms: performance.now() - t0 };
+};
+
+const benches = {
+  /** Node-upload phase through TitanClient vs a raw fetch POST of the same Blob. */
+  async upload(sizeMiB = 256) {
+    const userToken = await token();
+    const client = new TitanClient({ apiUrl, token: userToken });
+    const raw: number[] = [];
+    const ours: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const a = makeBlob(sizeMiB * MiB);
+      raw.push(await rawUpload(a, userToken, await hashWasmStream(a)));
+      const b = makeBlob(sizeMiB * MiB);
+      ours.push(await clientUploadPhase(client, b, await hashWasmStream(b)));
+    }
+    const bytes = sizeMiB * MiB;
+    return { rawMBps: bytes / 1e6 / (Math.min(...raw) / 1000), clientMBps: bytes / 1e6 / (Math.min(...ours) / 1000) };
+  },
+
+  /** md5 of one Blob four ways; the worker run also records the longest main-thread task. */
+  async md5(sizeMiB = 256) {
+    const blob = makeBlob(sizeMiB * MiB);
+    const client = new TitanClient({ apiUrl, token: 'unused' });
+    const spark = await timed(() => sparkMd5(blob));
+    const stream = await timed(() => hashWasmStream(blob));
+    const worker = await withLongTasks(() => client.md5(blob));
+    if (spark.value !== stream.value || worker.value !== stream.value) throw new Error('md5 implementations disagree');
+    const mb = blob.size / 1e6;
+    return {
+      sparkMBps: mb / (spark.ms / 1000),
+      hashWasmStreamMBps: mb / (stream.ms / 1000),
+      workerMBps: mb / (worker.ms / 1000),
+      workerLongestTaskMs: worker.longestTaskMs,
+    };
+  },
+
+  /** 8 files end to end through the Uppy plugin vs the sums of their md5 and raw upload times. */
+  async batch(count = 8, sizeMiB = 32) {
+    const userToken = await token();
+    const client = new TitanClient({ apiUrl, token: userToken });
+    let md5Sum = 0;
+    let uploadSum = 0;
+    for (let i = 0; i < count; i++) {
+      const blob = makeBlob(sizeMiB * MiB);
+      const h = await timed(() => client.md5(blob));
+      md5Sum += h.ms;
+      uploadSum += await rawUpload(blob, userToken, h.value);
+    }
+    const uppy = new Uppy<Meta, TitanBody>({ autoProceed: false }).use(TitanUploadPlugin, { client });
+    for (let i = 0; i < count; i++) uppy.addFile({ name: `batch-${i}.bin`, type: 'application/octet-stream', data: makeBlob(sizeMiB * MiB) });
+    const e2e = await timed(() => uppy.upload());
+    const failed = e2e.value?.failed?.length ?? 0;
+    uppy.destroy();
+    if (failed) throw new Error(`${failed} batch uploads failed`);
+    return { md5SumMs: md5Sum, rawUploadSumMs: uploadSum, endToEndMs: e2e.ms };
+  },
+
+  /** JS heap (precise memory info) sampled every 50 ms during one large upload. */
+  async heap(sizeMiB = 1024) {
+    const perf = performance as Performance & { memory?: { usedJSHeapSize: number } };
+    if (!perf.memory) throw new Error('performance.memory needs --enable-precise-memory-info');
+    const gc = (globalThis as { gc?: () => void }).gc;
+    const client = new TitanClient({ apiUrl, token: await token() });
+    const blob = makeBlob(sizeMiB * MiB);
+    gc?.();
+    const base = perf.memory.usedJSHeapSize;
+    let peak = base;
+    const timer = setInterval(() => (peak = Math.max(peak, perf.memory!.usedJSHeapSize)), 50);
+    const run = await timed(() => client.uploadAsset(blob, { name: 'heap.bin' }));
+    clearInterval(timer);
+    peak = Math.max(peak, perf.memory.usedJSHeapSize);
+    return { heapGrowthMiB: (peak - base) / MiB, endToEndMBps: blob.size / 1e6 / (run.ms / 1000) };
+  },
+
+  /** Adding 1,000 small files to <titan-uploader> (auto-proceed off). */
+  async addFiles(count = 1000) {
+    const el = document.createElement('titan-uploader') as HTMLElement & { updateComplete: Promise<unknown>; addFiles(f: File[]): void };
+    el.setAttribute('token', 'unused');
+    el.setAttribute('api-url', apiUrl);
+    document.body.append(el);
+    await el.updateComplete;
+    const files = Array.from({ length: count }, (_, i) => new File([`file ${i}`], `f-${i}.txt`, { type: 'text/plain' }));
+    const r = await withLongTasks(async () => {
+      el.addFiles(files);
+      // Two frames: the Dashboard has rendered the list.
+      await new Promise((res) => requestAnimationFrame(() => requestAnimationFrame(res)));
+    });
+    el.remove();
+    return { addMs: r.ms, longestTaskMs: r.longestTaskMs };
+  },
+};
+
+(globalThis as unknown as { benches: typeof benches }).benches = benches;
+document.getElementById('status')!.textContent = 'ready';

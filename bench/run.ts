@@ -1,0 +1,95 @@
+// `npm run bench [-- name …] [--quick]`: measures upload-elements in Debian's Chromium against the
+// sandbox on loopback and prints one table. Goals are ratios measured in the same run, so a
+// slower or busier machine moves both sides together.
+import { createServer } from 'vite';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { launchChromium } from '../test/e2e/harness.js';
+import { startSandbox } from '../src/sandbox/index.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.filter((a) => !a.startsWith('--'));
+const want = (name: string) => only.length === 0 || only.includes(name);
+
+interface Row { measure: string; value: string; goal: string; ok: boolean | undefined }
+const rows: Row[] = [];
+const row = (measure: string, value: string, goal: string, ok?: boolean) => rows.push({ measure, value, goal, ok });
+const f1 = (n: number) => n.toFixed(1);
+
+const sandbox = await startSandbox({ tokenTtlSeconds: 3600 });
+const vite = await createServer({
+  root,
+  configFile: false,
+  logLevel: 'warn',
+  server: { port: 0, host: '127.0.0.1' },
+  worker: { format: 'es' },
+  optimizeDeps: { include: ['spark-md5'] },
+});
+await vite.listen();
+const port = (vite.httpServer!.address() as AddressInfo).port;
+const browser = await launchChromium(['--enable-precise-memory-info', '--js-flags=--expose-gc']);
+
+try {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+  await page.goto(`http://127.0.0.1:${port}/bench/index.html?sandbox=${encodeURIComponent(sandbox.url)}`);
+  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', undefined, { timeout: 60_000 });
+  const run = <T>(name: string, ...params: number[]): Promise<T> => {
+    console.error(`bench: ${name}(${params.join(', ')}) …`);
+    return page.evaluate(
+      ([n, p]) => (globalThis as unknown as { benches: Record<string, (...a: number[]) => Promise<unknown>> }).benches[n as string]!(...(p as number[])),
+      [name, params] as const,
+    ) as Promise<T>;
+  };
+
+  if (want('upload')) {
+    const mib = quick ? 32 : 256;
+    const r = await run<{ rawMBps: number; clientMBps: number }>('upload', mib);
+    const ratio = r.clientMBps / r.rawMBps;
+    row(`node upload ${mib} MiB: TitanClient vs raw fetch`, `${f1(r.clientMBps)} vs ${f1(r.rawMBps)} MB/s = ${(ratio * 100).toFixed(0)} %`, '≥ 90 %', ratio >= 0.9);
+  }
+  if (want('md5')) {
+    const mib = quick ? 32 : 256;
+    const r = await run<{ sparkMBps: number; hashWasmStreamMBps: number; workerMBps: number; workerLongestTaskMs: number }>('md5', mib);
+    row(`md5 ${mib} MiB in a Worker vs spark-md5`, `${f1(r.workerMBps)} vs ${f1(r.sparkMBps)} MB/s = ${f1(r.workerMBps / r.sparkMBps)}×`, '≥ 3×', r.workerMBps / r.sparkMBps >= 3);
+    row(`md5 ${mib} MiB in a Worker vs hash-wasm stream (main)`, `${f1(r.workerMBps)} vs ${f1(r.hashWasmStreamMBps)} MB/s = ${((r.workerMBps / r.hashWasmStreamMBps) * 100).toFixed(0)} %`, '≥ 90 %', r.workerMBps / r.hashWasmStreamMBps >= 0.9);
+    row('longest main-thread task while hashing in the Worker', `${f1(r.workerLongestTaskMs)} ms`, '< 50 ms', r.workerLongestTaskMs < 50);
+  }
+  if (want('batch')) {
+    const [n, mib] = quick ? [4, 8] : [8, 32];
+    const r = await run<{ md5SumMs: number; rawUploadSumMs: number; endToEndMs: number }>('batch', n, mib);
+    const floor = Math.max(r.md5SumMs, r.rawUploadSumMs);
+    row(`batch ${n} × ${mib} MiB end to end vs max(Σ md5, Σ raw upload)`, `${r.endToEndMs.toFixed(0)} vs max(${r.md5SumMs.toFixed(0)}, ${r.rawUploadSumMs.toFixed(0)}) ms = ${(r.endToEndMs / floor).toFixed(2)}×`, '≤ 1.2×', r.endToEndMs / floor <= 1.2);
+  }
+  if (want('heap')) {
+    const mib = quick ? 128 : 1024;
+    const r = await run<{ heapGrowthMiB: number; endToEndMBps: number }>('heap', mib);
+    row(`JS heap growth during a ${mib} MiB upload`, `${f1(r.heapGrowthMiB)} MiB (end to end ${f1(r.endToEndMBps)} MB/s)`, '≤ 64 MiB', r.heapGrowthMiB <= 64);
+  }
+  if (want('add')) {
+    const n = quick ? 200 : 1000;
+    const r = await run<{ addMs: number; longestTaskMs: number }>('addFiles', n);
+    row(`add ${n} files to <titan-uploader>`, `${r.addMs.toFixed(0)} ms, longest task ${r.longestTaskMs.toFixed(0)} ms`, '≤ 2000 ms, task ≤ 200 ms', r.addMs <= 2000 && r.longestTaskMs <= 200);
+  }
+  if (want('size')) {
+    if (!existsSync(`${root}dist/universa.js`)) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+    const out = execFileSync('npx', ['size-limit', '--json'], { cwd: root, encoding: 'utf8' });
+    for (const s of JSON.parse(out) as { name: string; size: number; passed: boolean }[]) {
+      row(`size: ${s.name}`, `${(s.size / 1000).toFixed(2)} kB min+gz`, 'budget in .size-limit.json', s.passed);
+    }
+  }
+} finally {
+  await browser.close();
+  await vite.close();
+  await sandbox.close();
+}
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+console.log(`\nupload-elements benchmarks, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Chromium (headless), loopback sandbox${quick ? ', --quick sizes' : ''}\n`);
+console.log('| measure | result | goal | met |');
+console.log('|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.measure} | ${r.value} | ${r.goal} | ${r.ok === undefined ? '' : r.ok ? 'yes' : 'no'} |`);
