@@ -132,7 +132,7 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
   const nodeSecret = randomBytes(32);
   const opts = ctx.options;
 
-  let users = new Map<string, User>();
+  const users = new Map<string, User>();
   let assets: SandboxTitanAsset[] = [];
   let blobs = new Map<string, StoredBlob>();
   let reports: SandboxTitanReport[] = [];
@@ -417,7 +417,7 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
   }
 
   /** Applies and consumes the node's fault; true when the request has been answered. */
-  async function applyFault(res: ServerResponse, nodeId: string): Promise<boolean> {
+  async function applyFault(req: IncomingMessage, res: ServerResponse, nodeId: string): Promise<boolean> {
     const fault = faults.get(nodeId);
     if (!fault) return false;
     if (fault.remaining !== undefined && --fault.remaining <= 0) faults.delete(nodeId);
@@ -429,14 +429,18 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
       case 'error':
         sendJson(res, 200, { code: 500, msg: `${nodeId} failed to store the file` });
         return true;
-      case 'slow':
-        await sleep(fault.delayMs);
-        return false;
+      case 'slow': {
+        // Stop waiting as soon as the client gives up (a cancelled upload closes the request).
+        const gone = new AbortController();
+        res.once('close', () => gone.abort());
+        await sleep(fault.delayMs, gone.signal);
+        return req.destroyed || res.destroyed;
+      }
     }
   }
 
   async function nodeUpload(req: IncomingMessage, res: ServerResponse, nodeId: string): Promise<void> {
-    if (await applyFault(res, nodeId)) return;
+    if (await applyFault(req, res, nodeId)) return;
 
     const nodeAuth = /^Bearer\s+(\S+)$/i.exec(headerValue(req, HEADERS.nodeAuth) ?? '')?.[1];
     const nodeCheck = nodeAuth ? verifyJwt<NodeTokenClaims>(nodeSecret, nodeAuth) : undefined;
@@ -661,7 +665,8 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
       const old = root();
       generation++;
       void rm(old, { recursive: true, force: true }).catch(() => undefined);
-      users = new Map();
+      // Accounts survive a reset (as sub-accounts survive anything but delete_user), so a page
+      // that still holds a valid token is not forced into a renewal by another test's reset.
       assets = [];
       blobs = new Map();
       reports = [];
