@@ -56,29 +56,8 @@ export function redirect(res: ServerResponse, location: string): void {
   res.end();
 }
 
-/** Web-standard Request for a Node request (for handlers built on Request/Response). */
-export function toWebRequest(req: IncomingMessage, baseUrl: string, body?: Buffer): Request {
-  const headers = new Headers();
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (Array.isArray(v)) v.forEach((x) => headers.append(k, x));
-    else if (v !== undefined) headers.set(k, v);
-  }
-  const method = req.method ?? 'GET';
-  return new Request(new URL(req.url ?? '/', baseUrl), {
-    method,
-    headers,
-    body: method === 'GET' || method === 'HEAD' || !body ? undefined : new Uint8Array(body),
-  });
-}
-
-/** Writes a web-standard Response to a Node response. */
-export async function sendWebResponse(res: ServerResponse, response: Response): Promise<void> {
-  const headers: Record<string, string> = {};
-  response.headers.forEach((v, k) => (headers[k] = v));
-  const buf = Buffer.from(await response.arrayBuffer());
-  res.writeHead(response.status, headers);
-  res.end(buf);
-}
+// The sandbox's app backend mounts the same adapter the library gives app developers.
+export { toWebRequest, sendWebResponse } from '../server/node.js';
 
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {

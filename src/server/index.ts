@@ -3,3 +3,4 @@ export * from './titan.js';
 export * from './callback.js';
 export * from './handlers.js';
 export * from './digime.js';
+export * from './node.js';
