@@ -330,6 +330,15 @@ export interface DigiMeHandlers {
  * Web-standard Request → Response handlers for the three endpoints `<digime-writer>` calls, so
  * they mount on anything that speaks Request/Response (Hono, Node via an adapter, Express,
  * Fastify). Errors answer `{error: {code, message}}`.
+ *
+ * @example
+ * ```ts
+ * const digime = createDigiMeHandlers(createDigiMeBackend({ applicationId, contractId, privateKeyPem, redirectUri }), {
+ *   session: (request) => sessionStoreFor(request), // the app's own per-user storage
+ *   redirectUri: (request, { returnUrl }) => (isOwnPage(returnUrl) ? String(returnUrl) : undefined),
+ * });
+ * // Hono: app.post('/app/digime/*', (c) => digime.handle(c.req.raw));
+ * ```
  */
 export function createDigiMeHandlers(backend: DigiMeBackend, options: DigiMeHandlerOptions): DigiMeHandlers {
   const guard = (fn: (request: Request) => Promise<unknown>): DigiMeWebHandler => async (request) => {

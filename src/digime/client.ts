@@ -1,0 +1,117 @@
+import { UploadElementsError } from '../internal/errors.js';
+import { encryptForPostbox } from './encrypt.js';
+import {
+  BACKEND_PATHS,
+  RETURN_PARAMS,
+  WRITE_FIELDS,
+  type ExchangeRequest,
+  type FileDescriptor,
+  type Postbox,
+  type WriteResult,
+} from './protocol.js';
+
+/** What digi.me put on the redirect URI when the user came back. */
+export type DigiMeReturn =
+  | ({ success: true } & ExchangeRequest)
+  | { success: false; errorCode: string; state?: string };
+
+/** Reads the return parameters from a URL; undefined when the URL is not a digi.me return. */
+export function readDigiMeReturn(url: URL): DigiMeReturn | undefined {
+  const q = url.searchParams;
+  const success = q.get(RETURN_PARAMS.success);
+  if (success === 'false') {
+    return { success: false, errorCode: q.get(RETURN_PARAMS.errorCode) || 'unknown', ...(q.get(RETURN_PARAMS.state) ? { state: q.get(RETURN_PARAMS.state)! } : {}) };
+  }
+  const code = q.get(RETURN_PARAMS.code);
+  const state = q.get(RETURN_PARAMS.state);
+  const postboxId = q.get(RETURN_PARAMS.postboxId);
+  const publicKey = q.get(RETURN_PARAMS.publicKey);
+  if (success !== 'true' || !code || !state || !postboxId || !publicKey) return undefined;
+  return { success: true, code, state, postboxId, publicKey };
+}
+
+/** The same URL without digi.me's return parameters (what the address bar should show). */
+export function withoutDigiMeReturn(url: URL): URL {
+  const clean = new URL(url.href);
+  for (const name of Object.values(RETURN_PARAMS)) clean.searchParams.delete(name);
+  return clean;
+}
+
+/**
+ * Talks to the app backend (`backend-url`): authorize, exchange, and writes of files it
+ * encrypts here first, so the backend only ever receives ciphertext. No DOM beyond fetch.
+ */
+export class DigiMeWriterClient {
+  /** Absolute backend base URL, without a trailing slash. */
+  readonly backendUrl: string;
+  readonly #fetch: typeof fetch;
+
+  constructor(backendUrl: string, options: { fetch?: typeof fetch; base?: string } = {}) {
+    this.backendUrl = new URL(backendUrl, options.base ?? globalThis.location?.href).href.replace(/\/+$/, '');
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  /** Starts a connection: the backend keeps the PKCE verifier and answers the digi.me URL. */
+  authorize(returnUrl: string, signal?: AbortSignal): Promise<{ url: string; state?: string }> {
+    return this.#post(BACKEND_PATHS.authorize, json({ returnUrl }), signal, (b) => {
+      if (typeof b.url !== 'string') throw new UploadElementsError('bad-response', 'The backend answered authorize without a url.');
+      return { url: b.url, ...(typeof b.state === 'string' ? { state: b.state } : {}) };
+    });
+  }
+
+  exchange(request: ExchangeRequest, signal?: AbortSignal): Promise<Postbox> {
+    return this.#post(BACKEND_PATHS.exchange, json(request), signal, (b) => {
+      if (typeof b.postboxId !== 'string' || typeof b.publicKey !== 'string') {
+        throw new UploadElementsError('bad-response', 'The backend answered exchange without postboxId/publicKey.');
+      }
+      return { postboxId: b.postboxId, publicKey: b.publicKey };
+    });
+  }
+
+  /** Encrypts `file` and its descriptor for the postbox, then sends only the ciphertext. */
+  async write(file: Blob, name: string, descriptor: FileDescriptor, publicKey: string, signal?: AbortSignal): Promise<WriteResult> {
+    const payload = await encryptForPostbox(file, descriptor, publicKey);
+    signal?.throwIfAborted();
+    const form = new FormData();
+    form.append(WRITE_FIELDS.file, payload.ciphertext, name);
+    form.append(WRITE_FIELDS.metadata, payload.metadata);
+    form.append(WRITE_FIELDS.symmetricalKey, payload.symmetricalKey);
+    form.append(WRITE_FIELDS.iv, payload.iv);
+    return this.#post(BACKEND_PATHS.write, { body: form }, signal, (b) => {
+      if (b.status !== 'delivered' && b.status !== 'pending') {
+        throw new UploadElementsError('bad-response', `The backend answered an unknown write status ${JSON.stringify(b.status)}.`);
+      }
+      return { status: b.status, ...(typeof b.expires === 'number' ? { expires: b.expires } : {}) };
+    });
+  }
+
+  async #post<T>(path: string, init: RequestInit, signal: AbortSignal | undefined, read: (body: Record<string, unknown>) => T): Promise<T> {
+    const url = `${this.backendUrl}/${path}`;
+    let res: Response;
+    try {
+      res = await this.#fetch(url, { ...init, method: 'POST', credentials: 'same-origin', signal, headers: { accept: 'application/json', ...init.headers } });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new UploadElementsError('network', `Could not reach ${url}.`, { cause: err });
+    }
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : {};
+    } catch {
+      throw new UploadElementsError(res.ok ? 'bad-response' : res.status, `${url} answered HTTP ${res.status} without JSON.`);
+    }
+    if (!res.ok) {
+      const error = (body as { error?: { code?: unknown; message?: unknown } }).error;
+      throw new UploadElementsError(
+        typeof error?.code === 'string' || typeof error?.code === 'number' ? error.code : res.status,
+        typeof error?.message === 'string' ? error.message : `${url} answered HTTP ${res.status}.`,
+      );
+    }
+    return read((body ?? {}) as Record<string, unknown>);
+  }
+}
+
+function json(value: unknown): RequestInit {
+  return { body: JSON.stringify(value), headers: { 'content-type': 'application/json' } };
+}
