@@ -50,6 +50,8 @@ export default defineConfig(({ mode }): UserConfig => {
   if (mode === 'cdn') {
     // One file with every dependency inlined: a plain HTML page needs only this.
     return {
+      // Relative asset URLs: the md5 worker is found next to the bundle wherever it is served.
+      base: './',
       build: {
         target: 'es2022',
         outDir: 'dist/cdn',
@@ -62,6 +64,8 @@ export default defineConfig(({ mode }): UserConfig => {
   }
   return {
     root: mode === 'production' ? root : resolve(root, 'demo'),
+    // Relative asset URLs in the library build: the md5 worker resolves against the importing module.
+    base: mode === 'production' ? './' : '/',
     server: { port: Number(process.env.PORT ?? 5173), host: '127.0.0.1', fs: { allow: [root] } },
     plugins: [sandbox()],
     worker: { format: 'es' },

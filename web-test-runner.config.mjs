@@ -80,7 +80,10 @@ export default {
     sandboxPlugin(),
     cssInline(),
     json(),
-    commonjs({ include: ['**/node_modules/**'] }),
+    // requireReturnsDefault: the dev server loses the CJS/ESM knowledge rollup keeps between
+    // modules, so without it `require('./_root')` in lodash (used by @uppy/core) yields a
+    // namespace object instead of `window` and Uppy's progress throttling throws.
+    commonjs({ include: ['**/node_modules/**'], requireReturnsDefault: 'preferred' }),
     esbuildPlugin({ ts: true, target: 'es2022', tsconfig: 'tsconfig.json' }),
   ],
   browsers: [

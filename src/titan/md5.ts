@@ -1,0 +1,95 @@
+import { abortedError, TitanError } from './errors.js';
+import { hashBlob, type Md5Reply } from './md5-core.js';
+
+export interface Md5Options {
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+  /**
+   * Hash in a module Worker (default true), falling back to the main thread when none can
+   * start; false hashes on the main thread; 'require' fails instead of falling back.
+   */
+  worker?: boolean | 'require';
+}
+
+/** A worker that never answers (blocked without an error event) must not hang an upload. */
+const WORKER_START_TIMEOUT_MS = 10_000;
+
+// Once a Worker could not start (strict CSP, no Worker support), stop trying on this page.
+let workersUnavailable = false;
+
+/**
+ * Lowercase hex MD5 of a Blob of any size, streamed in slices (memory bounded by one slice).
+ * Runs in a module Worker so hashing a large file does not block the page, and falls back
+ * to the main thread when a Worker cannot be created.
+ */
+export async function md5(blob: Blob, options: Md5Options = {}): Promise<string> {
+  const { signal, onProgress } = options;
+  if (signal?.aborted) throw abortedError();
+  if (options.worker === 'require' || (options.worker !== false && !workersUnavailable)) {
+    const viaWorker = await md5InWorker(blob, signal, onProgress);
+    if (viaWorker !== undefined) return viaWorker;
+    if (options.worker === 'require') throw new TitanError('md5', 'The hashing worker could not start.');
+    workersUnavailable = true;
+  }
+  try {
+    const hex = await hashBlob(blob, onProgress, () => signal?.aborted === true);
+    if (hex === undefined) throw abortedError();
+    return hex;
+  } catch (err) {
+    if (err instanceof TitanError) throw err;
+    throw new TitanError('md5', `Could not read the file to hash it: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Resolves `undefined` when the worker could not start, so the caller falls back. */
+function md5InWorker(
+  blob: Blob,
+  signal: AbortSignal | undefined,
+  onProgress: Md5Options['onProgress'],
+): Promise<string | undefined> {
+  let worker: Worker;
+  try {
+    // Kept literally in this form: Vite recognises it and bundles the worker.
+    worker = new Worker(new URL('./md5.worker.ts', import.meta.url), { type: 'module' });
+  } catch {
+    return Promise.resolve(undefined);
+  }
+  return new Promise<string | undefined>((resolve, reject) => {
+    let started = false;
+    const finish = () => {
+      clearTimeout(watchdog);
+      signal?.removeEventListener('abort', onAbort);
+      worker.terminate();
+    };
+    const onAbort = () => {
+      finish();
+      reject(abortedError());
+    };
+    const watchdog = setTimeout(() => {
+      if (started) return;
+      finish();
+      resolve(undefined);
+    }, WORKER_START_TIMEOUT_MS);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.onmessage = (event: MessageEvent<Md5Reply>) => {
+      started = true;
+      const msg = event.data;
+      if (msg.type === 'progress') onProgress?.(msg.done, msg.total);
+      else if (msg.type === 'done') {
+        finish();
+        resolve(msg.md5);
+      } else {
+        finish();
+        reject(new TitanError('md5', `Could not hash the file: ${msg.message}`));
+      }
+    };
+    // An error before any message means the script never ran (CSP, missing file): fall back.
+    worker.onerror = (event) => {
+      event.preventDefault();
+      finish();
+      if (started) reject(new TitanError('md5', `The hashing worker failed: ${event.message || 'unknown error'}`));
+      else resolve(undefined);
+    };
+    worker.postMessage({ blob });
+  });
+}

@@ -1,0 +1,22 @@
+// One hash job per worker: the page posts the Blob (structured clone shares it, no copy) and
+// terminates the worker to cancel, so no abort message is needed.
+import { hashBlob, type Md5Reply, type Md5Request } from './md5-core.js';
+
+// The project compiles against the DOM lib (the WebWorker lib conflicts with it), so the
+// little of the worker scope used here is typed locally.
+interface WorkerScope {
+  onmessage: ((event: MessageEvent<Md5Request>) => void) | null;
+  postMessage(message: Md5Reply): void;
+}
+const scope = self as unknown as WorkerScope;
+
+scope.onmessage = async (event: MessageEvent<Md5Request>) => {
+  const reply = (message: Md5Reply) => scope.postMessage(message);
+  try {
+    const { blob, sliceBytes } = event.data;
+    const md5 = await hashBlob(blob, (done, total) => reply({ type: 'progress', done, total }), undefined, sliceBytes);
+    reply({ type: 'done', md5: md5 ?? '' });
+  } catch (err) {
+    reply({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+  }
+};

@@ -1,0 +1,182 @@
+import { BasePlugin, EventManager, type Body, type Meta, type PluginOpts, type Uppy, type UppyFile } from '@uppy/core';
+import { filterFilesToEmitUploadStarted, filterFilesToUpload } from '@uppy/core/utils';
+import type { TitanClient, UploadAssetResult } from './client.js';
+import { abortedError, TitanError } from './errors.js';
+
+/** What `upload-success` carries in `response.body` for a Titan upload (use it as Uppy's `B`). */
+export type TitanBody = {
+  cid: string;
+  url?: string;
+  deduplicated: boolean;
+  extraId?: string;
+  nodeId?: string;
+  md5: string;
+};
+
+export interface TitanUploadPluginOptions<M extends Meta, B extends Body> extends PluginOpts {
+  client: TitanClient;
+  /** The app's extra_id for a file (Titan echoes it in the upload callback). */
+  extraIdProvider?: (file: UppyFile<M, B>) => Promise<string | undefined>;
+  areaId?: string[];
+  groupId?: number;
+  /** Files sent to nodes at the same time (default 3). Hashing runs one file at a time ahead of them. */
+  limit?: number;
+  /** Shown while a file is hashed (Uppy's preprocess message). */
+  hashingMessage?: string;
+}
+
+/**
+ * Uppy uploader that stores every file in Titan Storage through a `TitanClient`. Hashing is
+ * pipelined: while one file uploads, the next is already being hashed. Removing a file or
+ * cancelling all aborts its upload before create_asset, so nothing is recorded.
+ */
+export class TitanUploadPlugin<M extends Meta, B extends Body> extends BasePlugin<TitanUploadPluginOptions<M, B>, M, B> {
+  readonly #hashSlots = new Limiter(1);
+  #uploadSlots: Limiter;
+
+  constructor(uppy: Uppy<M, B>, opts: TitanUploadPluginOptions<M, B>) {
+    super(uppy, opts);
+    this.id = opts.id ?? 'TitanUpload';
+    this.type = 'uploader';
+    this.#uploadSlots = new Limiter(Math.max(1, opts.limit ?? 3));
+  }
+
+  override setOptions(newOpts: Partial<TitanUploadPluginOptions<M, B>>): void {
+    super.setOptions(newOpts);
+    if (newOpts.limit !== undefined) this.#uploadSlots = new Limiter(Math.max(1, newOpts.limit));
+  }
+
+  override install(): void {
+    this.uppy.addUploader(this.#handleUpload);
+  }
+
+  override uninstall(): void {
+    this.uppy.removeUploader(this.#handleUpload);
+  }
+
+  #handleUpload = async (fileIDs: string[]): Promise<void> => {
+    if (fileIDs.length === 0) return;
+    const files = filterFilesToUpload(this.uppy.getFilesByIds(fileIDs));
+    const toEmit = filterFilesToEmitUploadStarted(files);
+    if (toEmit.length) this.uppy.emit('upload-start', toEmit);
+    await Promise.allSettled(files.map((file) => this.#uploadFile(file)));
+  };
+
+  async #uploadFile(file: UppyFile<M, B>): Promise<void> {
+    const controller = new AbortController();
+    const events = new EventManager(this.uppy);
+    events.onFileRemove(file.id, () => controller.abort());
+    events.onCancelAll(file.id, () => controller.abort());
+    const { signal } = controller;
+    const started = Date.now();
+    const current = () => this.uppy.getFile(file.id) ?? file;
+    try {
+      if (file.isRemote || !file.data) throw new TitanError('unsupported', 'Only local files can be uploaded to Titan.');
+      const data = file.data;
+      const name = file.meta.name ?? file.name;
+      const extraIdPromise = this.#extraId(file, name);
+      // Rejections are handled where it is awaited; this only keeps an early one from being "unhandled".
+      extraIdPromise.catch(() => undefined);
+
+      const md5 = await this.#hashSlots.run(signal, () => {
+        const message = this.opts.hashingMessage ?? 'Hashing…';
+        return this.opts.client.md5(data, {
+          signal,
+          onProgress: (done, total) =>
+            this.uppy.emit('preprocess-progress', current(), { mode: 'determinate', message, value: total ? done / total : 1 }),
+        });
+      });
+      this.uppy.emit('preprocess-complete', current());
+
+      const result = await this.#uploadSlots.run(signal, async () => {
+        const extraId = await extraIdPromise;
+        return this.opts.client.uploadAsset(data, {
+          name,
+          md5,
+          signal,
+          ...(extraId ? { extraId } : {}),
+          ...(this.opts.areaId?.length ? { areaId: this.opts.areaId } : {}),
+          ...(this.opts.groupId !== undefined ? { groupId: this.opts.groupId } : {}),
+          onProgress: (sent, total) =>
+            this.uppy.emit('upload-progress', current(), { uploadStarted: started, bytesUploaded: sent, bytesTotal: total }),
+        });
+      });
+      if (signal.aborted) return;
+      this.uppy.emit('upload-success', current(), {
+        status: 200,
+        // Uppy's own uploaders type the server's body as the app's B the same way.
+        body: toBody(result) as unknown as B,
+        ...(result.url ? { uploadURL: result.url } : {}),
+      });
+    } catch (err) {
+      // A removed or cancelled file is gone from Uppy; reporting it as failed would resurrect it.
+      if (signal.aborted) return;
+      const error = err instanceof TitanError ? err : new TitanError('error', err instanceof Error ? err.message : String(err), { cause: err });
+      this.uppy.emit('upload-error', current(), error);
+    } finally {
+      events.remove();
+    }
+  }
+
+  async #extraId(file: UppyFile<M, B>, name: string): Promise<string | undefined> {
+    const provider = this.opts.extraIdProvider;
+    if (!provider) return undefined;
+    try {
+      return (await provider(file)) || undefined;
+    } catch (err) {
+      const cause = err instanceof Error ? err.message : String(err);
+      throw new TitanError('extra-id', `Could not get an extra_id for ${name}: ${cause}`, { cause: err });
+    }
+  }
+}
+
+function toBody(result: UploadAssetResult): TitanBody {
+  return {
+    cid: result.cid,
+    deduplicated: result.deduplicated,
+    md5: result.md5,
+    ...(result.url ? { url: result.url } : {}),
+    ...(result.extraId ? { extraId: result.extraId } : {}),
+    ...(result.nodeId ? { nodeId: result.nodeId } : {}),
+  };
+}
+
+/** At most `size` tasks at once, first come first served; a queued task leaves on abort. */
+class Limiter {
+  #active = 0;
+  readonly #queue: Array<() => void> = [];
+
+  constructor(readonly size: number) {}
+
+  async run<T>(signal: AbortSignal, task: () => Promise<T>): Promise<T> {
+    await this.#acquire(signal);
+    try {
+      return await task();
+    } finally {
+      this.#active--;
+      this.#queue.shift()?.();
+    }
+  }
+
+  #acquire(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.reject(abortedError());
+    if (this.#active < this.size) {
+      this.#active++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const grant = () => {
+        signal.removeEventListener('abort', onAbort);
+        this.#active++;
+        resolve();
+      };
+      const onAbort = () => {
+        const i = this.#queue.indexOf(grant);
+        if (i >= 0) this.#queue.splice(i, 1);
+        reject(abortedError());
+      };
+      this.#queue.push(grant);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
