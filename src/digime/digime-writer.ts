@@ -41,6 +41,7 @@ const defaultNavigate = (url: string): void => {
 };
 
 /**
+ * @tagname digime-writer
  * @summary Writes files to the user's digi.me library. They are encrypted in the browser
  * (AES-256-CBC, key wrapped RSA-OAEP with the postbox public key); the app backend only signs
  * and forwards ciphertext.

@@ -48,6 +48,7 @@ let instances = 0;
  * Uploads files to Titan Storage: an Uppy Dashboard to pick files, streamed md5, upload to a
  * Titan node with progress and fallback, and each stored file's CID with a copy button.
  *
+ * @tagname titan-uploader
  * @summary File uploader for Titan Storage (decentralised storage) built on Uppy.
  *
  * @attr api-url - Titan API base URL (default: the Titan test API).
