@@ -1,0 +1,13 @@
+// Size budgets (minified + gzipped), checked by `npm test`. "own code" leaves out what an app
+// shares with other code anyway (lit, Uppy and its stylesheet, hash-wasm, multiformats).
+const shared = ['lit', '@uppy/core', '@uppy/dashboard', 'hash-wasm', 'multiformats', 'idb-keyval'];
+// Uppy's own CSS, inlined by the build as a shared chunk, is Uppy's weight, not ours.
+const withoutUppyCss = (config) => ({ ...config, external: [...(config.external ?? []), './style.min-*'] });
+
+module.exports = [
+  { name: 'upload-elements/universa (lit + idb-keyval + own code)', path: 'dist/universa.js', import: '*', limit: '12 kB', gzip: true },
+  { name: 'upload-elements/titan (own code)', path: 'dist/titan.js', import: '*', ignore: shared, modifyEsbuildConfig: withoutUppyCss, limit: '12 kB', gzip: true },
+  { name: 'upload-elements/digime (own code)', path: 'dist/digime.js', import: '*', ignore: shared, modifyEsbuildConfig: withoutUppyCss, limit: '10 kB', gzip: true },
+  { name: 'upload-elements/titan (with lit, Uppy, CSS)', path: 'dist/titan.js', import: '*', limit: '120 kB', gzip: true },
+  { name: 'dist/cdn/upload-elements.js (everything inlined)', path: 'dist/cdn/upload-elements.js', limit: '140 kB', gzip: true },
+];
