@@ -269,14 +269,25 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
 
   // ---- storage API ----------------------------------------------------------------------
 
-  function nodeUrl(nodeId: string, suffix: string): string {
-    return `${ctx.url}${NODE}/${nodeId}${suffix}`;
+  /**
+   * Node URLs use the origin the API was reached through: the sandbox's own listener, or a host
+   * server that mounts it (Vite, a strict-CSP test page), so a page limited to `connect-src 'self'`
+   * can still reach the nodes, as it would behind a real reverse proxy.
+   */
+  function originOf(req: IncomingMessage): string {
+    const host = req.headers.host;
+    return host && /^[\w.\-]+(:\d+)?$|^\[[\d:a-f]+\](:\d+)?$/i.test(host) ? `http://${host}` : ctx.url;
+  }
+
+  function nodeUrl(origin: string, nodeId: string, suffix: string): string {
+    return `${origin}${NODE}/${nodeId}${suffix}`;
   }
 
   async function storageApi(req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<void> {
     const user = authUser(req, res);
     if (!user) return;
     const q = url.searchParams;
+    const origin = originOf(req);
     switch (path) {
       case PATHS.getUploadInfo: {
         expectMethod(req, 'GET');
@@ -287,7 +298,7 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
         const info: UploadInfo = {
           List: NODE_IDS.map((node) => ({
             NodeID: `c_${node}`,
-            UploadURL: nodeUrl(node, '/upload'),
+            UploadURL: nodeUrl(origin, node, '/upload'),
             Token: signJwt(nodeSecret, { id: user.id, md5, node, exp } satisfies NodeTokenClaims),
           })),
           TraceID: randomUUID(),
@@ -298,7 +309,7 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
       }
       case PATHS.createAsset: {
         expectMethod(req, 'POST');
-        return createAsset(res, user, await readJson(req));
+        return createAsset(origin, res, user, await readJson(req));
       }
       case PATHS.transferReport: {
         expectMethod(req, 'POST');
@@ -310,7 +321,7 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
       case PATHS.shareAsset: {
         const asset = userAsset(user, q.get('asset_cid'));
         if (!asset) return fail(res, ERR.notFound, 'asset not found');
-        return ok(res, { asset_cid: asset.cid, asset_name: asset.name, size: asset.size, url: NODE_IDS.map((n) => nodeUrl(n, `/ipfs/${asset.cid}`)) });
+        return ok(res, { asset_cid: asset.cid, asset_name: asset.name, size: asset.size, url: NODE_IDS.map((n) => nodeUrl(origin, n, `/ipfs/${asset.cid}`)) });
       }
       case PATHS.deleteAsset: {
         const asset = userAsset(user, q.get('asset_cid'));
@@ -335,7 +346,7 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
     return cid ? assets.find((a) => a.userId === user.id && a.cid === cid) : undefined;
   }
 
-  function createAsset(res: ServerResponse, user: User, body: Record<string, unknown>): void {
+  function createAsset(origin: string, res: ServerResponse, user: User, body: Record<string, unknown>): void {
     const problems: string[] = [];
     const name = body.asset_name;
     const type = body.asset_type ?? 'file';
@@ -377,7 +388,7 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
       extraId: extraId as string,
       areaIds: areaIds as string[],
       createdAt: rfc3339(new Date()),
-      url: nodeUrl(nodeId, `/ipfs/${c}`),
+      url: nodeUrl(origin, nodeId, `/ipfs/${c}`),
       deduplicated: !!other,
     };
     assets.push(asset);
