@@ -1,11 +1,9 @@
-import { css, unsafeCSS } from 'lit';
-import uppyCoreCss from '@uppy/core/css/style.min.css?inline';
-import uppyDashboardCss from '@uppy/dashboard/css/style.min.css?inline';
+import { css } from 'lit';
+import { uppyStyles } from '../internal/uppy-styles.js';
 
 export const digimeWriterStyles = [
   // The Dashboard renders inside our shadow root, so its CSS has to be adopted here.
-  unsafeCSS(uppyCoreCss),
-  unsafeCSS(uppyDashboardCss),
+  ...uppyStyles,
   css`
     :host {
       display: block;

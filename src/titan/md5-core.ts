@@ -1,4 +1,5 @@
 import { createMD5 } from 'hash-wasm';
+import { Md5 } from './md5-js.js';
 
 /**
  * Slice size for streamed hashing: large enough that the per-slice overhead (an
@@ -18,8 +19,7 @@ export async function hashBlob(
   isAborted: () => boolean = () => false,
   sliceBytes: number = MD5_SLICE_BYTES,
 ): Promise<string | undefined> {
-  const hasher = await createMD5();
-  hasher.init();
+  const hasher = await createHasher();
   const total = blob.size;
   for (let offset = 0; offset < total; offset += sliceBytes) {
     if (isAborted()) return undefined;
@@ -28,12 +28,42 @@ export async function hashBlob(
     onProgress?.(end, total);
   }
   if (isAborted()) return undefined;
-  return hasher.digest('hex');
+  return hasher.digest();
+}
+
+interface Hasher {
+  update(data: Uint8Array): unknown;
+  digest(): string;
+}
+
+// Decided once per realm: a CSP without 'wasm-unsafe-eval' refuses every compile.
+let wasmRefused = false;
+
+/** False once this realm's CSP refused WebAssembly (or it was told so). */
+export const wasmAllowed = (): boolean => !wasmRefused;
+
+/** Skip hash-wasm from now on (another realm of this page already saw it refused). */
+export function refuseWasm(): void {
+  wasmRefused = true;
+}
+
+/** hash-wasm's MD5, or the plain-JS one where the page's CSP forbids compiling WebAssembly. */
+async function createHasher(): Promise<Hasher> {
+  if (!wasmRefused) {
+    try {
+      const wasm = await createMD5();
+      wasm.init();
+      return { update: (data) => wasm.update(data), digest: () => wasm.digest('hex') };
+    } catch {
+      wasmRefused = true;
+    }
+  }
+  return new Md5();
 }
 
 /** Messages between `md5.ts` and `md5.worker.ts`. */
-export type Md5Request = { blob: Blob; sliceBytes?: number };
+export type Md5Request = { blob: Blob; sliceBytes?: number; wasm?: boolean };
 export type Md5Reply =
   | { type: 'progress'; done: number; total: number }
-  | { type: 'done'; md5: string }
+  | { type: 'done'; md5: string; wasm: boolean }
   | { type: 'error'; message: string };

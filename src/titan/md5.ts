@@ -1,5 +1,5 @@
 import { abortedError, TitanError } from './errors.js';
-import { hashBlob, type Md5Reply } from './md5-core.js';
+import { hashBlob, type Md5Reply, type Md5Request } from './md5-core.js';
 
 export interface Md5Options {
   signal?: AbortSignal;
@@ -10,6 +10,41 @@ export interface Md5Options {
    */
   worker?: boolean | 'require';
 }
+
+/** The one Trusted Types policy of this library: it lets only its own md5 worker through. */
+export const TRUSTED_TYPES_POLICY = 'upload-elements';
+
+interface ScriptUrlPolicy {
+  createScriptURL(url: string): unknown;
+}
+let policy: ScriptUrlPolicy | undefined;
+
+/**
+ * A page that sends `require-trusted-types-for 'script'` refuses a plain URL for a Worker. On such
+ * a page the URL goes through our policy (pages that allow-list policy names with
+ * `trusted-types` must list `upload-elements`; otherwise hashing runs on the main thread).
+ */
+function trustedScriptUrl(url: URL): URL | string {
+  const factory = (globalThis as { trustedTypes?: { createPolicy(name: string, rules: { createScriptURL(s: string): string }): ScriptUrlPolicy } }).trustedTypes;
+  if (!factory) return url;
+  policy ??= factory.createPolicy(TRUSTED_TYPES_POLICY, {
+    createScriptURL(s) {
+      if (!/md5\.worker[^/]*\.[jt]s$/.test(new URL(s).pathname)) throw new TypeError(`${TRUSTED_TYPES_POLICY} only creates its md5 worker`);
+      return s;
+    },
+  });
+  return policy.createScriptURL(url.href) as string;
+}
+
+// A local `Worker`, so that the literal `new Worker(new URL(…, import.meta.url))` form, which
+// Vite recognises and bundles, still goes through Trusted Types at run time.
+const Worker = function TrustedWorker(url: URL, options?: WorkerOptions): Worker {
+  return new globalThis.Worker(trustedScriptUrl(url) as string, options);
+} as unknown as typeof globalThis.Worker;
+
+// The worker reports when the page's CSP refused WebAssembly, so later workers start with the
+// plain-JS hasher instead of hitting (and reporting) the same refusal.
+let wasmRefused = false;
 
 /** A worker that never answers (blocked without an error event) must not hang an upload. */
 const WORKER_START_TIMEOUT_MS = 10_000;
@@ -76,6 +111,7 @@ function md5InWorker(
       const msg = event.data;
       if (msg.type === 'progress') onProgress?.(msg.done, msg.total);
       else if (msg.type === 'done') {
+        if (!msg.wasm) wasmRefused = true;
         finish();
         resolve(msg.md5);
       } else {
@@ -90,6 +126,6 @@ function md5InWorker(
       if (started) reject(new TitanError('md5', `The hashing worker failed: ${event.message || 'unknown error'}`));
       else resolve(undefined);
     };
-    worker.postMessage({ blob });
+    worker.postMessage({ blob, wasm: !wasmRefused } satisfies Md5Request);
   });
 }

@@ -1,6 +1,6 @@
 // One hash job per worker: the page posts the Blob (structured clone shares it, no copy) and
 // terminates the worker to cancel, so no abort message is needed.
-import { hashBlob, type Md5Reply, type Md5Request } from './md5-core.js';
+import { hashBlob, refuseWasm, wasmAllowed, type Md5Reply, type Md5Request } from './md5-core.js';
 
 // The project compiles against the DOM lib (the WebWorker lib conflicts with it), so the
 // little of the worker scope used here is typed locally.
@@ -13,9 +13,10 @@ const scope = self as unknown as WorkerScope;
 scope.onmessage = async (event: MessageEvent<Md5Request>) => {
   const reply = (message: Md5Reply) => scope.postMessage(message);
   try {
-    const { blob, sliceBytes } = event.data;
+    const { blob, sliceBytes, wasm } = event.data;
+    if (wasm === false) refuseWasm();
     const md5 = await hashBlob(blob, (done, total) => reply({ type: 'progress', done, total }), undefined, sliceBytes);
-    reply({ type: 'done', md5: md5 ?? '' });
+    reply({ type: 'done', md5: md5 ?? '', wasm: wasmAllowed() });
   } catch (err) {
     reply({ type: 'error', message: err instanceof Error ? err.message : String(err) });
   }

@@ -1,9 +1,6 @@
-import { css, unsafeCSS } from 'lit';
-import uppyCoreCss from '@uppy/core/css/style.min.css?inline';
-import uppyDashboardCss from '@uppy/dashboard/css/style.min.css?inline';
+import { css } from 'lit';
+import { uppyStyles } from '../internal/uppy-styles.js';
 
-/** Uppy's own CSS, adopted into the shadow root (document styles do not reach it). */
-const uppy = [unsafeCSS(uppyCoreCss), unsafeCSS(uppyDashboardCss)];
 
 const own = css`
   :host {
@@ -104,4 +101,4 @@ const own = css`
   }
 `;
 
-export const styles = [...uppy, own];
+export const styles = [...uppyStyles, own];
