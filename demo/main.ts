@@ -101,11 +101,30 @@ $('#get-token').addEventListener('click', async () => {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ twoPhase }),
   });
-  const { link } = (await res.json()) as { link: string; cb: string };
-  // The issuer's link points at this page (the "client"), as the real flow's e-mail would.
-  location.assign(link);
+  // The sandbox issuer answers {id, cb, confirm_url}; the link it would send the user is this
+  // page (the "client") with `?iv=1&cb=…`, as the real flow's e-mail or SMS would carry.
+  const { cb, link, confirm_url } = (await res.json()) as { id: string; cb: string; confirm_url: string; link?: string };
+  // The 2-phase e-mail's link, kept so the "Confirm the e-mail" button can play the user's click.
+  if (twoPhase) localStorage.setItem(CONFIRM_KEY, confirm_url);
+  else localStorage.removeItem(CONFIRM_KEY);
+  const client = new URL(location.pathname, location.href);
+  client.searchParams.set('iv', '1');
+  client.searchParams.set('cb', cb);
+  location.assign(link ?? client.href);
 });
 $('#reload').addEventListener('click', () => location.reload());
+
+const CONFIRM_KEY = 'upload-elements-demo:universa-confirm';
+const confirmButton = $<HTMLButtonElement>('#confirm');
+confirmButton.hidden = !localStorage.getItem(CONFIRM_KEY);
+confirmButton.addEventListener('click', async () => {
+  const url = localStorage.getItem(CONFIRM_KEY);
+  if (!url) return;
+  await fetch(url, { method: 'POST' });
+  localStorage.removeItem(CONFIRM_KEY);
+  confirmButton.hidden = true;
+  logLine('sandbox', 'the user confirmed the address from the issuer\'s e-mail');
+});
 
 // ---- digi.me -----------------------------------------------------------------------------------
 interface Written { postboxId: string; name?: string; descriptor: unknown; plaintextBase64: string }
