@@ -47,6 +47,8 @@ $('#clear-log').addEventListener('click', () => ($('#log').textContent = ''));
 $('#theme').addEventListener('click', (e) => {
   const dark = document.documentElement.classList.toggle('dark');
   (e.currentTarget as HTMLElement).setAttribute('aria-pressed', String(dark));
+  // The Dashboards follow through their `theme` attribute; colours through custom properties.
+  for (const el of document.querySelectorAll('titan-uploader, digime-writer')) el.setAttribute('theme', dark ? 'dark' : 'light');
 });
 
 // ---- Titan -----------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ const defaultNavigate = (url: string): void => {
  *
  * @attr backend-url - App backend base path serving `authorize`, `exchange` and `write`.
  * @attr locale - UI language (`en`, `de`); English by default.
+ * @attr theme - Dashboard colour scheme: `light` (default), `dark` or `auto`.
  *
  * @event digime-connected - `{postboxId}` after a new digi.me connection was exchanged.
  * @event digime-write-success - `{fileId, name, status, expires}` per file digi.me accepted (`delivered` or `pending`).
@@ -74,6 +75,7 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
   static override properties = {
     backendUrl: { type: String, attribute: 'backend-url' },
     locale: { type: String, reflect: true },
+    theme: {},
     strings: { attribute: false },
     mimeType: { attribute: false },
     accounts: { attribute: false },
@@ -87,6 +89,8 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
 
   /** App backend base path (attribute `backend-url`). */
   backendUrl = '';
+  /** Uppy Dashboard colour scheme: `light` (default), `dark`, or `auto` (follows the system). */
+  theme: 'light' | 'dark' | 'auto' = 'light';
   locale = '';
   /** Overrides single UI strings. */
   strings: Partial<DigiMeWriterStrings> = {};
@@ -189,6 +193,7 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
       void this.#restore();
     }
     if (changed.has('locale') || changed.has('strings')) this.#dashboard?.setOptions({ note: this.#strings().note });
+    if (changed.has('theme')) this.#dashboard?.setOptions({ theme: this.theme });
   }
 
   protected override render() {
@@ -259,6 +264,7 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
       width: '100%',
       height: 320,
       proudlyDisplayPoweredByUppy: false,
+      theme: this.theme,
       note: this.#strings().note,
     });
     this.#dashboard = this.uppy.getPlugin<Dashboard<DigiMeMeta, DigiMeWriteBody>>('Dashboard');

@@ -62,6 +62,7 @@ let instances = 0;
  * @attr max-files - Most files per upload.
  * @attr auto-proceed - Start uploading as soon as files are added.
  * @attr locale - UI language (`en`, `de`; English by default).
+ * @attr theme - Dashboard colour scheme: `light` (default), `dark` or `auto`.
  *
  * @event titan-upload-start - `{fileId, name, size}` when a file's upload begins.
  * @event titan-upload-progress - `{fileId, bytesUploaded, bytesTotal}` while bytes go to the node.
@@ -101,6 +102,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEvents> {
     maxFiles: { attribute: 'max-files', type: Number },
     autoProceed: { attribute: 'auto-proceed', type: Boolean },
     locale: {},
+    theme: {},
     strings: { attribute: false },
     _entries: { state: true },
     _copied: { state: true },
@@ -127,6 +129,8 @@ export class TitanUploader extends UploadElement<TitanUploaderEvents> {
   declare maxFiles?: number;
   declare autoProceed: boolean;
   declare locale?: string;
+  /** Uppy Dashboard colour scheme: `light` (default), `dark`, or `auto` (follows the system). */
+  declare theme?: 'light' | 'dark' | 'auto';
   /** Replaces single UI strings of the current locale. */
   declare strings?: Partial<TitanStrings>;
 
@@ -195,6 +199,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEvents> {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('apiUrl')) this.#client.apiUrl = this.apiUrl ?? '';
+    if (changed.has('theme')) this.#dashboard?.setOptions({ theme: this.theme ?? 'light' });
     if (changed.has('token') && this.token) this.#client.updateToken(this.token);
     if (!this.hasUpdated || changed.has('locale') || changed.has('strings')) {
       this.#text = pickStrings(titanStrings, this.locale ?? document.documentElement.lang, this.strings);
@@ -229,6 +234,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEvents> {
         width: '100%',
         height: 320,
         proudlyDisplayPoweredByUppy: false,
+        theme: this.theme ?? 'light',
         locale: dashboardLocale(this.#text),
       });
       this.#dashboard = this.#uppy.getPlugin<Dashboard<Meta, TitanBody>>('Dashboard');

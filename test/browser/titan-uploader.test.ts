@@ -221,6 +221,17 @@ describe('<titan-uploader> (against the sandbox)', () => {
     expect(el.client.apiUrl).to.equal(await titanApi());
   });
 
+  it('switches the Dashboard between light and dark with the theme attribute', async () => {
+    const el = await mount();
+    await waitUntil(() => shadow(el).querySelector('.uppy-Dashboard'), 'no dashboard', { timeout: 3000 });
+    const inner = () => shadow(el).querySelector<HTMLElement>('.uppy-Dashboard-inner')!;
+    const light = getComputedStyle(inner()).backgroundColor;
+    expect(shadow(el).querySelector('.uppy-Dashboard')!.getAttribute('data-uppy-theme')).to.equal('light');
+    el.setAttribute('theme', 'dark');
+    await waitUntil(() => shadow(el).querySelector('.uppy-Dashboard')!.getAttribute('data-uppy-theme') === 'dark', 'theme not applied', { timeout: 3000 });
+    expect(getComputedStyle(inner()).backgroundColor).not.to.equal(light);
+  });
+
   it('is accessible after an upload (results list, copy button, link)', async () => {
     const el = await mount();
     await waitUntil(() => shadow(el).querySelector('.uppy-Dashboard'), 'no dashboard', { timeout: 3000 });

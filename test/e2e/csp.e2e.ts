@@ -115,5 +115,5 @@ try {
   server.close();
   await sandbox.close();
 }
-console.log(`strict CSP: ${passed} passed, ${failed} failed`);
+console.log(`csp: ${passed} passed, ${failed} failed`);
 process.exitCode = failed ? 1 : 0;
