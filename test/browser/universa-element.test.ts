@@ -1,0 +1,283 @@
+import { expect } from '@open-wc/testing';
+import { unpackBoss } from '../../src/universa/boss.js';
+import '../../src/universa/index.js';
+import type { UniversaAddressOption, UniversaSelectAddress } from '../../src/universa/index.js';
+import {
+  calls,
+  issue,
+  knob,
+  LONG,
+  ofType,
+  okButton,
+  openPage,
+  pageOf,
+  part,
+  pendingRecord,
+  pickFirstAddress,
+  record,
+  resetAll,
+  SHORT,
+  sleep,
+  typeAddress,
+  until,
+  linkQuery,
+  type UniversaEvent,
+} from './fixtures/universa-helpers.js';
+
+let mounted: HTMLElement[] = [];
+
+/** Mounts the element with its event recorder attached before it connects (restore fires early). */
+async function mount(props: { cb?: string; addresses?: UniversaAddressOption[]; locale?: string; allowInput?: boolean }) {
+  const el = document.createElement('universa-select-address');
+  Object.assign(el, { addresses: [{ address: SHORT, label: 'Main key' }], ...props });
+  const events = record(el);
+  document.body.append(el);
+  mounted.push(el);
+  await el.updateComplete;
+  return { el, events };
+}
+
+const errorsOf = (events: UniversaEvent[]) => ofType(events, 'universa-error');
+const text = (el: UniversaSelectAddress, name: string) => part(el, name)?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
+
+beforeEach(async () => {
+  await resetAll();
+});
+afterEach(() => {
+  mounted.forEach((el) => el.remove());
+  mounted = [];
+  document.querySelectorAll('iframe').forEach((f) => f.remove());
+});
+
+describe('<universa-select-address>', () => {
+  it('happy path: offer, choose, OK, polling, contract as event and .unicon download', async () => {
+    const { id, cb } = await issue();
+    const { el, events } = await mount({ cb });
+    await until(() => el.open, 'the popup');
+    const dialog = el.shadowRoot!.querySelector('dialog')!;
+    expect(dialog.open).to.equal(true);
+    expect(el.hasAttribute('open')).to.equal(true);
+    expect(text(el, 'caption')).to.equal('She-Token generation');
+    expect(text(el, 'text')).to.contain('120 SHT');
+    expect(okButton(el).disabled, 'OK before choosing').to.equal(true);
+    await expect(el).to.be.accessible();
+
+    await pickFirstAddress(el);
+    await until(() => ofType(events, 'universa-contract').length === 1, 'the contract', 8000);
+    const [contract] = ofType(events, 'universa-contract');
+    expect(contract!.cb).to.equal(cb);
+    expect(contract!.address).to.equal(SHORT);
+    const tree = unpackBoss(contract!.bytes) as { state: { owner: string } };
+    expect(tree.state.owner).to.equal(SHORT);
+    expect(btoa(String.fromCharCode(...contract!.bytes))).to.equal(contract!.base64Contract);
+
+    expect(ofType(events, 'universa-state').map((d) => d.state)).to.deep.equal(['offered', 'confirming', 'polling', 'received']);
+    expect(await calls(id)).to.deep.equal(['cb', 'ok', 'check']);
+    const log = await (await fetch('/_sandbox/log?service=universa')).json();
+    expect(log[1].body).to.deep.equal({ address: SHORT });
+    expect(log[1].headers['content-type']).to.equal('application/json');
+
+    await el.updateComplete;
+    expect(el.open).to.equal(false);
+    expect(text(el, 'status')).to.equal('Contract received.');
+    expect(part(el, 'status')!.getAttribute('aria-live')).to.equal('polite');
+    const link = part(el, 'download') as HTMLAnchorElement;
+    expect(link.download).to.match(/\.unicon$/);
+    const downloaded = new Uint8Array(await (await fetch(link.href)).arrayBuffer());
+    expect([...downloaded]).to.deep.equal([...contract!.bytes]);
+    expect(await pendingRecord(cb)).to.equal(undefined);
+  });
+
+  it('shows the issuer state while polling (2-phase) in a live region', async () => {
+    const { id, cb } = await issue({ twoPhase: true });
+    const { el, events } = await mount({ cb });
+    await pickFirstAddress(el);
+    await until(async () => (await calls(id)).includes('check'), 'a first check');
+    await until(() => text(el, 'status') === 'The issuer is generating the contract…', 'the in_progress status');
+    expect(ofType(events, 'universa-state').at(-1)).to.deep.equal({ cb, state: 'polling', issuerState: 'in_progress' });
+    expect((await pendingRecord(cb))?.phase).to.equal('polling');
+    await knob('confirm', { id });
+    await until(() => ofType(events, 'universa-contract').length === 1, 'the contract after confirmation', 5000);
+  });
+
+  it('cancel POSTs cancel_url, closes the popup and forgets the record', async () => {
+    const { id, cb } = await issue();
+    const { el, events } = await mount({ cb });
+    await until(() => el.open, 'the popup');
+    expect((await pendingRecord(cb))?.phase).to.equal('offered');
+    part(el, 'cancel')!.click();
+    await until(() => ofType(events, 'universa-cancelled').length === 1, 'universa-cancelled');
+    expect(ofType(events, 'universa-cancelled')[0]).to.deep.equal({ cb });
+    expect(await calls(id)).to.deep.equal(['cb', 'cancel']);
+    expect(await pendingRecord(cb)).to.equal(undefined);
+    await el.updateComplete;
+    expect(el.open).to.equal(false);
+    expect(el.shadowRoot!.querySelector('dialog')!.open).to.equal(false);
+    expect((await knob('inspect', { id })).state).to.equal('cancelled');
+  });
+
+  it('renders caption and text as text, never as HTML', async () => {
+    const caption = '<img src=x onerror="window.__universaXss = 1">';
+    const body = '<b>bold</b><script>window.__universaXss = 2</script>';
+    const { cb } = await issue({ caption, text: body });
+    const { el } = await mount({ cb });
+    await until(() => el.open, 'the popup');
+    await sleep(100);
+    expect(part(el, 'caption')!.textContent).to.equal(caption);
+    expect(part(el, 'text')!.textContent).to.equal(body);
+    expect(el.shadowRoot!.querySelector('img, b, script')).to.equal(null);
+    expect((window as { __universaXss?: number }).__universaXss).to.equal(undefined);
+  });
+
+  it('validates a typed address inline; a bad checksum keeps OK disabled', async () => {
+    const { cb } = await issue();
+    const { el } = await mount({ cb, addresses: [] });
+    await until(() => el.open, 'the popup');
+    const input = part(el, 'input') as HTMLInputElement;
+    const badCrc = SHORT.slice(0, 10) + (SHORT[10] === 'a' ? 'b' : 'a') + SHORT.slice(11);
+    await typeAddress(el, badCrc);
+    expect(text(el, 'input-error')).to.equal('Checksum mismatch: a typo?');
+    expect(input.getAttribute('aria-invalid')).to.equal('true');
+    expect(okButton(el).disabled).to.equal(true);
+    await typeAddress(el, 'not an address');
+    expect(text(el, 'input-error')).to.equal('Not a Universa address.');
+    expect(okButton(el).disabled).to.equal(true);
+    await typeAddress(el, LONG.replaceAll('1', 'l'));
+    expect(text(el, 'input-error')).to.equal('');
+    expect(input.getAttribute('aria-invalid')).to.equal('false');
+    expect(okButton(el).disabled).to.equal(false);
+  });
+
+  it('speaks German with locale="de" and takes string overrides', async () => {
+    const { cb } = await issue();
+    const { el } = await mount({ cb, locale: 'de' });
+    await until(() => el.open, 'the popup');
+    expect(text(el, 'cancel')).to.equal('Abbrechen');
+    await typeAddress(el, SHORT.slice(0, -1) + (SHORT.endsWith('Z') ? 'Y' : 'Z'));
+    expect(text(el, 'input-error')).to.equal('Prüfsumme falsch: ein Tippfehler?');
+    el.strings = { cancel: 'Nein danke' };
+    await el.updateComplete;
+    expect(text(el, 'cancel')).to.equal('Nein danke');
+  });
+});
+
+describe('<universa-select-address> bad input', () => {
+  it('refuses an http cb on a non-loopback host before any request', async () => {
+    const { id } = await issue();
+    const { url } = (await (await fetch('/_sandbox/info')).json()) as { url: string };
+    // *.localhost reaches the sandbox in Chromium, so a wrongly accepted URL would show in the log.
+    const host = url.replace('127.0.0.1', 'issuer.localhost');
+    expect((await fetch(`${host}/_sandbox/info`)).ok, 'the sandbox is reachable under that name').to.equal(true);
+    const cb = `${host}/universa/cb/${id}`;
+    const { el, events } = await mount({ cb });
+    await until(() => errorsOf(events).length === 1, 'universa-error');
+    expect(errorsOf(events)[0]).to.deep.include({ cb, retryable: false });
+    expect(errorsOf(events)[0]!.error.code).to.equal('insecure-url');
+    await el.updateComplete;
+    expect(text(el, 'error')).to.equal('Insecure link: https is required.');
+    expect(el.open).to.equal(false);
+    await sleep(200);
+    expect(await calls()).to.deep.equal([]);
+  });
+
+  it('refuses a link with iv other than 1', async () => {
+    const { cb } = await issue();
+    const frame = await openPage(linkQuery(cb, '2'));
+    const page = pageOf(frame);
+    await until(() => ofType(page.events, 'universa-error').length === 1, 'universa-error');
+    expect(ofType(page.events, 'universa-error')[0]).to.deep.include({ cb, retryable: false });
+    expect(ofType(page.events, 'universa-error')[0]!.error.code).to.equal('bad-version');
+    await page.el.updateComplete;
+    expect(text(page.el, 'error')).to.equal('Unsupported link version (iv must be 1).');
+    await sleep(200);
+    expect(await calls()).to.deep.equal([]);
+  });
+
+  for (const [name, fault, code, shown] of [
+    ['malformed JSON', { kind: 'malformed' }, 'bad-response', /did not|Not JSON/],
+    ['a wrong action', { kind: 'set', field: 'action', value: 'send_money' }, 'bad-offer', /action/],
+    ['a missing check_url', { kind: 'omit', field: 'check_url' }, 'bad-offer', /check_url/],
+  ] as const) {
+    it(`reports ${name} from the issuer clearly, and a retry can still succeed`, async () => {
+      const { cb } = await issue();
+      await knob('fault', { endpoint: 'cb', ...fault });
+      const { el, events } = await mount({ cb });
+      await until(() => errorsOf(events).length === 1, 'universa-error');
+      expect(errorsOf(events)[0]!.error.code).to.equal(code);
+      expect(errorsOf(events)[0]!.error.message).to.match(shown);
+      expect(ofType(events, 'universa-state').at(-1)?.state).to.equal('failed');
+      await el.updateComplete;
+      expect(text(el, 'error')).to.not.equal('');
+      expect(el.open).to.equal(false);
+      expect(await pendingRecord(cb)).to.equal(undefined);
+      const retry = part(el, 'retry');
+      if (code === 'bad-response') {
+        // Unreadable answers may be transient: the user gets a retry button.
+        retry!.click();
+        await until(() => el.open, 'the popup after retrying');
+      } else {
+        expect(retry, 'no retry for an answer that is wrong by design').to.equal(null);
+      }
+    });
+  }
+
+  it('keeps the record when the contract is not base64, and takes the next good one', async () => {
+    const { cb } = await issue();
+    await knob('fault', { endpoint: 'check', kind: 'corrupt-contract' });
+    const { el, events } = await mount({ cb });
+    const recordAtError: Array<string | undefined> = [];
+    el.addEventListener('universa-error', () => void pendingRecord(cb).then((r) => recordAtError.push(r?.phase)));
+    await pickFirstAddress(el);
+    await until(() => errorsOf(events).length === 1, 'universa-error');
+    expect(errorsOf(events)[0]).to.deep.include({ cb, retryable: true });
+    expect(errorsOf(events)[0]!.error.code).to.equal('bad-contract');
+    await el.updateComplete;
+    expect(text(el, 'error')).to.equal('The contract is damaged. Retrying…');
+    await until(() => ofType(events, 'universa-contract').length === 1, 'the contract', 8000);
+    expect(recordAtError).to.deep.equal(['polling']);
+    expect(await pendingRecord(cb)).to.equal(undefined);
+  });
+
+  it('a CORS failure is a retryable error that keeps the record', async () => {
+    const { id, cb } = await issue();
+    await knob('fault', { endpoint: 'check', kind: 'no-cors' });
+    const { el, events } = await mount({ cb });
+    await pickFirstAddress(el);
+    await until(() => errorsOf(events).length === 1, 'universa-error');
+    expect(errorsOf(events)[0]).to.deep.include({ cb, retryable: true });
+    expect(errorsOf(events)[0]!.error.code).to.equal('network');
+    await el.updateComplete;
+    expect(text(el, 'error')).to.equal('The issuer is unreachable (network or CORS). Retrying…');
+    expect((await pendingRecord(cb))?.phase).to.equal('polling');
+    await until(() => ofType(events, 'universa-contract').length === 1, 'the contract', 8000);
+    await el.updateComplete;
+    expect(part(el, 'error')).to.equal(null);
+    expect((await calls(id)).filter((c) => c === 'ok')).to.have.length(1);
+  });
+
+  it('a CORS failure on the first request offers a retry', async () => {
+    const { cb } = await issue();
+    await knob('fault', { endpoint: 'cb', kind: 'no-cors' });
+    const { el, events } = await mount({ cb });
+    await until(() => errorsOf(events).length === 1, 'universa-error');
+    expect(errorsOf(events)[0]!.error.code).to.equal('network');
+    await el.updateComplete;
+    part(el, 'retry')!.click();
+    await until(() => el.open, 'the popup after retrying');
+  });
+
+  it('500s while polling are retried with backoff until the contract comes', async () => {
+    const { id, cb } = await issue();
+    await knob('fault', { endpoint: 'check', kind: 'status', status: 500, times: 2 });
+    const { el, events } = await mount({ cb });
+    await pickFirstAddress(el);
+    await until(() => ofType(events, 'universa-contract').length === 1, 'the contract', 10000);
+    expect(errorsOf(events).map((e) => [e.error.code, e.retryable])).to.deep.equal([
+      [500, true],
+      [500, true],
+    ]);
+    const checks = (await (await fetch('/_sandbox/log?service=universa')).json()).filter((e: { path: string }) => e.path === `/universa/check/${id}`);
+    expect(checks).to.have.length(3);
+    expect(checks[2].time - checks[1].time, 'second backoff doubles the first').to.be.greaterThan(1800);
+  });
+});

@@ -1,0 +1,290 @@
+import { test, before, after, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { unpackBoss } from '../../src/universa/boss.js';
+import { clampPollSeconds } from '../../src/universa/protocol.js';
+import { ImportSession, type ImportSessionEvents, type ImportState } from '../../src/universa/session.js';
+import { resumePendingImports } from '../../src/universa/resume.js';
+import type { PendingImport, PendingStore } from '../../src/universa/store.js';
+
+const SHORT = '2dwybLfSX4vaeW4joP5odqvnpp2k1XiFcky5HB4NbEfchDYrSrZ';
+let sb: Sandbox;
+
+before(async () => {
+  sb = await startSandbox({ timeScale: 0.001, issuer: { generationSeconds: 1, pollSeconds: 1 } });
+});
+after(() => sb.close());
+beforeEach(() => sb.reset());
+
+// Every session gets this signal: a failing test must not leave a poller keeping Node alive.
+let life = new AbortController();
+beforeEach(() => (life = new AbortController()));
+afterEach(() => life.abort());
+
+/** A Map-backed PendingStore: Node has no IndexedDB, the contract of the store is the same. */
+function memoryStore(): PendingStore & { map: Map<string, PendingImport> } {
+  const map = new Map<string, PendingImport>();
+  return {
+    map,
+    get: async (cb) => structuredClone(map.get(cb)),
+    put: async (r) => void map.set(r.cb, structuredClone(r)),
+    remove: async (cb) => void map.delete(cb),
+    list: async () => [...map.values()].map((r) => structuredClone(r)),
+  };
+}
+
+const knob = async (action: string, body: Record<string, unknown> = {}) =>
+  (await sb.control('universa', action, body)) as Record<string, unknown>;
+const issue = async (body: Record<string, unknown> = {}) => (await knob('issue', body)) as unknown as { id: string; cb: string };
+const requests = () => sb.log.filter((e) => e.service === 'universa').map((e) => `${e.path.split('/')[2]}`);
+
+/** Records every event of a session and lets a test wait for a condition on them. */
+function watch(session: ImportSession) {
+  const states: ImportState[] = [];
+  const errors: ImportSessionEvents['error'][] = [];
+  const contracts: ImportSessionEvents['contract'][] = [];
+  const waiters = new Set<() => void>();
+  const poke = () => waiters.forEach((w) => w());
+  session.on('state', (d) => (states.push(d.state), poke()));
+  session.on('error', (d) => (errors.push(d), poke()));
+  session.on('contract', (d) => (contracts.push(d), poke()));
+  // Checked on every event and every 20 ms (store and log changes raise no event).
+  const until = (ok: () => boolean, what: string, ms = 6000) =>
+    new Promise<void>((resolve, reject) => {
+      const stop = () => (waiters.delete(check), clearInterval(tick), clearTimeout(timer));
+      const check = () => ok() && (stop(), resolve());
+      const tick = setInterval(check, 20);
+      const timer = setTimeout(() => (stop(), reject(new Error(`timed out waiting for ${what}; states ${states.join(',')}`))), ms);
+      waiters.add(check);
+      check();
+    });
+  return { states, errors, contracts, until };
+}
+
+test('clampPollSeconds: missing, 0, negative, non-numeric and huge values land in 1…300 s', () => {
+  assert.equal(clampPollSeconds(undefined), 5);
+  assert.equal(clampPollSeconds('soon'), 5);
+  assert.equal(clampPollSeconds(NaN), 5);
+  assert.equal(clampPollSeconds(null), 5);
+  assert.equal(clampPollSeconds(0), 1);
+  assert.equal(clampPollSeconds(-30), 1);
+  assert.equal(clampPollSeconds(1e9), 300);
+  assert.equal(clampPollSeconds(Infinity), 5);
+  assert.equal(clampPollSeconds('7'), 7);
+  assert.equal(clampPollSeconds(2.5), 2.5);
+});
+
+test('happy path: offer, confirm, poll, contract; the record is gone afterwards', async () => {
+  const { cb, id } = await issue();
+  const store = memoryStore();
+  const session = new ImportSession(cb, { store, signal: life.signal });
+  const w = watch(session);
+  await session.start();
+  assert.equal(session.state, 'offered');
+  assert.equal(session.offer?.caption, 'She-Token generation');
+  assert.equal(store.map.get(cb)?.phase, 'offered');
+  await session.confirm(SHORT);
+  await w.until(() => w.contracts.length === 1, 'the contract');
+  assert.deepEqual(w.states, ['offered', 'confirming', 'polling', 'received']);
+  const { bytes, base64Contract, address } = w.contracts[0]!;
+  assert.equal(address, SHORT);
+  assert.equal(Buffer.from(bytes).toString('base64'), base64Contract);
+  assert.equal((unpackBoss(bytes) as { state: { owner: string } }).state.owner, SHORT);
+  assert.equal(store.map.size, 0, 'record removed after delivery');
+  assert.deepEqual(requests(), ['cb', 'ok', 'check']);
+  const ok = sb.log.find((e) => e.path === `/universa/ok/${id}`)!;
+  assert.deepEqual(ok.body, { address: SHORT });
+  assert.equal(ok.headers['content-type'], 'application/json');
+  assert.deepEqual(sb.log.find((e) => e.path.startsWith('/universa/check/'))!.body, {});
+});
+
+test('an http cb on a non-loopback host is refused before any request', async () => {
+  let calls = 0;
+  const counting: typeof fetch = (...args) => (calls++, fetch(...args));
+  for (const cb of ['http://192.0.2.1/universa/cb/x', 'http://issuer.example/cb', 'ftp://127.0.0.1/cb', 'not a url']) {
+    const session = new ImportSession(cb, { store: null, fetch: counting, signal: life.signal });
+    const w = watch(session);
+    await session.start();
+    assert.equal(session.state, 'failed', cb);
+    assert.equal(w.errors[0]?.error.code, 'insecure-url');
+    assert.equal(w.errors[0]?.retryable, false);
+  }
+  assert.equal(calls, 0);
+});
+
+test('unusable offers fail clearly and store nothing', async () => {
+  const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+    [{ kind: 'set', field: 'action', value: 'send_money' }, 'bad-offer', /action/],
+    [{ kind: 'omit', field: 'check_url' }, 'bad-offer', /check_url/],
+    [{ kind: 'omit', field: 'caption' }, 'bad-offer', /caption/],
+    [{ kind: 'set', field: 'state', value: 'done' }, 'bad-offer', /state/],
+    [{ kind: 'set', field: 'ok_url', value: 'http://issuer.example/ok' }, 'insecure-url', /ok_url/],
+    [{ kind: 'malformed' }, 'bad-response', /JSON/],
+    [{ kind: 'status', status: 502 }, '502', /502/],
+  ];
+  for (const [fault, code, message] of cases) {
+    const { cb } = await issue();
+    await knob('fault', { endpoint: 'cb', ...fault });
+    const store = memoryStore();
+    const session = new ImportSession(cb, { store, signal: life.signal });
+    const w = watch(session);
+    await session.start();
+    assert.equal(session.state, 'failed', JSON.stringify(fault));
+    assert.equal(String(w.errors[0]?.error.code), code);
+    assert.match(w.errors[0]!.error.message, message);
+    assert.equal(store.map.size, 0);
+    // The issuer's trouble may pass; the user's retry works once it has.
+    await session.start();
+    assert.equal(session.state, 'offered', `retry after ${JSON.stringify(fault)}`);
+  }
+});
+
+test('5xx and network errors during polling back off and recover; nothing is lost', async () => {
+  const { cb } = await issue();
+  const store = memoryStore();
+  const session = new ImportSession(cb, { store, retryMs: 30, signal: life.signal });
+  const w = watch(session);
+  await session.start();
+  await knob('fault', { endpoint: 'ok', kind: 'status', status: 503 });
+  await knob('fault', { endpoint: 'check', kind: 'status', status: 500, times: 3 });
+  await session.confirm(SHORT);
+  await w.until(() => w.contracts.length === 1, 'the contract');
+  const codes = w.errors.map((e) => [e.error.code, e.retryable]);
+  assert.deepEqual(codes, [[503, true], [500, true], [500, true], [500, true]]);
+  assert.equal(session.error, undefined, 'cleared by success');
+  const checks = sb.log.filter((e) => e.path.startsWith('/universa/check/')).map((e) => e.time);
+  assert.equal(checks.length, 4);
+  // 30, 60, 120 ms: each gap at least the backoff.
+  assert.ok(checks[2]! - checks[1]! >= 55 && checks[3]! - checks[2]! >= 110, `backoff ${checks.map((t) => t - checks[0]!)}`);
+});
+
+test('an invalid base64 contract is reported and the record kept until a good one comes', async () => {
+  const { cb } = await issue();
+  const store = memoryStore();
+  const session = new ImportSession(cb, { store, retryMs: 20, signal: life.signal });
+  const w = watch(session);
+  await session.start();
+  await knob('fault', { endpoint: 'check', kind: 'corrupt-contract' });
+  const seen: Array<string | undefined> = [];
+  session.on('error', () => seen.push(store.map.get(cb)?.phase));
+  await session.confirm(SHORT);
+  await w.until(() => w.contracts.length === 1, 'the contract');
+  assert.equal(w.errors[0]?.error.code, 'bad-contract');
+  assert.deepEqual(seen, ['polling'], 'record still there when the error was reported');
+});
+
+test('huge poll_seconds from the issuer is clamped to 300 s', async () => {
+  const { cb } = await issue();
+  const store = memoryStore();
+  const session = new ImportSession(cb, { store, signal: life.signal });
+  const w = watch(session);
+  await session.start();
+  await knob('fault', { endpoint: 'ok', kind: 'set', field: 'poll_seconds', value: 1e9 });
+  const t0 = Date.now();
+  await session.confirm(SHORT);
+  await w.until(() => store.map.get(cb)?.phase === 'polling', 'polling');
+  const next = store.map.get(cb)!.nextPollAt! - t0;
+  assert.ok(next >= 299_000 && next <= 301_000, `next poll in ${next} ms`);
+  session.dispose();
+});
+
+test('a request without an answer times out and is retried', async () => {
+  const { cb } = await issue();
+  const session = new ImportSession(cb, { store: memoryStore(), retryMs: 10, requestTimeoutMs: 150, signal: life.signal });
+  const w = watch(session);
+  await session.start();
+  await knob('fault', { endpoint: 'check', kind: 'slow', ms: 1000 });
+  await session.confirm(SHORT);
+  await w.until(() => w.contracts.length === 1, 'the contract');
+  assert.equal(w.errors[0]?.error.code, 'timeout');
+  assert.equal(w.errors[0]?.retryable, true);
+});
+
+test('the issuer refusing the address returns to the offer', async () => {
+  const { cb } = await issue();
+  const store = memoryStore();
+  const session = new ImportSession(cb, { store, signal: life.signal });
+  const w = watch(session);
+  await session.start();
+  await knob('fault', { endpoint: 'ok', kind: 'status', status: 409 });
+  await session.confirm(SHORT);
+  await w.until(() => session.state === 'offered' && w.errors.length === 1, 'back to offered');
+  assert.deepEqual([w.errors[0]!.error.code, w.errors[0]!.retryable], [409, false]);
+  assert.equal(store.map.get(cb)?.phase, 'offered');
+  await session.confirm(SHORT);
+  await w.until(() => w.contracts.length === 1, 'the contract after a second try');
+});
+
+test('cancel POSTs cancel_url and forgets the record; an issuer-side cancel does too', async () => {
+  const { cb, id } = await issue();
+  const store = memoryStore();
+  const session = new ImportSession(cb, { store, signal: life.signal });
+  const w = watch(session);
+  await session.start();
+  await session.cancel();
+  assert.equal(session.state, 'cancelled');
+  assert.equal(store.map.size, 0);
+  assert.deepEqual(requests(), ['cb', 'cancel']);
+  assert.equal((await knob('inspect', { id })).state, 'cancelled');
+  assert.deepEqual(w.states, ['offered', 'cancelled']);
+
+  const other = await issue({ twoPhase: true });
+  const polling = new ImportSession(other.cb, { store, signal: life.signal });
+  const pw = watch(polling);
+  await polling.start();
+  await polling.confirm(SHORT);
+  await pw.until(() => store.map.get(other.cb)?.phase === 'polling', 'polling');
+  // The issuer cancels on its side (e.g. the user declined in the confirmation e-mail).
+  await fetch(`${sb.url}/universa/cancel/${other.id}`, { method: 'POST', body: '{}' });
+  await pw.until(() => polling.state === 'cancelled', 'cancelled by the issuer');
+  assert.equal(store.map.size, 0);
+});
+
+test('resuming a polling record checks at once and never re-sends ok_url', async () => {
+  const { cb, id } = await issue({ twoPhase: true });
+  const store = memoryStore();
+  const first = new ImportSession(cb, { store, signal: life.signal });
+  const fw = watch(first);
+  await first.start();
+  await first.confirm(SHORT);
+  await fw.until(() => store.map.get(cb)?.issuerState === 'in_progress' && requests().includes('check'), 'first check');
+  first.dispose(); // the page closes
+  await knob('confirm', { id });
+  const t0 = Date.now();
+  const [second] = await resumePendingImports({ store, signal: life.signal, onSession: (s) => void watch(s) });
+  const sw = watch(second!);
+  await sw.until(() => sw.contracts.length === 1, 'the contract');
+  const checks = sb.log.filter((e) => e.path === `/universa/check/${id}` && e.time >= t0);
+  assert.ok(checks[0]!.time - t0 < 500, 'first check right away');
+  assert.equal(requests().filter((r) => r === 'ok').length, 1);
+  assert.equal(second!.address, SHORT);
+  assert.equal(store.map.size, 0);
+});
+
+test('a received contract nobody listened to stays stored until a listener hears it', async () => {
+  const { cb } = await issue();
+  const store = memoryStore();
+  const session = new ImportSession(cb, { store, signal: life.signal });
+  await session.start();
+  await session.confirm(SHORT);
+  const w = { done: false };
+  session.on('state', (d) => (w.done = d.state === 'received'));
+  for (let i = 0; i < 100 && !w.done; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(store.map.get(cb)?.phase, 'received');
+  const resumed = await resumePendingImports({ store, signal: life.signal, onSession: (s) => s.on('contract', () => undefined) });
+  assert.equal(resumed.length, 1);
+  for (let i = 0; i < 50 && store.map.size; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(store.map.size, 0);
+  assert.equal(requests().filter((r) => r === 'check').length, 1, 'delivered from the record, not fetched again');
+});
+
+test('opening the link again after an address was chosen fetches the contract without asking', async () => {
+  const { cb, id } = await issue();
+  await fetch(`${sb.url}/universa/ok/${id}`, { method: 'POST', body: JSON.stringify({ address: SHORT }) });
+  const session = new ImportSession(cb, { store: memoryStore(), signal: life.signal });
+  const w = watch(session);
+  await session.start();
+  await w.until(() => w.contracts.length === 1, 'the contract');
+  assert.ok(!w.states.includes('offered'));
+  assert.deepEqual(requests(), ['ok', 'cb', 'check']);
+});
