@@ -22,6 +22,7 @@ export interface UniversaSelectAddressEvents {
 }
 
 /**
+ * @tagname universa-select-address
  * @summary The Universa "import tokens" popup: shows the issuer's offer, lets the user choose
  * or type an address, then waits for the contract and offers it as a `.unicon` download.
  * Pending imports survive reloads (IndexedDB) and are polled by one tab at a time.
@@ -200,6 +201,7 @@ ${this.#download ? html`<a part="download" href=${this.#download} download="cont
     session.on('state', ({ state, issuerState }) => {
       this.emit('universa-state', { cb, state, issuerState });
       if (state === 'cancelled') this.emit('universa-cancelled', { cb });
+      if (state === 'cancelled' || state === 'received') forgetLink(cb);
       if (!mine()) return;
       if (state === 'offered') this.open = true;
       else if (state !== 'confirming') this.open = false;
@@ -243,4 +245,16 @@ ${this.#download ? html`<a part="download" href=${this.#download} download="cont
   #strings(): UniversaStrings {
     return pickStrings(universaStrings, this.locale, this.strings);
   }
+}
+
+/**
+ * A finished import's link leaves the address bar, so a reload does not ask the issuer again
+ * and announce the same contract a second time.
+ */
+function forgetLink(cb: string): void {
+  const url = new URL(location.href);
+  if (url.searchParams.get('cb') !== cb) return;
+  url.searchParams.delete('cb');
+  url.searchParams.delete('iv');
+  history.replaceState(history.state, '', url);
 }

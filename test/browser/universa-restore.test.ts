@@ -67,6 +67,20 @@ describe('universa restore', () => {
     expect(contractsIn(frame)[0]!.address).to.equal(SHORT);
   });
 
+  it('a finished import leaves the address bar, so reloading the link page announces nothing again', async () => {
+    const { id, cb } = await issue();
+    const frame = await openPage(linkQuery(cb));
+    await pickFirstAddress(pageOf(frame).el);
+    await until(() => contractsIn(frame).length === 1, 'the contract');
+    const search = new URLSearchParams(pageOf(frame).location.search);
+    expect(search.has('cb') || search.has('iv'), 'iv/cb removed from the URL').to.equal(false);
+
+    await reloadPage(frame);
+    await sleep(1500);
+    expect(contractsIn(frame)).to.have.length(0, 'nothing announced after the reload');
+    expect((await calls(id)).filter((c) => c === 'cb')).to.have.length(1, 'the issuer was not asked again');
+  });
+
   it('a contract that became ready while the page was closed is delivered on the next load, once', async () => {
     const { id, cb } = await issue({ twoPhase: true });
     const first = await openPage(linkQuery(cb));
