@@ -59,6 +59,16 @@ export function redirect(res: ServerResponse, location: string): void {
 // The sandbox's app backend mounts the same adapter the library gives app developers.
 export { toWebRequest, sendWebResponse } from '../server/node.js';
 
+/**
+ * The origin a request reached the sandbox through: its own listener, or a host server that
+ * mounts it (Vite, a strict-CSP test page). URLs handed out in answers use it, so a page limited
+ * to `connect-src 'self'` can follow them, as it would behind a real reverse proxy.
+ */
+export function requestOrigin(req: IncomingMessage, fallback: string): string {
+  const host = req.headers.host;
+  return host && /^[\w.-]+(:\d+)?$|^\[[\d:a-f]+\](:\d+)?$/i.test(host) ? `http://${host}` : fallback;
+}
+
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
     const t = setTimeout(resolve, ms);

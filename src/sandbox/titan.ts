@@ -24,7 +24,7 @@ import {
   type UploadInfo,
   type UploadNotification,
 } from '../titan/protocol.js';
-import { HttpError, readJson, sendJson, sleep } from './http.js';
+import { HttpError, readJson, requestOrigin, sendJson, sleep } from './http.js';
 import { MultipartError, MultipartParser, multipartBoundary } from './titan-multipart.js';
 import { signJwt, verifyJwt } from './titan-jwt.js';
 import type { SandboxContext, SandboxService } from './types.js';
@@ -269,16 +269,6 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
 
   // ---- storage API ----------------------------------------------------------------------
 
-  /**
-   * Node URLs use the origin the API was reached through: the sandbox's own listener, or a host
-   * server that mounts it (Vite, a strict-CSP test page), so a page limited to `connect-src 'self'`
-   * can still reach the nodes, as it would behind a real reverse proxy.
-   */
-  function originOf(req: IncomingMessage): string {
-    const host = req.headers.host;
-    return host && /^[\w.\-]+(:\d+)?$|^\[[\d:a-f]+\](:\d+)?$/i.test(host) ? `http://${host}` : ctx.url;
-  }
-
   function nodeUrl(origin: string, nodeId: string, suffix: string): string {
     return `${origin}${NODE}/${nodeId}${suffix}`;
   }
@@ -287,7 +277,7 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
     const user = authUser(req, res);
     if (!user) return;
     const q = url.searchParams;
-    const origin = originOf(req);
+    const origin = requestOrigin(req, ctx.url);
     switch (path) {
       case PATHS.getUploadInfo: {
         expectMethod(req, 'GET');

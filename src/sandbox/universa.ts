@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseUniversaAddress } from '../universa/address.js';
 import { packBoss } from '../universa/boss.js';
 import { ACTION_SELECT_ADDRESS, type CheckAnswer, type IssuerOffer, type IssuerState } from '../universa/protocol.js';
-import { HttpError, readJson, redirect, sendJson, sendText, sleep } from './http.js';
+import { HttpError, readJson, redirect, requestOrigin, sendJson, sendText, sleep } from './http.js';
 import type { SandboxContext, SandboxService } from './types.js';
 
 /**
@@ -49,6 +49,8 @@ export interface IssuerFault {
 
 interface Issue {
   id: string;
+  /** The origin the issue was created through; its callback URLs use it. */
+  origin: string;
   caption: string;
   text: string;
   withCancel: boolean;
@@ -81,12 +83,13 @@ export function createUniversaService(ctx: SandboxContext): SandboxService {
   let defaults = { twoPhase: false };
   let timing = { ...ctx.options.issuer };
 
-  const urlOf = (endpoint: IssuerEndpoint | 'confirm', id: string) => `${ctx.url}${UNIVERSA_PREFIX}/${endpoint}/${id}`;
+  const urlOf = (endpoint: IssuerEndpoint | 'confirm', id: string) => `${issues.get(id)?.origin ?? ctx.url}${UNIVERSA_PREFIX}/${endpoint}/${id}`;
 
-  function createIssue(o: IssueOptions): Issue {
+  function createIssue(o: IssueOptions, origin = ctx.url): Issue {
     const id = randomBytes(16).toString('base64url');
     const issue: Issue = {
       id,
+      origin,
       caption: o.caption ?? 'She-Token generation',
       text: o.text ?? 'The She-Token service is ready to generate your 120 SHT tokens. Just select or generate the address to receive them.',
       withCancel: o.cancelUrl ?? true,
@@ -239,7 +242,7 @@ export function createUniversaService(ctx: SandboxContext): SandboxService {
       if (name === 'issue') {
         const body = req.method === 'POST' ? await readJson(req) : {};
         const params = { ...Object.fromEntries(url.searchParams), ...body };
-        const issue = createIssue(issueFrom(params));
+        const issue = createIssue(issueFrom(params), requestOrigin(req, ctx.url));
         const client = typeof params.client === 'string' ? params.client : undefined;
         if (!client) return sendJson(res, 200, describe(issue));
         const link = new URL(client);

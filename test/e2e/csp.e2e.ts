@@ -71,6 +71,17 @@ const cases: Array<[string, (page: Page) => Promise<void>]> = [
     const shown = await page.locator('titan-uploader [part="cid"]').first().textContent();
     if (shown?.trim() !== ok.detail.cid) throw new Error(`CID shown "${shown}" differs from the event's ${String(ok.detail.cid)}`);
   }],
+  ['<universa-select-address>: issuer link, popup, typed address, polling, contract', async (page) => {
+    // Issued through this page's origin, so the issuer's URLs are 'self' for the policy.
+    const { cb } = (await (await fetch(`${origin}/universa/issue`, { method: 'POST', body: '{}' })).json()) as { cb: string };
+    await open(page, `${origin}/?iv=1&cb=${encodeURIComponent(cb)}`);
+    const input = page.locator('universa-select-address [part="input"]');
+    await input.fill('2dwybLfSX4vaeW4joP5odqvnpp2k1XiFcky5HB4NbEfchDYrSrZ');
+    await page.locator('universa-select-address [part="ok"]').click();
+    const got = await waitForEvent(page, 'universa-contract', 20_000);
+    if (typeof got.detail.base64Contract !== 'string' || !got.detail.base64Contract) throw new Error('no contract in the event');
+    await page.locator('universa-select-address [part="download"]').waitFor({ timeout: 5000 });
+  }],
   ['<digime-writer>: connect through the authorize redirect, encrypt in the browser, write', async (page) => {
     await open(page);
     await page.locator('digime-writer').getByRole('button', { name: /connect/i }).click();
