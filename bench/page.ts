@@ -11,20 +11,21 @@ import '../src/titan/index.js';
 const MiB = 1024 * 1024;
 const sandbox = new URL(location.href).searchParams.get('sandbox')!;
 const apiUrl = `${sandbox}/titan`;
-let runCounter = 0;
 
 async function token(): Promise<string> {
   const res = await fetch(`${sandbox}/app/titan/token`, { method: 'POST' });
   return ((await res.json()) as { token: string }).token;
 }
 
-/** `size` bytes of pseudo-random content, unique per call so Titan never deduplicates it. */
-function makeBlob(size: number): Blob {
-  const chunk = new Uint8Array(4 * MiB);
-  for (let i = 0; i < chunk.length; i += 65536) crypto.getRandomValues(chunk.subarray(i, i + 65536));
-  const parts: BlobPart[] = [`${Date.now()}-${++runCounter}-${Math.random()}`];
-  for (let left = size; left > 0; left -= chunk.length) parts.push(left >= chunk.length ? chunk : chunk.subarray(0, left));
-  return new Blob(parts, { type: 'application/octet-stream' });
+/**
+ * The files run.ts put into the page's file input: written to disk, unique content, so they
+ * are disk-backed like a user's files (a GiB of in-memory Blobs exceeds Chromium's blob
+ * storage) and Titan never deduplicates them.
+ */
+function pickedFiles(count: number, sizeMiB: number): File[] {
+  const files = Array.from((document.getElementById('files') as HTMLInputElement).files ?? []);
+  if (files.length < count || files.some((f) => f.size < sizeMiB * MiB)) throw new Error(`bench needs ${count} files of ${sizeMiB} MiB`);
+  return files.slice(0, count);
 }
 
 async function rawUpload(blob: Blob, userToken: string, md5: string): Promise<number> {
@@ -104,19 +105,20 @@ const benches = {
     const client = new TitanClient({ apiUrl, token: userToken });
     const raw: number[] = [];
     const ours: number[] = [];
+    const files = pickedFiles(4, sizeMiB);
     for (let i = 0; i < 2; i++) {
-      const a = makeBlob(sizeMiB * MiB);
+      const a = files[2 * i]!;
       raw.push(await rawUpload(a, userToken, await hashWasmStream(a)));
-      const b = makeBlob(sizeMiB * MiB);
+      const b = files[2 * i + 1]!;
       ours.push(await clientUploadPhase(client, b, await hashWasmStream(b)));
     }
-    const bytes = sizeMiB * MiB;
+    const bytes = files[0]!.size;
     return { rawMBps: bytes / 1e6 / (Math.min(...raw) / 1000), clientMBps: bytes / 1e6 / (Math.min(...ours) / 1000) };
   },
 
   /** md5 of one Blob four ways; the worker run also records the longest main-thread task. */
   async md5(sizeMiB = 256) {
-    const blob = makeBlob(sizeMiB * MiB);
+    const [blob] = pickedFiles(1, sizeMiB) as [File];
     const client = new TitanClient({ apiUrl, token: 'unused' });
     const spark = await timed(() => sparkMd5(blob));
     const stream = await timed(() => hashWasmStream(blob));
@@ -137,14 +139,16 @@ const benches = {
     const client = new TitanClient({ apiUrl, token: userToken });
     let md5Sum = 0;
     let uploadSum = 0;
+    // The first half for the sums, the other half (same sizes, other bytes) end to end.
+    const files = pickedFiles(2 * count, sizeMiB);
     for (let i = 0; i < count; i++) {
-      const blob = makeBlob(sizeMiB * MiB);
+      const blob = files[i]!;
       const h = await timed(() => client.md5(blob));
       md5Sum += h.ms;
       uploadSum += await rawUpload(blob, userToken, h.value);
     }
     const uppy = new Uppy<Meta, TitanBody>({ autoProceed: false }).use(TitanUploadPlugin, { client });
-    for (let i = 0; i < count; i++) uppy.addFile({ name: `batch-${i}.bin`, type: 'application/octet-stream', data: makeBlob(sizeMiB * MiB) });
+    for (let i = 0; i < count; i++) uppy.addFile({ name: `batch-${i}.bin`, type: 'application/octet-stream', data: files[count + i]! });
     const e2e = await timed(() => uppy.upload());
     const failed = e2e.value?.failed?.length ?? 0;
     uppy.destroy();
@@ -158,7 +162,7 @@ const benches = {
     if (!perf.memory) throw new Error('performance.memory needs --enable-precise-memory-info');
     const gc = (globalThis as { gc?: () => void }).gc;
     const client = new TitanClient({ apiUrl, token: await token() });
-    const blob = makeBlob(sizeMiB * MiB);
+    const [blob] = pickedFiles(1, sizeMiB) as [File];
     gc?.();
     const base = perf.memory.usedJSHeapSize;
     let peak = base;

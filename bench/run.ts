@@ -3,7 +3,11 @@
 // slower or busier machine moves both sides together.
 import { createServer } from 'vite';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { launchChromium } from '../test/e2e/harness.js';
@@ -19,6 +23,27 @@ interface Row { measure: string; value: string; goal: string; ok: boolean | unde
 const rows: Row[] = [];
 const row = (measure: string, value: string, goal: string, ok?: boolean) => rows.push({ measure, value, goal, ok });
 const f1 = (n: number) => n.toFixed(1);
+
+const filesDir = mkdtempSync(join(tmpdir(), 'upload-elements-bench-'));
+let fileCounter = 0;
+
+/** `count` files of `mib` MiB on disk, each with its own bytes (Titan must not deduplicate them). */
+async function makeFiles(count: number, mib: number): Promise<string[]> {
+  const chunk = randomBytes(4 * 1024 * 1024);
+  const paths: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const path = join(filesDir, `bench-${++fileCounter}.bin`);
+    const fh = await open(path, 'w');
+    try {
+      await fh.write(randomBytes(64));
+      for (let left = mib * 1024 * 1024 - 64; left > 0; left -= chunk.length) await fh.write(chunk, 0, Math.min(left, chunk.length));
+    } finally {
+      await fh.close();
+    }
+    paths.push(path);
+  }
+  return paths;
+}
 
 const sandbox = await startSandbox({ tokenTtlSeconds: 3600 });
 const vite = await createServer({
@@ -36,8 +61,16 @@ const browser = await launchChromium(['--enable-precise-memory-info', '--js-flag
 try {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.error(`[page ${m.type()}] ${m.text()}`); });
   await page.goto(`http://127.0.0.1:${port}/bench/index.html?sandbox=${encodeURIComponent(sandbox.url)}`);
   await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', undefined, { timeout: 60_000 });
+  let picked: string[] = [];
+  /** Puts fresh files into the page's file input (and deletes the previous bench's). */
+  const pick = async (count: number, mib: number) => {
+    for (const path of picked) rmSync(path, { force: true });
+    picked = await makeFiles(count, mib);
+    await page.setInputFiles('#files', picked);
+  };
   const run = <T>(name: string, ...params: number[]): Promise<T> => {
     console.error(`bench: ${name}(${params.join(', ')}) …`);
     return page.evaluate(
@@ -48,12 +81,14 @@ try {
 
   if (want('upload')) {
     const mib = quick ? 32 : 256;
+    await pick(4, mib);
     const r = await run<{ rawMBps: number; clientMBps: number }>('upload', mib);
     const ratio = r.clientMBps / r.rawMBps;
     row(`node upload ${mib} MiB: TitanClient vs raw fetch`, `${f1(r.clientMBps)} vs ${f1(r.rawMBps)} MB/s = ${(ratio * 100).toFixed(0)} %`, '≥ 90 %', ratio >= 0.9);
   }
   if (want('md5')) {
     const mib = quick ? 32 : 256;
+    await pick(1, mib);
     const r = await run<{ sparkMBps: number; hashWasmStreamMBps: number; workerMBps: number; workerLongestTaskMs: number }>('md5', mib);
     row(`md5 ${mib} MiB in a Worker vs spark-md5`, `${f1(r.workerMBps)} vs ${f1(r.sparkMBps)} MB/s = ${f1(r.workerMBps / r.sparkMBps)}×`, '≥ 3×', r.workerMBps / r.sparkMBps >= 3);
     row(`md5 ${mib} MiB in a Worker vs hash-wasm stream (main)`, `${f1(r.workerMBps)} vs ${f1(r.hashWasmStreamMBps)} MB/s = ${((r.workerMBps / r.hashWasmStreamMBps) * 100).toFixed(0)} %`, '≥ 90 %', r.workerMBps / r.hashWasmStreamMBps >= 0.9);
@@ -61,12 +96,14 @@ try {
   }
   if (want('batch')) {
     const [n, mib] = quick ? [4, 8] : [8, 32];
+    await pick(2 * n, mib);
     const r = await run<{ md5SumMs: number; rawUploadSumMs: number; endToEndMs: number }>('batch', n, mib);
     const floor = Math.max(r.md5SumMs, r.rawUploadSumMs);
     row(`batch ${n} × ${mib} MiB end to end vs max(Σ md5, Σ raw upload)`, `${r.endToEndMs.toFixed(0)} vs max(${r.md5SumMs.toFixed(0)}, ${r.rawUploadSumMs.toFixed(0)}) ms = ${(r.endToEndMs / floor).toFixed(2)}×`, '≤ 1.2×', r.endToEndMs / floor <= 1.2);
   }
   if (want('heap')) {
     const mib = quick ? 128 : 1024;
+    await pick(1, mib);
     const r = await run<{ heapGrowthMiB: number; endToEndMBps: number }>('heap', mib);
     row(`JS heap growth during a ${mib} MiB upload`, `${f1(r.heapGrowthMiB)} MiB (end to end ${f1(r.endToEndMBps)} MB/s)`, '≤ 64 MiB', r.heapGrowthMiB <= 64);
   }
@@ -84,6 +121,7 @@ try {
   }
 } finally {
   await browser.close();
+  rmSync(filesDir, { recursive: true, force: true });
   await vite.close();
   await sandbox.close();
 }

@@ -1,33 +1,43 @@
 import { createMD5 } from 'hash-wasm';
 import { Md5 } from './md5-js.js';
 
-/**
- * Slice size for streamed hashing: large enough that the per-slice overhead (an
- * `arrayBuffer()` read and a WASM call) disappears, small enough that a GiB file never needs
- * more than one slice in memory at a time.
- */
-export const MD5_SLICE_BYTES = 4 * 1024 * 1024;
+/** Progress is reported about this often (bytes), not on every chunk of the stream. */
+export const MD5_PROGRESS_BYTES = 4 * 1024 * 1024;
 
 /**
- * Lowercase hex MD5 of `blob`, read slice by slice through hash-wasm's incremental hasher, so
- * memory stays bounded by one slice whatever the file size. Shared by the worker and the
- * main-thread fallback; `isAborted` is polled between slices.
+ * Lowercase hex MD5 of `blob`, read as a stream through an incremental hasher, so memory stays
+ * bounded by one stream chunk whatever the file size. (Measured faster than reading 4 MiB
+ * `slice().arrayBuffer()`s: no copy into a fresh buffer per slice.) Shared by the worker and
+ * the main-thread fallback; `isAborted` is polled between chunks.
  */
 export async function hashBlob(
   blob: Blob,
   onProgress?: (done: number, total: number) => void,
   isAborted: () => boolean = () => false,
-  sliceBytes: number = MD5_SLICE_BYTES,
+  progressBytes: number = MD5_PROGRESS_BYTES,
 ): Promise<string | undefined> {
   const hasher = await createHasher();
   const total = blob.size;
-  for (let offset = 0; offset < total; offset += sliceBytes) {
-    if (isAborted()) return undefined;
-    const end = Math.min(total, offset + sliceBytes);
-    hasher.update(new Uint8Array(await blob.slice(offset, end).arrayBuffer()));
-    onProgress?.(end, total);
+  const reader = blob.stream().getReader();
+  let done = 0;
+  let reported = 0;
+  try {
+    for (;;) {
+      if (isAborted()) return undefined;
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      hasher.update(chunk.value);
+      done += chunk.value.length;
+      if (done - reported >= progressBytes) {
+        reported = done;
+        onProgress?.(done, total);
+      }
+    }
+  } finally {
+    reader.releaseLock();
   }
   if (isAborted()) return undefined;
+  onProgress?.(total, total);
   return hasher.digest();
 }
 
@@ -62,7 +72,7 @@ async function createHasher(): Promise<Hasher> {
 }
 
 /** Messages between `md5.ts` and `md5.worker.ts`. */
-export type Md5Request = { blob: Blob; sliceBytes?: number; wasm?: boolean };
+export type Md5Request = { blob: Blob; progressBytes?: number; wasm?: boolean };
 export type Md5Reply =
   | { type: 'progress'; done: number; total: number }
   | { type: 'done'; md5: string; wasm: boolean }

@@ -13,9 +13,9 @@ const scope = self as unknown as WorkerScope;
 scope.onmessage = async (event: MessageEvent<Md5Request>) => {
   const reply = (message: Md5Reply) => scope.postMessage(message);
   try {
-    const { blob, sliceBytes, wasm } = event.data;
+    const { blob, progressBytes, wasm } = event.data;
     if (wasm === false) refuseWasm();
-    const md5 = await hashBlob(blob, (done, total) => reply({ type: 'progress', done, total }), undefined, sliceBytes);
+    const md5 = await hashBlob(blob, (done, total) => reply({ type: 'progress', done, total }), undefined, progressBytes);
     reply({ type: 'done', md5: md5 ?? '', wasm: wasmAllowed() });
   } catch (err) {
     reply({ type: 'error', message: err instanceof Error ? err.message : String(err) });

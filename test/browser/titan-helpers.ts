@@ -2,46 +2,15 @@
 import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import { sha256 } from 'multiformats/hashes/sha2';
+import { sandboxLog, sandboxUrl, type LogEntry } from './sandbox-client.js';
 
-export interface LogEntry {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  headers: Record<string, string>;
-  body?: unknown;
-  status: number;
-}
-
-let infoPromise: Promise<{ url: string }> | undefined;
-
-/** The sandbox's own (cross-origin) base URL. */
-export async function sandboxUrl(): Promise<string> {
-  infoPromise ??= fetch('/_sandbox/info').then((r) => r.json() as Promise<{ url: string }>);
-  return (await infoPromise).url;
-}
+export { knob, resetSandbox, sandboxUrl, type LogEntry } from './sandbox-client.js';
 
 export async function titanApi(): Promise<string> {
   return `${await sandboxUrl()}/titan`;
 }
 
-export async function resetSandbox(): Promise<void> {
-  const r = await fetch('/_sandbox/reset', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-  if (!r.ok) throw new Error(`reset failed: ${r.status}`);
-}
-
-export async function knob<T = unknown>(service: string, action: string, body: Record<string, unknown> = {}): Promise<T> {
-  const r = await fetch(`/_sandbox/${service}/${action}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!r.ok) throw new Error(`knob ${service}/${action} failed: ${r.status} ${await r.text()}`);
-  return (await r.json()) as T;
-}
-
-export async function requestLog(service: 'titan' | 'app-titan'): Promise<LogEntry[]> {
-  return (await (await fetch(`/_sandbox/log?service=${service}`)).json()) as LogEntry[];
-}
+export const requestLog = (service: 'titan' | 'app-titan'): Promise<LogEntry[]> => sandboxLog(service);
 
 export const is = {
   uploadInfo: (e: LogEntry) => e.path.endsWith('/api/v1/storage/get_upload_info'),

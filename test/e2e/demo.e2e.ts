@@ -8,6 +8,7 @@ import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import * as Digest from 'multiformats/hashes/digest';
 import { sha256 } from 'multiformats/hashes/sha2';
+import type { LogEntry } from '../../src/sandbox/types.js';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { launchChromium, startDemo, type DemoServer } from './harness.js';
 
@@ -15,16 +16,6 @@ const SHOTS = '.tmp';
 const CASE_TIMEOUT_MS = 90_000;
 const UI_TIMEOUT_MS = 30_000;
 
-interface LogEntry {
-  service: string;
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  headers: Record<string, string>;
-  body?: unknown;
-  status: number;
-  time: number;
-}
 
 interface Ctx {
   demo: DemoServer;
