@@ -76,6 +76,36 @@ export async function md5(blob: Blob, options: Md5Options = {}): Promise<string>
   }
 }
 
+/** How long an idle hashing worker is kept for the next file. */
+const IDLE_WORKER_MS = 15_000;
+let idle: { worker: Worker; timer: ReturnType<typeof setTimeout> } | undefined;
+
+/**
+ * The warm idle worker if there is one (its module and WebAssembly are loaded already, which
+ * a batch of files would otherwise pay for every file), else a new one.
+ */
+function takeWorker(): Worker {
+  if (idle) {
+    clearTimeout(idle.timer);
+    const { worker } = idle;
+    idle = undefined;
+    return worker;
+  }
+  // Kept literally in this form: Vite recognises it and bundles the worker.
+  return new Worker(new URL('./md5.worker.ts', import.meta.url), { type: 'module' });
+}
+
+function releaseWorker(worker: Worker): void {
+  worker.onmessage = null;
+  worker.onerror = null;
+  if (idle) return worker.terminate();
+  const timer = setTimeout(() => {
+    if (idle?.worker === worker) idle = undefined;
+    worker.terminate();
+  }, IDLE_WORKER_MS);
+  idle = { worker, timer };
+}
+
 /** Resolves `undefined` when the worker could not start, so the caller falls back. */
 function md5InWorker(
   blob: Blob,
@@ -84,17 +114,19 @@ function md5InWorker(
 ): Promise<string | undefined> {
   let worker: Worker;
   try {
-    // Kept literally in this form: Vite recognises it and bundles the worker.
-    worker = new Worker(new URL('./md5.worker.ts', import.meta.url), { type: 'module' });
+    worker = takeWorker();
   } catch {
     return Promise.resolve(undefined);
   }
   return new Promise<string | undefined>((resolve, reject) => {
     let started = false;
-    const finish = () => {
+    // A worker that finished its job is kept for the next one; any other end terminates it
+    // (that is also how a running hash is cancelled).
+    const finish = (reusable = false) => {
       clearTimeout(watchdog);
       signal?.removeEventListener('abort', onAbort);
-      worker.terminate();
+      if (reusable) releaseWorker(worker);
+      else worker.terminate();
     };
     const onAbort = () => {
       finish();
@@ -112,7 +144,7 @@ function md5InWorker(
       if (msg.type === 'progress') onProgress?.(msg.done, msg.total);
       else if (msg.type === 'done') {
         if (!msg.wasm) wasmRefused = true;
-        finish();
+        finish(true);
         resolve(msg.md5);
       } else {
         finish();
