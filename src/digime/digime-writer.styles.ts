@@ -40,9 +40,28 @@ export const digimeWriterStyles = [
       color: var(--_accent);
       border: 1px solid currentColor;
     }
-    button:disabled {
+    button:disabled,
+    button[aria-disabled='true'] {
       opacity: 0.6;
       cursor: progress;
+    }
+    [part='header'] button:focus-visible {
+      outline: 2px solid var(--_accent);
+      outline-offset: 2px;
+    }
+    /* Uppy removes the outline of "browse files" and shows only a 1px underline on focus. */
+    .uppy-Dashboard-browse:focus-visible {
+      outline: 2px solid var(--_accent);
+      outline-offset: 2px;
+      border-radius: 2px;
+    }
+    /* Uppy's waiting state paints the upload button green under white text (2.8:1), dark
+       theme included; ours is the accent. */
+    :host .uppy-StatusBar.is-waiting .uppy-StatusBar-actionBtn--upload {
+      background-color: var(--_accent);
+    }
+    :host .uppy-StatusBar.is-waiting .uppy-StatusBar-actionBtn--upload:hover {
+      background-color: color-mix(in srgb, var(--_accent) 80%, #000);
     }
     [part='status'] small {
       font-family: ui-monospace, monospace;

@@ -5,6 +5,7 @@ import Dashboard from '@uppy/dashboard';
 import { UploadElement } from '../internal/base-element.js';
 import { UploadElementsError, errorDetail, isAbortError } from '../internal/errors.js';
 import { format, pickStrings } from '../internal/i18n.js';
+import { fixDashboardRoles } from '../internal/uppy-a11y.js';
 import { DigiMeWriterClient, readDigiMeReturn, withoutDigiMeReturn, type DigiMeReturn } from './client.js';
 import { DigiMeWritePlugin, type DigiMeMeta, type DigiMeWriteBody } from './plugin.js';
 import { BACKEND_ERRORS, type FileDescriptor, type Postbox, type WriteStatus } from './protocol.js';
@@ -140,6 +141,7 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
 
   /** Starts connecting: the backend answers the digi.me URL and the page goes there. */
   async connect(): Promise<void> {
+    if (this._busy) return;
     const s = this.#strings();
     const client = this.#getClient();
     if (!client) {
@@ -184,6 +186,8 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
   }
 
   protected override firstUpdated(): void {
+    const target = this.renderRoot.querySelector('[part="dashboard"]');
+    if (target) fixDashboardRoles(target);
     this.#mountDashboard();
   }
 
@@ -204,8 +208,9 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
         <div part="header">
           ${this._postbox
             ? html`<span part="status" role="status">${s.connected} <small>${this._postbox.postboxId}</small></span>
-                <button part="disconnect-button" type="button" @click=${() => void this.disconnect()}>${s.disconnect}</button>`
-            : html`<button part="connect-button" type="button" ?disabled=${this._busy || !this.backendUrl} @click=${() => void this.connect()}>
+                <button part="disconnect-button" type="button" @click=${this.#disconnectClicked}>${s.disconnect}</button>`
+            : // Busy is aria-disabled, not disabled: a disabled button drops keyboard focus.
+              html`<button part="connect-button" type="button" ?disabled=${!this.backendUrl} aria-disabled=${this._busy} @click=${() => void this.connect()}>
                 ${this._busy ? s.connecting : s.connect}
               </button>`}
         </div>
@@ -225,6 +230,13 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
       </div>
     `;
   }
+
+  /** The Disconnect button goes away; keyboard focus moves to the Connect button that replaces it. */
+  readonly #disconnectClicked = async (): Promise<void> => {
+    await this.disconnect();
+    await this.updateComplete;
+    this.renderRoot.querySelector<HTMLElement>('[part="connect-button"]')?.focus();
+  };
 
   #strings(): DigiMeWriterStrings {
     return pickStrings(digimeWriterStrings, this.locale, this.strings);

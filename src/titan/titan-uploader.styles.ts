@@ -24,9 +24,21 @@ const own = css`
   .uppy-DashboardContent-addMore {
     color: var(--_accent);
   }
+  /* Uppy's waiting state paints the upload button green under white text (2.8:1), dark theme
+     included; ours is the accent. */
   .uppy-StatusBar-actionBtn--upload,
+  :host .uppy-StatusBar.is-waiting .uppy-StatusBar-actionBtn--upload,
   .uppy-StatusBar.is-uploading .uppy-StatusBar-progress {
     background-color: var(--_accent);
+  }
+  :host .uppy-StatusBar.is-waiting .uppy-StatusBar-actionBtn--upload:hover {
+    background-color: var(--uppy-color-primary-hover);
+  }
+  /* Uppy removes the outline of "browse files" and shows only a 1px underline on focus. */
+  .uppy-Dashboard-browse:focus-visible {
+    outline: 2px solid var(--_accent);
+    outline-offset: 2px;
+    border-radius: 2px;
   }
   .results {
     list-style: none;

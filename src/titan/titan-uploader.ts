@@ -4,6 +4,7 @@ import Dashboard from '@uppy/dashboard';
 import { UploadElement } from '../internal/base-element.js';
 import { errorDetail, UploadElementsError } from '../internal/errors.js';
 import { fetchJson } from '../internal/fetch-json.js';
+import { fixDashboardRoles } from '../internal/uppy-a11y.js';
 import { format, pickStrings } from '../internal/i18n.js';
 import { TitanClient } from './client.js';
 import { TitanUploadPlugin, type TitanBody } from './plugin.js';
@@ -238,6 +239,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEvents> {
         locale: dashboardLocale(this.#text),
       });
       this.#dashboard = this.#uppy.getPlugin<Dashboard<Meta, TitanBody>>('Dashboard');
+      fixDashboardRoles(target);
     }
     // Fetch the first token early so the first upload does not wait for it.
     if (!this.token && (this.tokenProvider || this.tokenUrl)) this.#client.ensureToken().catch(() => undefined);

@@ -132,7 +132,7 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
       ? html`<p part="error" role="alert">${this.#errorText(error.error, s)} ${error.retryable ? (state === 'failed' ? html`<button part="retry" @click=${() => this.start()}>${s.retry}</button>` : s.retrying) : ''}</p>`
       : nothing;
     const status = state === 'polling' && session?.issuerState === 'in_progress' ? s.in_progress : s[state as 'polling'] ?? '';
-    return html`<dialog part="dialog" aria-labelledby="caption" aria-describedby="text" @close=${() => (this.open = false)}>${offer
+    return html`<dialog part="dialog" aria-labelledby="caption" aria-describedby="text" @close=${() => (this.open = false)} @keydown=${this.#trap}>${offer
       ? html`<form method="dialog" @submit=${this.#submit}>
 <h2 id="caption" part="caption">${offer.caption}</h2>
 <p id="text" part="text">${offer.text}</p>
@@ -150,9 +150,25 @@ ${this.open ? errorLine : nothing}
 </form>`
       : nothing}</dialog>
 <p part="status" role="status" aria-live="polite">${status}</p>
-${state === 'offered' && !this.open ? html`<button part="reopen" @click=${() => (this.open = true)}>${offer?.caption}</button>` : nothing}
+${state === 'offered' ? html`<button part="reopen" @click=${() => (this.open = true)}>${offer?.caption}</button>` : nothing}
 ${this.open ? nothing : errorLine}
 ${this.#download ? html`<a part="download" href=${this.#download} download="contract.unicon">${s.download}</a>` : nothing}`;
+  }
+
+  /**
+   * Keeps Tab inside the modal popup: the last control wraps to the first, and back. The radios
+   * are one tab stop, so Shift+Tab on any of them counts as leaving the first control.
+   */
+  #trap(e: KeyboardEvent): void {
+    if (e.key !== 'Tab') return;
+    const controls = [...this.renderRoot.querySelectorAll<HTMLElement>('form :enabled:not(fieldset)')];
+    const active = (this.renderRoot as ShadowRoot).activeElement;
+    if (!active || controls.length === 0) return;
+    const atStart = active === controls[0] || (active instanceof HTMLInputElement && active.type === 'radio');
+    if (e.shiftKey ? atStart : active === controls.at(-1)) {
+      e.preventDefault();
+      controls.at(e.shiftKey ? -1 : 0)?.focus();
+    }
   }
 
   async #boot(signal: AbortSignal): Promise<void> {
