@@ -21,7 +21,10 @@ const want = (name: string) => only.length === 0 || only.includes(name);
 
 interface Row { measure: string; value: string; goal: string; ok: boolean | undefined }
 const rows: Row[] = [];
-const row = (measure: string, value: string, goal: string, ok?: boolean) => rows.push({ measure, value, goal, ok });
+const row = (measure: string, value: string, goal: string, ok?: boolean) => {
+  rows.push({ measure, value, goal, ok });
+  console.error(`bench:   ${measure}: ${value} (goal ${goal})`); // kept even if a later bench fails
+};
 const f1 = (n: number) => n.toFixed(1);
 
 const filesDir = mkdtempSync(join(tmpdir(), 'upload-elements-bench-'));
@@ -53,6 +56,8 @@ const vite = await createServer({
   server: { port: 0, host: '127.0.0.1' },
   worker: { format: 'es' },
   optimizeDeps: { include: ['spark-md5'] },
+  // Lit's production build, as users ship it (the dev build adds checks and warnings).
+  resolve: { conditions: ['module', 'browser', 'production'] },
 });
 await vite.listen();
 const port = (vite.httpServer!.address() as AddressInfo).port;
@@ -113,10 +118,16 @@ try {
     row(`add ${n} files to <titan-uploader>`, `${r.addMs.toFixed(0)} ms, longest task ${r.longestTaskMs.toFixed(0)} ms`, '≤ 2000 ms, task ≤ 200 ms', r.addMs <= 2000 && r.longestTaskMs <= 200);
   }
   if (want('size')) {
-    if (!existsSync(`${root}dist/universa.js`)) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
-    const out = execFileSync('npx', ['size-limit', '--json'], { cwd: root, encoding: 'utf8' });
-    for (const s of JSON.parse(out) as { name: string; size: number; passed: boolean }[]) {
-      row(`size: ${s.name}`, `${(s.size / 1000).toFixed(2)} kB min+gz`, 'budget in .size-limit.json', s.passed);
+    if (![`${root}dist/universa.js`, `${root}dist/cdn/upload-elements.js`].every(existsSync)) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+    // size-limit exits non-zero when a budget is exceeded; the table says so instead.
+    let out: string;
+    try {
+      out = execFileSync('npx', ['size-limit', '--json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch (err) {
+      out = String((err as { stdout?: string }).stdout ?? '[]');
+    }
+    for (const s of JSON.parse(out) as { name: string; size: number; sizeLimit: number; passed: boolean }[]) {
+      row(`size: ${s.name}`, `${(s.size / 1000).toFixed(2)} kB min+gz`, `≤ ${s.sizeLimit / 1000} kB (.size-limit.cjs)`, s.passed);
     }
   }
 } finally {

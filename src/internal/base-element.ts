@@ -12,7 +12,7 @@ export class UploadElement<Events extends object = Record<string, unknown>> exte
 
   emit<K extends keyof Events & string>(name: K, detail: Events[K]): boolean {
     return this.dispatchEvent(
-      new CustomEvent(name, { detail, bubbles: true, composed: true, cancelable: false }),
+      new CustomEvent(name, { detail, bubbles: true, composed: true }),
     );
   }
 }

@@ -5,13 +5,11 @@
  */
 export class UploadElementsError extends Error {
   readonly code: number | string;
-  override readonly cause?: unknown;
 
   constructor(code: number | string, message: string, options?: { cause?: unknown }) {
-    super(message);
+    super(message, options);
     this.name = new.target.name;
     this.code = code;
-    this.cause = options?.cause;
   }
 
   /** The plain `{code, message}` shape events carry. */

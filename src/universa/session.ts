@@ -65,6 +65,7 @@ export function isRetryable(err: unknown): boolean {
   return typeof code === 'number' ? code >= 500 || code === 408 || code === 429 : !/^(insecure-url|bad-offer|bad-version|bad-state|bad-address|expired)$/.test(String(code));
 }
 
+/** Waits `ms` or until `signal` aborts; only called with a signal that has not aborted yet. */
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const done = () => {
@@ -74,7 +75,6 @@ const sleep = (ms: number, signal: AbortSignal) =>
     };
     const timer = setTimeout(done, ms);
     signal.addEventListener('abort', done);
-    if (signal.aborted) done();
   });
 
 /**

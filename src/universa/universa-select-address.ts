@@ -5,7 +5,6 @@ import { parseUniversaAddress, UniversaAddressError } from './address.js';
 import { PROTOCOL_VERSION, type IssuerState } from './protocol.js';
 import { resumePendingImports } from './resume.js';
 import { ImportSession, type ImportState } from './session.js';
-import { defaultPendingStore, type PendingImport } from './store.js';
 import { universaStrings, type UniversaStringKey, type UniversaStrings } from './strings.js';
 import { styles } from './universa-select-address.styles.js';
 
@@ -113,8 +112,8 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
   }
 
   override updated(): void {
-    const dialog = this.renderRoot.querySelector('dialog');
-    if (!dialog) return;
+    // Always rendered, so always there after an update.
+    const dialog = this.renderRoot.querySelector('dialog')!;
     if (this.open && !dialog.open && this.#session?.offer) dialog.showModal();
     else if (!this.open && dialog.open) dialog.close();
   }
@@ -160,25 +159,29 @@ ${this.#download ? html`<a part="download" href=${this.#download} download="cont
    * are one tab stop, so Shift+Tab on any of them counts as leaving the first control.
    */
   #trap(e: KeyboardEvent): void {
-    if (e.key !== 'Tab') return;
     const controls = [...this.renderRoot.querySelectorAll<HTMLElement>('form :enabled:not(fieldset)')];
-    const active = (this.renderRoot as ShadowRoot).activeElement;
-    if (!active || controls.length === 0) return;
-    const atStart = active === controls[0] || (active instanceof HTMLInputElement && active.type === 'radio');
-    if (e.shiftKey ? atStart : active === controls.at(-1)) {
+    const active = (this.renderRoot as ShadowRoot).activeElement as HTMLInputElement | null;
+    const back = e.shiftKey;
+    if (e.key === 'Tab' && (back ? active?.type === 'radio' || active === controls[0] : active === controls.at(-1))) {
       e.preventDefault();
-      controls.at(e.shiftKey ? -1 : 0)?.focus();
+      controls.at(back ? -1 : 0)?.focus();
     }
   }
 
   async #boot(signal: AbortSignal): Promise<void> {
-    let cb = this.#linkCb();
-    // No IndexedDB (private mode, blocked storage) means nothing to restore.
-    const records = (await defaultPendingStore()?.list().catch(() => [])) ?? [];
-    if (signal.aborted) return;
-    // No link (and no broken one): show the latest unfinished import; the rest resume unseen.
-    if (!cb && !this.#bootError) cb = records.at(-1)?.cb;
-    await resumePendingImports({ signal, exclude: [cb ?? ''], onSession: (s) => this.#wire(s) });
+    const cb = this.#linkCb();
+    // Without a link (or a broken one) the latest unfinished import is the one shown; records
+    // come oldest first. The rest resume unseen. No IndexedDB (private mode, blocked storage)
+    // means nothing to restore.
+    const showLatest = !cb && !this.#bootError;
+    await resumePendingImports({
+      signal,
+      exclude: [cb ?? ''],
+      onSession: (session) => {
+        if (showLatest) this.#session = session;
+        this.#wire(session);
+      },
+    }).catch(() => undefined);
     if (cb && !signal.aborted) await this.#show(cb);
   }
 
