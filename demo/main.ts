@@ -61,7 +61,18 @@ const toggles: Record<string, (on: boolean) => Promise<unknown>> = {
   'node-slow': async (on) => {
     for (const nodeId of ['node1', 'node2']) await knob('titan/node', { nodeId, mode: on ? 'slow' : 'ok', delayMs: 3000 });
   },
+  // Issuer faults last until cleared (times: 0); clearing drops both, so re-apply the one still on.
+  'issuer-slow': (on) => issuerFaults(on ? { kind: 'slow', ms: 3000 } : undefined, 'issuer-slow'),
+  'issuer-down': (on) => issuerFaults(on ? { kind: 'status', status: 503 } : undefined, 'issuer-down'),
 };
+
+async function issuerFaults(fault: Record<string, unknown> | undefined, toggle: string): Promise<unknown> {
+  if (fault) return knob('universa/fault', { endpoint: '*', times: 0, ...fault });
+  await knob('universa/clear-faults');
+  const other = toggle === 'issuer-slow' ? 'issuer-down' : 'issuer-slow';
+  if ($<HTMLInputElement>(`[data-toggle="${other}"]`).checked) await toggles[other]!(true);
+  return undefined;
+}
 for (const input of document.querySelectorAll<HTMLInputElement>('[data-toggle]')) {
   input.addEventListener('change', () => void toggles[input.dataset.toggle!]?.(input.checked));
 }

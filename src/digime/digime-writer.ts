@@ -1,10 +1,11 @@
 import { html, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import Uppy, { type UppyFile } from '@uppy/core';
+import type { Uppy, UppyFile } from '@uppy/core';
 import Dashboard from '@uppy/dashboard';
 import { UploadElement } from '../internal/base-element.js';
 import { UploadElementsError, errorDetail, isAbortError } from '../internal/errors.js';
 import { format, pickStrings } from '../internal/i18n.js';
+import { SlicedUppy } from '../internal/sliced-uppy.js';
 import { fixDashboardRoles } from '../internal/uppy-a11y.js';
 import { DigiMeWriterClient, readDigiMeReturn, withoutDigiMeReturn, type DigiMeReturn } from './client.js';
 import { DigiMeWritePlugin, type DigiMeMeta, type DigiMeWriteBody } from './plugin.js';
@@ -261,7 +262,7 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
   }
 
   #createUppy(): Uppy<DigiMeMeta, DigiMeWriteBody> {
-    const uppy = new Uppy<DigiMeMeta, DigiMeWriteBody>({ id: `digime-writer-${++instances}`, autoProceed: false });
+    const uppy = new SlicedUppy<DigiMeMeta, DigiMeWriteBody>({ id: `digime-writer-${++instances}`, autoProceed: false });
     uppy.use(DigiMeWritePlugin, { write: (file, signal) => this.#writeFile(file, signal) });
     return uppy;
   }

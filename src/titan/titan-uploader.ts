@@ -1,9 +1,10 @@
 import { html, nothing, type PropertyValues } from 'lit';
-import { Uppy, type Meta, type UppyFile } from '@uppy/core';
+import type { Meta, Uppy, UppyFile } from '@uppy/core';
 import Dashboard from '@uppy/dashboard';
 import { UploadElement } from '../internal/base-element.js';
 import { errorDetail, UploadElementsError } from '../internal/errors.js';
 import { fetchJson } from '../internal/fetch-json.js';
+import { SlicedUppy } from '../internal/sliced-uppy.js';
 import { fixDashboardRoles } from '../internal/uppy-a11y.js';
 import { format, pickStrings } from '../internal/i18n.js';
 import { TitanClient } from './client.js';
@@ -153,7 +154,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEvents> {
     this._copied = undefined;
     this.#client = new TitanClient({ tokenProvider: () => this.#provideToken() });
     this.#client.addEventListener('tokenrenewed', () => this.emit('titan-token-renewed', {}));
-    this.#uppy = new Uppy<Meta, TitanBody>({ id: `titan-uploader-${++instances}` });
+    this.#uppy = new SlicedUppy<Meta, TitanBody>({ id: `titan-uploader-${++instances}` });
     this.#uppy.use(TitanUploadPlugin<Meta, TitanBody>, {
       client: this.#client,
       extraIdProvider: (file) => this.#provideExtraId(file),
