@@ -7,7 +7,7 @@ const withoutUppyCss = (config) => ({ ...config, external: [...(config.external 
 module.exports = [
   // The goal is 12 kB; lit + idb-keyval alone are ~6.5 kB and the element, session, store and
   // two string tables ~6.4 kB. Held at 13 kB until the goal is met, so it cannot grow further.
-  { name: 'upload-elements/universa (lit + idb-keyval + own code)', path: 'dist/universa.js', import: '*', limit: '13 kB', gzip: true },
+  { name: 'upload-elements/universa (lit + idb-keyval + own code; goal 12 kB)', path: 'dist/universa.js', import: '*', limit: '13 kB', gzip: true },
   { name: 'upload-elements/titan (own code)', path: 'dist/titan.js', import: '*', ignore: shared, modifyEsbuildConfig: withoutUppyCss, limit: '12 kB', gzip: true },
   { name: 'upload-elements/digime (own code)', path: 'dist/digime.js', import: '*', ignore: shared, modifyEsbuildConfig: withoutUppyCss, limit: '10 kB', gzip: true },
   { name: 'upload-elements/titan (with lit, Uppy, CSS)', path: 'dist/titan.js', import: '*', limit: '120 kB', gzip: true },

@@ -97,20 +97,35 @@ try {
     const r = await run<{ sparkMBps: number; hashWasmStreamMBps: number; workerMBps: number; workerLongestTaskMs: number }>('md5', mib);
     row(`md5 ${mib} MiB in a Worker vs spark-md5`, `${f1(r.workerMBps)} vs ${f1(r.sparkMBps)} MB/s = ${f1(r.workerMBps / r.sparkMBps)}×`, '≥ 3×', r.workerMBps / r.sparkMBps >= 3);
     row(`md5 ${mib} MiB in a Worker vs hash-wasm stream (main)`, `${f1(r.workerMBps)} vs ${f1(r.hashWasmStreamMBps)} MB/s = ${((r.workerMBps / r.hashWasmStreamMBps) * 100).toFixed(0)} %`, '≥ 90 %', r.workerMBps / r.hashWasmStreamMBps >= 0.9);
-    row('longest main-thread task while hashing in the Worker', `${f1(r.workerLongestTaskMs)} ms`, '< 50 ms', r.workerLongestTaskMs < 50);
+    // The Long Tasks API reports only tasks over 50 ms: 0 means none was.
+    row('longest main-thread task while hashing in the Worker', r.workerLongestTaskMs ? `${f1(r.workerLongestTaskMs)} ms` : 'none over 50 ms', '< 50 ms', r.workerLongestTaskMs < 50);
   }
   if (want('batch')) {
     const [n, mib] = quick ? [4, 8] : [8, 32];
-    await pick(2 * n, mib);
-    const r = await run<{ md5SumMs: number; rawUploadSumMs: number; endToEndMs: number }>('batch', n, mib);
+    // Best of 3 rounds for each figure alike (fresh files each round, so nothing is deduplicated):
+    // on 2 cores the local sandbox node competes with the page, and single runs swing ±30 %.
+    const rounds: { md5SumMs: number; rawUploadSumMs: number; endToEndMs: number }[] = [];
+    for (let i = 0; i < (quick ? 1 : 3); i++) {
+      await pick(2 * n, mib);
+      rounds.push(await run('batch', n, mib));
+    }
+    const best = (key: keyof (typeof rounds)[number]) => Math.min(...rounds.map((x) => x[key]));
+    const r = { md5SumMs: best('md5SumMs'), rawUploadSumMs: best('rawUploadSumMs'), endToEndMs: best('endToEndMs') };
     const floor = Math.max(r.md5SumMs, r.rawUploadSumMs);
-    row(`batch ${n} × ${mib} MiB end to end vs max(Σ md5, Σ raw upload)`, `${r.endToEndMs.toFixed(0)} vs max(${r.md5SumMs.toFixed(0)}, ${r.rawUploadSumMs.toFixed(0)}) ms = ${(r.endToEndMs / floor).toFixed(2)}×`, '≤ 1.2×', r.endToEndMs / floor <= 1.2);
+    row(`batch ${n} × ${mib} MiB end to end vs max(Σ md5, Σ raw upload), best of ${rounds.length}`, `${r.endToEndMs.toFixed(0)} vs max(${r.md5SumMs.toFixed(0)}, ${r.rawUploadSumMs.toFixed(0)}) ms = ${(r.endToEndMs / floor).toFixed(2)}×`, '≤ 1.2×', r.endToEndMs / floor <= 1.2);
   }
   if (want('heap')) {
     const mib = quick ? 128 : 1024;
-    await pick(1, mib);
-    const r = await run<{ heapGrowthMiB: number; endToEndMBps: number }>('heap', mib);
-    row(`JS heap growth during a ${mib} MiB upload`, `${f1(r.heapGrowthMiB)} MiB (end to end ${f1(r.endToEndMBps)} MB/s)`, '≤ 64 MiB', r.heapGrowthMiB <= 64);
+    for (const [inWorker, where] of [[1, 'md5 in the Worker'], [0, 'md5 on the main thread']] as const) {
+      await pick(1, mib);
+      const r = await run<{ heapGrowthMiB: number; peakGrowthMiB: number; endToEndMBps: number }>('heap', mib, inWorker);
+      row(
+        `JS heap growth during a ${mib} MiB upload (${where}): live after GC, peak with garbage`,
+        `${f1(r.heapGrowthMiB)} MiB live, ${f1(r.peakGrowthMiB)} MiB peak (end to end ${f1(r.endToEndMBps)} MB/s)`,
+        '≤ 64 MiB live',
+        r.heapGrowthMiB <= 64,
+      );
+    }
   }
   if (want('add')) {
     const n = quick ? 200 : 1000;
@@ -118,7 +133,8 @@ try {
     row(`add ${n} files to <titan-uploader>`, `${r.addMs.toFixed(0)} ms, longest task ${r.longestTaskMs.toFixed(0)} ms`, '≤ 2000 ms, task ≤ 200 ms', r.addMs <= 2000 && r.longestTaskMs <= 200);
   }
   if (want('size')) {
-    if (![`${root}dist/universa.js`, `${root}dist/cdn/upload-elements.js`].every(existsSync)) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+    if (![`${root}dist/universa.js`, `${root}dist/cdn/upload-elements.js`].every(existsSync)) // Vite's dev server above set NODE_ENV=development in this process; the build must not inherit it.
+      execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore', env: { ...process.env, NODE_ENV: 'production' } });
     // size-limit exits non-zero when a budget is exceeded; the table says so instead.
     let out: string;
     try {

@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { hashBlob, MD5_READ_BYTES } from '../../src/titan/md5-core.js';
+
+const nodeMd5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
+
+/** A Blob whose stream hands out `data` in uneven chunks, as a byte stream or a plain one. */
+function streamed(data: Uint8Array, type: 'bytes' | undefined): Blob {
+  let at = 0;
+  const source: UnderlyingByteSource | UnderlyingDefaultSource<Uint8Array> = {
+    type,
+    pull(controller: ReadableByteStreamController | ReadableStreamDefaultController<Uint8Array>) {
+      if (at >= data.length) {
+        controller.close();
+        // A byte stream closed under a pending BYOB read must hand its view back, empty.
+        (controller as ReadableByteStreamController).byobRequest?.respond(0);
+        return;
+      }
+      const size = 1 + ((at * 7919) % (3 * MD5_READ_BYTES)); // smaller and larger than one read
+      // A copy: enqueue() transfers (detaches) the chunk's buffer, and Buffer#slice is a view.
+      controller.enqueue(new Uint8Array(data.subarray(at, at + size)));
+      at += size;
+    },
+  } as UnderlyingByteSource;
+  return { size: data.length, stream: () => new ReadableStream(source as UnderlyingByteSource) } as unknown as Blob;
+}
+
+test('hashBlob: a byte stream read into one reused buffer, a plain stream, and a real Blob agree with node:crypto', async () => {
+  const data = randomBytes(5 * MD5_READ_BYTES + 4099);
+  const expected = nodeMd5(data);
+  for (const [what, blob] of [
+    ['byte stream (BYOB)', streamed(data, 'bytes')],
+    ['plain stream', streamed(data, undefined)],
+    ['Blob', new Blob([data])],
+  ] as const) {
+    const progress: number[] = [];
+    assert.equal(await hashBlob(blob, (done) => progress.push(done), undefined, MD5_READ_BYTES), expected, what);
+    assert.equal(progress.at(-1), data.length, `${what}: progress ends at the size`);
+    assert.ok(progress.length >= 2, `${what}: progress along the way`);
+  }
+  assert.equal(await hashBlob(new Blob([])), 'd41d8cd98f00b204e9800998ecf8427e');
+});
+
+test('hashBlob stops between chunks once aborted', async () => {
+  let reads = 0;
+  const result = await hashBlob(streamed(randomBytes(4 * MD5_READ_BYTES), 'bytes'), () => undefined, () => ++reads > 2);
+  assert.equal(result, undefined);
+});
