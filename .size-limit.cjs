@@ -3,11 +3,16 @@
 const shared = ['lit', '@uppy/core', '@uppy/dashboard', 'hash-wasm', 'multiformats', 'idb-keyval'];
 // Uppy's own CSS, inlined by the build as a shared chunk, is Uppy's weight, not ours.
 const withoutUppyCss = (config) => ({ ...config, external: [...(config.external ?? []), './uppy-styles-*'] });
+// Languages other than English are chunks a page fetches only when it shows them. ESM output, as
+// a page or bundler loads it: size-limit's default IIFE would wrap the dynamic import in
+// CommonJS interop helpers no real build has.
+const englishOnly = (config) => ({ ...config, format: 'esm', external: [...(config.external ?? []), './strings.*'] });
 
 module.exports = [
-  // The goal is 12 kB; lit + idb-keyval alone are ~6.5 kB and the element, session, store and
-  // two string tables ~6.4 kB. Held at 13 kB until the goal is met, so it cannot grow further.
-  { name: 'upload-elements/universa (lit + idb-keyval + own code; goal 12 kB)', path: 'dist/universa.js', import: '*', limit: '13 kB', gzip: true },
+  // The goal is 12 kB; lit + idb-keyval alone are 6.4 kB, the element, session, store, address
+  // check, English strings and styles 6.5 kB. The budget ratchets down to what it is (12.91 kB,
+  // German on demand) so it cannot grow while the goal is open.
+  { name: 'upload-elements/universa (lit + idb-keyval + own code; goal 12 kB)', path: 'dist/universa.js', import: '*', modifyEsbuildConfig: englishOnly, limit: '12.95 kB', gzip: true },
   { name: 'upload-elements/titan (own code)', path: 'dist/titan.js', import: '*', ignore: shared, modifyEsbuildConfig: withoutUppyCss, limit: '12 kB', gzip: true },
   { name: 'upload-elements/digime (own code)', path: 'dist/digime.js', import: '*', ignore: shared, modifyEsbuildConfig: withoutUppyCss, limit: '10 kB', gzip: true },
   { name: 'upload-elements/titan (with lit, Uppy, CSS)', path: 'dist/titan.js', import: '*', limit: '120 kB', gzip: true },

@@ -44,12 +44,17 @@ for (const name of EVENTS) {
 $('#clear-log').addEventListener('click', () => ($('#log').textContent = ''));
 
 // ---- theme -----------------------------------------------------------------------------------
-$('#theme').addEventListener('click', (e) => {
-  const dark = document.documentElement.classList.toggle('dark');
-  (e.currentTarget as HTMLElement).setAttribute('aria-pressed', String(dark));
+// Kept across reloads (the Universa link and "Reload the page" reload it).
+const THEME_KEY = 'upload-elements-demo:theme';
+function setTheme(dark: boolean): void {
+  document.documentElement.classList.toggle('dark', dark);
+  $('#theme').setAttribute('aria-pressed', String(dark));
+  localStorage.setItem(THEME_KEY, dark ? 'dark' : 'light');
   // The Dashboards follow through their `theme` attribute; colours through custom properties.
   for (const el of document.querySelectorAll('titan-uploader, digime-writer')) el.setAttribute('theme', dark ? 'dark' : 'light');
-});
+}
+setTheme(localStorage.getItem(THEME_KEY) === 'dark');
+$('#theme').addEventListener('click', () => setTheme(!document.documentElement.classList.contains('dark')));
 
 // ---- Titan -----------------------------------------------------------------------------------
 for (const button of document.querySelectorAll<HTMLButtonElement>('[data-knob]')) {
@@ -107,6 +112,13 @@ function renderReceived(list: Received[]): void {
 }
 
 // ---- Universa ----------------------------------------------------------------------------------
+// The user's own addresses to pick from (the protocol doc's test vectors); typing one works too.
+Object.assign($('#universa-el'), {
+  addresses: [
+    { address: '2dwybLfSX4vaeW4joP5odqvnpp2k1XiFcky5HB4NbEfchDYrSrZ', label: 'Main wallet' },
+    { address: 'sriuQrCVN3FNyH6VJEUhMD6t82duanKvBJp2ccyPGYD5gKQdofZNH7aTrQZ8aiCKuAjBRUv6', label: 'Cold storage' },
+  ],
+});
 $('#get-token').addEventListener('click', async () => {
   const twoPhase = $<HTMLInputElement>('#two-phase').checked;
   const res = await fetch('/universa/issue', {

@@ -12,7 +12,7 @@ export { UniversaError, clampPollSeconds, ISSUER_STATES } from './protocol.js';
 export type { IssuerOffer, IssuerState, CheckAnswer, OkAnswer, UniversaErrorCode } from './protocol.js';
 export { PENDING_MAX_AGE_MS } from './store.js';
 export type { PendingImport, PendingPhase, PendingStore } from './store.js';
-export { universaStrings } from './strings.js';
+export { universaLocales, universaStrings } from './strings.js';
 export type { UniversaStrings, UniversaStringKey } from './strings.js';
 
 UniversaSelectAddress.define('universa-select-address');

@@ -25,6 +25,10 @@ export type UniversaStringKey =
 
 export type UniversaStrings = StringTable<UniversaStringKey>;
 
+/**
+ * The loaded tables: English is built in, other languages arrive through `universaLocales` the
+ * first time an element shows them. A page may add its own (`universaStrings.fr = {…}`).
+ */
 export const universaStrings: Record<string, UniversaStrings> & { en: UniversaStrings } = {
   en: {
     choose: 'Receive at',
@@ -48,26 +52,12 @@ export const universaStrings: Record<string, UniversaStrings> & { en: UniversaSt
     'bad-offer': 'Unusable issuer answer: {message}',
     'bad-contract': 'The contract is damaged.',
   },
-  de: {
-    choose: 'Empfangen an',
-    enter: 'Universa-Adresse',
-    ok: 'OK',
-    cancel: 'Abbrechen',
-    retry: 'Erneut versuchen',
-    confirming: 'Adresse wird gesendet…',
-    polling: 'Warten auf den Aussteller…',
-    in_progress: 'Der Aussteller erzeugt den Vertrag…',
-    received: 'Vertrag empfangen.',
-    download: 'Herunterladen (.unicon)',
-    cancelled: 'Abgebrochen.',
-    retrying: 'Neuer Versuch…',
-    invalid: 'Keine Universa-Adresse.',
-    crc: 'Prüfsumme falsch: ein Tippfehler?',
-    network: 'Aussteller nicht erreichbar (Netzwerk oder CORS).',
-    server: 'Fehler beim Aussteller (HTTP {code}).',
-    'insecure-url': 'Unsicherer Link: https ist erforderlich.',
-    'bad-version': 'Nicht unterstützte Link-Version (iv muss 1 sein).',
-    'bad-offer': 'Unbrauchbare Antwort des Ausstellers: {message}',
-    'bad-contract': 'Der Vertrag ist beschädigt.',
-  },
+};
+
+/**
+ * Languages fetched on first use, so a page pays only for the one it shows (the universa entry
+ * has a 12 kB budget). A page may add its own loader (`universaLocales.fr = () => import(…)`).
+ */
+export const universaLocales: Record<string, () => Promise<{ default: UniversaStrings }>> = {
+  de: () => import('./strings.de.js'),
 };

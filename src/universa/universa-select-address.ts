@@ -5,7 +5,7 @@ import { parseUniversaAddress, UniversaAddressError } from './address.js';
 import { PROTOCOL_VERSION, type IssuerState } from './protocol.js';
 import { resumePendingImports } from './resume.js';
 import { ImportSession, type ImportState } from './session.js';
-import { universaStrings, type UniversaStringKey, type UniversaStrings } from './strings.js';
+import { universaLocales, universaStrings, type UniversaStringKey, type UniversaStrings } from './strings.js';
 import { styles } from './universa-select-address.styles.js';
 
 export interface UniversaAddressOption {
@@ -174,6 +174,8 @@ ${this.#download ? html`<a part="download" href=${this.#download} download="cont
     // come oldest first. The rest resume unseen. No IndexedDB (private mode, blocked storage)
     // means nothing to restore.
     const showLatest = !cb && !this.#bootError;
+    // The popup opens in the page's language, not English first.
+    await this.#loadLanguage();
     await resumePendingImports({
       signal,
       exclude: [cb ?? ''],
@@ -262,7 +264,16 @@ ${this.#download ? html`<a part="download" href=${this.#download} download="cont
   }
 
   #strings(): UniversaStrings {
+    void this.#loadLanguage();
     return pickStrings(universaStrings, this.locale, this.strings);
+  }
+
+  /** Fetches the table of `locale`'s language on first use (English is built in), then re-renders. */
+  #loadLanguage(): Promise<void> | undefined {
+    const lang = (this.locale ?? '').toLowerCase().split('-')[0]!;
+    const load = lang in universaStrings ? undefined : universaLocales[lang];
+    // A failed load leaves English; the next render tries again.
+    return load ? load().then((m) => void ((universaStrings[lang] = m.default), this.requestUpdate()), () => {}) : undefined;
   }
 }
 

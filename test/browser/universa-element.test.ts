@@ -1,7 +1,7 @@
 import { expect } from '@open-wc/testing';
 import { unpackBoss } from '../../src/universa/boss.js';
 import '../../src/universa/index.js';
-import type { UniversaAddressOption, UniversaSelectAddress } from '../../src/universa/index.js';
+import { universaLocales, universaStrings, type UniversaAddressOption, type UniversaSelectAddress } from '../../src/universa/index.js';
 import {
   calls,
   issue,
@@ -146,6 +146,22 @@ describe('<universa-select-address>', () => {
     expect(text(el, 'input-error')).to.equal('');
     expect(input.getAttribute('aria-invalid')).to.equal('false');
     expect(okButton(el).disabled).to.equal(false);
+  });
+
+  it('fetches a language on first use: a later locale re-renders once its table is in; pages add their own', async () => {
+    expect(Object.keys(universaStrings), 'only English is built in').to.not.include('fr');
+    universaLocales['fr'] = async () => ({ default: { ...universaStrings.en, cancel: 'Annuler' } });
+    try {
+      const { cb } = await issue();
+      const { el } = await mount({ cb });
+      await until(() => el.open, 'the popup');
+      expect(text(el, 'cancel')).to.equal('Cancel');
+      el.locale = 'fr-CA';
+      await until(() => text(el, 'cancel') === 'Annuler', 'the French table');
+    } finally {
+      delete universaLocales['fr'];
+      delete universaStrings['fr'];
+    }
   });
 
   it('speaks German with locale="de" and takes string overrides', async () => {
