@@ -7,20 +7,11 @@ import { fromRollup } from '@web/dev-server-rollup';
 import rollupJson from '@rollup/plugin-json';
 import rollupCommonjs from '@rollup/plugin-commonjs';
 import { startSandbox } from './src/sandbox/index.ts';
+import { chromiumArgs } from './test/e2e/harness.ts';
 
 const json = fromRollup(rollupJson);
 const commonjs = fromRollup(rollupCommonjs);
 
-export const chromiumArgs = [
-  '--no-sandbox',
-  '--headless=new',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 // One sandbox for the whole run, started with the test server and closed with it.
 let sandboxPromise;
@@ -88,7 +79,7 @@ export default {
   ],
   browsers: [
     chromeLauncher({
-      launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: chromiumArgs },
+      launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: [...chromiumArgs, '--headless=new'] },
     }),
   ],
 };

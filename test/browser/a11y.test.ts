@@ -82,6 +82,26 @@ function startButton(label = 'before'): HTMLButtonElement {
   return button;
 }
 
+/**
+ * The file picker itself is the browser's: records each time a control of `el` opened it (the
+ * file input's name), but keeps it closed.
+ */
+function interceptFilePicker(el: HTMLElement): string[] {
+  const picked: string[] = [];
+  el.shadowRoot!.addEventListener(
+    'click',
+    (e) => {
+      const target = e.target as HTMLElement;
+      if (target instanceof HTMLInputElement && target.type === 'file') {
+        e.preventDefault();
+        picked.push(target.name);
+      }
+    },
+    true,
+  );
+  return picked;
+}
+
 let cleanup: Array<() => void> = [];
 afterEach(async () => {
   cleanup.forEach((f) => f());
@@ -177,20 +197,7 @@ describe('keyboard: <titan-uploader>', () => {
   it('browse files, upload, Copy and the link are reached and used with the keyboard, each visibly focused', async () => {
     const before = startButton();
     const el = await mountTitan();
-    const root = el.shadowRoot!;
-    // The file picker itself is the browser's: record that "browse files" opened it, but keep it closed.
-    const picked: string[] = [];
-    root.addEventListener(
-      'click',
-      (e) => {
-        const target = e.target as HTMLElement;
-        if (target instanceof HTMLInputElement && target.type === 'file') {
-          e.preventDefault();
-          picked.push(target.name);
-        }
-      },
-      true,
-    );
+    const picked = interceptFilePicker(el);
     before.focus();
 
     const browse = await pressUntil('Tab', matches('.uppy-Dashboard-browse'), '"browse files"');
@@ -605,19 +612,7 @@ describe('keyboard: <digime-writer>', () => {
     const el = await connectedWriter();
     const visited: string[] = [];
     el.navigate = (url) => visited.push(url);
-    const root = el.shadowRoot!;
-    const picked: string[] = [];
-    root.addEventListener(
-      'click',
-      (e) => {
-        const target = e.target as HTMLElement;
-        if (target instanceof HTMLInputElement && target.type === 'file') {
-          e.preventDefault();
-          picked.push(target.name);
-        }
-      },
-      true,
-    );
+    const picked = interceptFilePicker(el);
     before.focus();
     const disconnect = await pressUntil('Tab', matches('[part="disconnect-button"]'), 'Disconnect', 3);
     expectFocusRing(disconnect, 'Disconnect');
