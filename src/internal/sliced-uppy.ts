@@ -10,11 +10,14 @@ export const ADD_SLICE = 100;
  * each, in order (later batches queue behind). The first slice goes in at once and its errors
  * reach the caller as before; a batch that an aggregate restriction could refuse
  * (`maxNumberOfFiles`, `maxTotalFileSize`) stays whole, so Uppy accepts or refuses it as one.
- * `upload()` waits for files still being added.
+ * `upload()` waits for files still being added; `cancelAll()` and `destroy()` drop the slices
+ * not added yet.
  */
 export class SlicedUppy<M extends Meta, B extends Body> extends Uppy<M, B> {
   #adding = Promise.resolve();
   #queued = 0;
+  /** Bumped by cancelAll/destroy: slices queued before it are dropped. */
+  #generation = 0;
 
   override addFiles(files: MinimalRequiredUppyFile<M, B>[]): void {
     const { maxNumberOfFiles, maxTotalFileSize } = this.opts.restrictions;
@@ -27,6 +30,7 @@ export class SlicedUppy<M extends Meta, B extends Body> extends Uppy<M, B> {
     }
     for (let i = 0; i < rest.length; i += whole ? rest.length : ADD_SLICE) {
       const slice = whole ? rest : rest.slice(i, i + ADD_SLICE);
+      const generation = this.#generation;
       this.#queued++;
       this.#adding = this.#adding.then(
         () =>
@@ -34,7 +38,7 @@ export class SlicedUppy<M extends Meta, B extends Body> extends Uppy<M, B> {
             setTimeout(() => {
               this.#queued--;
               try {
-                super.addFiles(slice);
+                if (generation === this.#generation) super.addFiles(slice);
               } catch (err) {
                 // Uppy has shown these in its info bar already; there is no caller left to tell.
                 this.log(err as Error, 'error');
@@ -49,6 +53,16 @@ export class SlicedUppy<M extends Meta, B extends Body> extends Uppy<M, B> {
   /** Resolves once every file handed to `addFiles` so far is in Uppy's state. */
   filesAdded(): Promise<void> {
     return this.#adding;
+  }
+
+  override cancelAll(): void {
+    this.#generation++;
+    super.cancelAll();
+  }
+
+  override destroy(): void {
+    this.#generation++;
+    super.destroy();
   }
 
   override async upload(): ReturnType<Uppy<M, B>['upload']> {

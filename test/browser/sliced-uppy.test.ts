@@ -43,6 +43,17 @@ describe('SlicedUppy', () => {
     expect(result?.successful).to.have.length(ADD_SLICE * 3 + 1);
   });
 
+  it('cancelAll() drops the slices not added yet; files added afterwards go in again', async () => {
+    uppy = new SlicedUppy();
+    uppy.addFiles(descriptors(3 * ADD_SLICE));
+    uppy.cancelAll();
+    await uppy.filesAdded();
+    expect(uppy.getFiles()).to.have.length(0);
+    uppy.addFiles(descriptors(ADD_SLICE + 1, 'again'));
+    await uppy.filesAdded();
+    expect(uppy.getFiles()).to.have.length(ADD_SLICE + 1);
+  });
+
   it('refuses a batch over maxNumberOfFiles whole, as Uppy does, and says why', async () => {
     uppy = new SlicedUppy({ restrictions: { maxNumberOfFiles: ADD_SLICE + 10 } });
     const refused: string[] = [];
