@@ -86,10 +86,10 @@ try {
 
   if (want('upload')) {
     const mib = quick ? 32 : 256;
-    await pick(4, mib);
+    await pick(6, mib);
     const r = await run<{ rawMBps: number; clientMBps: number }>('upload', mib);
     const ratio = r.clientMBps / r.rawMBps;
-    row(`node upload ${mib} MiB: TitanClient vs raw fetch`, `${f1(r.clientMBps)} vs ${f1(r.rawMBps)} MB/s = ${(ratio * 100).toFixed(0)} %`, '≥ 90 %', ratio >= 0.9);
+    row(`node upload ${mib} MiB: TitanClient vs raw fetch, best of 3`, `${f1(r.clientMBps)} vs ${f1(r.rawMBps)} MB/s = ${(ratio * 100).toFixed(0)} %`, '≥ 90 %', ratio >= 0.9);
   }
   if (want('md5')) {
     const mib = quick ? 32 : 256;
