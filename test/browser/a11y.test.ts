@@ -124,6 +124,17 @@ async function mountTitan(): Promise<TitanUploader> {
 
 const titanPart = (el: TitanUploader, selector: string) => el.shadowRoot!.querySelector<HTMLElement>(selector);
 
+/** An upload held at a slow node 1: resolves once the bytes are on their way there. */
+async function slowUpload(name: string) {
+  await titanKnob('titan', 'node', { nodeId: 'node1', mode: 'slow', delayMs: 5000 });
+  const el = await mountTitan();
+  el.addFiles([randomFile(200_000, name)]);
+  const failed = oneEvent(el, 'titan-upload-error');
+  const running = el.upload();
+  await waitUntil(async () => (await requestLog('titan')).some(is.nodeUpload('node1')), 'node never reached', { timeout: 5000 });
+  return { el, failed, running };
+}
+
 describe('a11y: <titan-uploader> in every state', () => {
   beforeEach(resetSandbox);
 
@@ -143,12 +154,7 @@ describe('a11y: <titan-uploader> in every state', () => {
   });
 
   it('uploading (slow node)', async () => {
-    await titanKnob('titan', 'node', { nodeId: 'node1', mode: 'slow', delayMs: 5000 });
-    const el = await mountTitan();
-    el.addFiles([randomFile(200_000, 'slow.bin')]);
-    const failed = oneEvent(el, 'titan-upload-error');
-    void el.upload();
-    await waitUntil(async () => (await requestLog('titan')).some(is.nodeUpload('node1')), 'node never reached', { timeout: 5000 });
+    const { el, failed } = await slowUpload('slow.bin');
     await waitUntil(() => titanPart(el, '.uppy-StatusBar.is-uploading'), 'no uploading status bar', { timeout: 3000 });
     await expect(el).to.be.accessible();
     el.cancelAll();
@@ -176,12 +182,7 @@ describe('a11y: <titan-uploader> in every state', () => {
   });
 
   it('cancelled', async () => {
-    await titanKnob('titan', 'node', { nodeId: 'node1', mode: 'slow', delayMs: 5000 });
-    const el = await mountTitan();
-    el.addFiles([randomFile(200_000, 'big.bin')]);
-    const failed = oneEvent(el, 'titan-upload-error');
-    const running = el.upload();
-    await waitUntil(async () => (await requestLog('titan')).some(is.nodeUpload('node1')), 'node never reached', { timeout: 5000 });
+    const { el, failed, running } = await slowUpload('big.bin');
     el.cancelAll();
     await failed;
     await running;
