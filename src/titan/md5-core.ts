@@ -1,5 +1,4 @@
 import { createMD5 } from 'hash-wasm';
-import { Md5 } from './md5-js.js';
 
 /** Progress is reported about this often (bytes), not on every chunk of the stream. */
 export const MD5_PROGRESS_BYTES = 4 * 1024 * 1024;
@@ -89,7 +88,10 @@ export function refuseWasm(): void {
   wasmRefused = true;
 }
 
-/** hash-wasm's MD5, or the plain-JS one where the page's CSP forbids compiling WebAssembly. */
+/**
+ * hash-wasm's MD5, or the plain-JS one where the page's CSP forbids compiling WebAssembly. That
+ * one is fetched only then (strict pages are rare; the worker bundles it, so it stays one file).
+ */
 async function createHasher(): Promise<Hasher> {
   if (!wasmRefused) {
     try {
@@ -100,6 +102,7 @@ async function createHasher(): Promise<Hasher> {
       wasmRefused = true;
     }
   }
+  const { Md5 } = await import('./md5-js.js');
   return new Md5();
 }
 

@@ -1,6 +1,8 @@
 // One hash job per worker: the page posts the Blob (structured clone shares it, no copy) and
 // terminates the worker to cancel, so no abort message is needed.
 import { hashBlob, refuseWasm, wasmAllowed, type Md5Reply, type Md5Request } from './md5-core.js';
+// Bundled into the worker, so md5-core's on-demand import of it needs no file of its own here.
+import './md5-js.js';
 
 // The project compiles against the DOM lib (the WebWorker lib conflicts with it), so the
 // little of the worker scope used here is typed locally.
