@@ -174,8 +174,9 @@ ${this.#download ? html`<a part="download" href=${this.#download} download="cont
     // come oldest first. The rest resume unseen. No IndexedDB (private mode, blocked storage)
     // means nothing to restore.
     const showLatest = !cb && !this.#bootError;
-    // The popup opens in the page's language, not English first.
-    await this.#loadLanguage();
+    // The popup opens in the page's language, not English first, unless its table is slow to
+    // come: an import must not wait on it (it re-renders when the table arrives).
+    await Promise.race([this.#loadLanguage(), new Promise((r) => setTimeout(r, 2000))]);
     await resumePendingImports({
       signal,
       exclude: [cb ?? ''],

@@ -164,6 +164,18 @@ describe('<universa-select-address>', () => {
     }
   });
 
+  it('does not hold an import back for a language that never loads: the popup opens, in English', async () => {
+    universaLocales['xx'] = () => new Promise(() => {});
+    try {
+      const { cb } = await issue();
+      const { el } = await mount({ cb, locale: 'xx' });
+      await until(() => el.open, 'the popup', 6000);
+      expect(text(el, 'cancel')).to.equal('Cancel');
+    } finally {
+      delete universaLocales['xx'];
+    }
+  });
+
   it('speaks German with locale="de" and takes string overrides', async () => {
     const { cb } = await issue();
     const { el } = await mount({ cb, locale: 'de' });
