@@ -134,7 +134,8 @@ try {
     row(`add ${n} files to <titan-uploader>`, `${r.addMs.toFixed(0)} ms, longest task ${r.longestTaskMs.toFixed(0)} ms`, '≤ 2000 ms, task ≤ 200 ms', r.addMs <= 2000 && r.longestTaskMs <= 200);
   }
   if (want('size')) {
-    if (![`${root}dist/universa.js`, `${root}dist/cdn/upload-elements.js`].every(existsSync)) // Vite's dev server above set NODE_ENV=development in this process; the build must not inherit it.
+    // Vite's dev server above set NODE_ENV=development in this process; the build must not inherit it.
+    if (![`${root}dist/universa.js`, `${root}dist/cdn/upload-elements.js`].every(existsSync))
       execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore', env: { ...process.env, NODE_ENV: 'production' } });
     // size-limit exits non-zero when a budget is exceeded; the table says so instead.
     let out: string;
