@@ -11,7 +11,7 @@ const onDemand = ['./strings.*', './md5-js-*'];
 
 module.exports = [
   // The goal is 12 kB; lit + idb-keyval alone are 6.4 kB, the element, session, store, address
-  // check, English strings and styles 6.5 kB. The budget ratchets down to what it is (12.94 kB,
+  // check, English strings and styles 6.5 kB. The budget ratchets down to what it is (12.95 kB,
   // German on demand) so it cannot grow while the goal is open.
   { name: 'upload-elements/universa (lit + idb-keyval + own code; goal 12 kB)', path: 'dist/universa.js', import: '*', modifyEsbuildConfig: without(...onDemand), limit: '12.95 kB', gzip: true },
   { name: 'upload-elements/titan (own code)', path: 'dist/titan.js', import: '*', ignore: shared, modifyEsbuildConfig: without(uppyCss, ...onDemand), limit: '12 kB', gzip: true },

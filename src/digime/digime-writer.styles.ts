@@ -1,9 +1,11 @@
 import { css } from 'lit';
+import { dashboardA11yStyles } from '../internal/uppy-a11y.js';
 import { uppyStyles } from '../internal/uppy-styles.js';
 
 export const digimeWriterStyles = [
   // The Dashboard renders inside our shadow root, so its CSS has to be adopted here.
   ...uppyStyles,
+  dashboardA11yStyles,
   css`
     :host {
       display: block;
@@ -48,20 +50,6 @@ export const digimeWriterStyles = [
     [part='header'] button:focus-visible {
       outline: 2px solid var(--_accent);
       outline-offset: 2px;
-    }
-    /* Uppy removes the outline of "browse files" and shows only a 1px underline on focus. */
-    .uppy-Dashboard-browse:focus-visible {
-      outline: 2px solid var(--_accent);
-      outline-offset: 2px;
-      border-radius: 2px;
-    }
-    /* Uppy's waiting state paints the upload button green under white text (2.8:1), dark
-       theme included; ours is the accent. */
-    :host .uppy-StatusBar.is-waiting .uppy-StatusBar-actionBtn--upload {
-      background-color: var(--_accent);
-    }
-    :host .uppy-StatusBar.is-waiting .uppy-StatusBar-actionBtn--upload:hover {
-      background-color: color-mix(in srgb, var(--_accent) 80%, #000);
     }
     [part='status'] small {
       font-family: ui-monospace, monospace;

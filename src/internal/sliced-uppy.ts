@@ -28,26 +28,29 @@ export class SlicedUppy<M extends Meta, B extends Body> extends Uppy<M, B> {
       super.addFiles(files.slice(0, ADD_SLICE));
       rest = files.slice(ADD_SLICE);
     }
-    for (let i = 0; i < rest.length; i += whole ? rest.length : ADD_SLICE) {
-      const slice = whole ? rest : rest.slice(i, i + ADD_SLICE);
-      const generation = this.#generation;
-      this.#queued++;
-      this.#adding = this.#adding.then(
-        () =>
-          new Promise<void>((resolve) =>
-            setTimeout(() => {
-              this.#queued--;
-              try {
-                if (generation === this.#generation) super.addFiles(slice);
-              } catch (err) {
-                // Uppy has shown these in its info bar already; there is no caller left to tell.
-                this.log(err as Error, 'error');
-              }
-              resolve();
-            }),
-          ),
-      );
-    }
+    const slices = whole ? [rest] : Array.from({ length: Math.ceil(rest.length / ADD_SLICE) }, (_, i) => rest.slice(i * ADD_SLICE, (i + 1) * ADD_SLICE));
+    for (const slice of slices) this.#enqueue(slice);
+  }
+
+  /** Adds `slice` in a task of its own, after every slice queued before it. */
+  #enqueue(slice: MinimalRequiredUppyFile<M, B>[]): void {
+    const generation = this.#generation;
+    this.#queued++;
+    this.#adding = this.#adding.then(
+      () =>
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            this.#queued--;
+            try {
+              if (generation === this.#generation) super.addFiles(slice);
+            } catch (err) {
+              // Uppy has shown these in its info bar already; there is no caller left to tell.
+              this.log(err as Error, 'error');
+            }
+            resolve();
+          }),
+        ),
+    );
   }
 
   /** Resolves once every file handed to `addFiles` so far is in Uppy's state. */

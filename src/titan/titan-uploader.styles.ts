@@ -1,4 +1,5 @@
 import { css } from 'lit';
+import { dashboardA11yStyles } from '../internal/uppy-a11y.js';
 import { uppyStyles } from '../internal/uppy-styles.js';
 
 
@@ -24,21 +25,9 @@ const own = css`
   .uppy-DashboardContent-addMore {
     color: var(--_accent);
   }
-  /* Uppy's waiting state paints the upload button green under white text (2.8:1), dark theme
-     included; ours is the accent. */
   .uppy-StatusBar-actionBtn--upload,
-  :host .uppy-StatusBar.is-waiting .uppy-StatusBar-actionBtn--upload,
   .uppy-StatusBar.is-uploading .uppy-StatusBar-progress {
     background-color: var(--_accent);
-  }
-  :host .uppy-StatusBar.is-waiting .uppy-StatusBar-actionBtn--upload:hover {
-    background-color: var(--uppy-color-primary-hover);
-  }
-  /* Uppy removes the outline of "browse files" and shows only a 1px underline on focus. */
-  .uppy-Dashboard-browse:focus-visible {
-    outline: 2px solid var(--_accent);
-    outline-offset: 2px;
-    border-radius: 2px;
   }
   .results {
     list-style: none;
@@ -113,4 +102,4 @@ const own = css`
   }
 `;
 
-export const styles = [...uppyStyles, own];
+export const styles = [...uppyStyles, dashboardA11yStyles, own];

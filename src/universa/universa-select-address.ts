@@ -269,14 +269,19 @@ ${this.#download ? html`<a part="download" href=${this.#download} download="cont
     return pickStrings(universaStrings, this.locale, this.strings);
   }
 
-  /** Fetches the table of `locale`'s language on first use (English is built in), then re-renders. */
+  /**
+   * Fetches the table of `locale`'s language on first use (English is built in; one fetch per
+   * language for the page), then re-renders. A failed load leaves English.
+   */
   #loadLanguage(): Promise<void> | undefined {
     const lang = (this.locale ?? '').toLowerCase().split('-')[0]!;
     const load = lang in universaStrings ? undefined : universaLocales[lang];
-    // A failed load leaves English; the next render tries again.
-    return load ? load().then((m) => void ((universaStrings[lang] = m.default), this.requestUpdate()), () => {}) : undefined;
+    return load && (loading[lang] ??= load().then((m) => void (universaStrings[lang] = m.default), () => {})).then(() => this.requestUpdate());
   }
 }
+
+/** Language tables being fetched, so renders during the fetch do not start it again. */
+const loading: Record<string, Promise<void>> = {};
 
 /**
  * A finished import's link leaves the address bar, so a reload does not ask the issuer again
