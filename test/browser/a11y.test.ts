@@ -7,7 +7,7 @@ import '../../src/titan/index.js';
 import '../../src/universa/index.js';
 import '../../src/digime/index.js';
 import type { TitanUploader } from '../../src/titan/index.js';
-import type { UniversaAddressOption, UniversaSelectAddress } from '../../src/universa/index.js';
+import type { UniversaSelectAddress } from '../../src/universa/index.js';
 import { clearPostboxes, type DigiMeWriter } from '../../src/digime/index.js';
 import { is, knob as titanKnob, randomFile, requestLog, resetSandbox, titanApi } from './titan-helpers.js';
 import {
@@ -18,11 +18,12 @@ import {
   okButton,
   part,
   pickFirstAddress,
-  record,
   resetAll as resetUniversa,
   SHORT,
   typeAddress,
   until,
+  mountUniversa,
+  unmountUniversa,
 } from './fixtures/universa-helpers.js';
 import { connectThroughDigiMe, knob as digimeKnob, openFrame, shadow as digimeShadow, writerIn } from './fixtures/digime-helpers.js';
 
@@ -259,28 +260,13 @@ describe('keyboard: <titan-uploader>', () => {
 
 // ---------------------------------------------------------------- <universa-select-address>
 
-let mountedUniversa: HTMLElement[] = [];
-
-async function mountUniversa(props: { cb?: string; addresses?: UniversaAddressOption[]; allowInput?: boolean }) {
-  const el = document.createElement('universa-select-address');
-  Object.assign(el, { addresses: [{ address: SHORT, label: 'Main key' }], ...props });
-  const events = record(el);
-  document.body.append(el);
-  mountedUniversa.push(el);
-  await el.updateComplete;
-  return { el, events };
-}
-
 const dialogOf = (el: UniversaSelectAddress) => el.shadowRoot!.querySelector('dialog')!;
 const insideDialog = (el: UniversaSelectAddress) => (a: Element | null) => !!a && dialogOf(el).contains(a);
 const text = (el: UniversaSelectAddress, name: string) => part(el, name)?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
 
 describe('a11y: <universa-select-address> in every state', () => {
   beforeEach(resetUniversa);
-  afterEach(() => {
-    mountedUniversa.forEach((el) => el.remove());
-    mountedUniversa = [];
-  });
+  afterEach(unmountUniversa);
 
   it('offered, with an address list', async () => {
     const { cb } = await issue();
@@ -376,10 +362,7 @@ describe('a11y: <universa-select-address> in every state', () => {
 
 describe('keyboard: <universa-select-address>', () => {
   beforeEach(resetUniversa);
-  afterEach(() => {
-    mountedUniversa.forEach((el) => el.remove());
-    mountedUniversa = [];
-  });
+  afterEach(unmountUniversa);
 
   /** The page control that led to the popup keeps focus until the popup opens. */
   async function openFrom(props: Parameters<typeof mountUniversa>[0]) {
@@ -540,12 +523,15 @@ async function connectedWriter(): Promise<DigiMeWriter> {
   return el;
 }
 
+/** No sandbox state, no remembered postbox, no pending authorize in this tab. */
+async function resetDigiMe(): Promise<void> {
+  await resetSandbox();
+  await clearPostboxes();
+  sessionStorage.clear();
+}
+
 describe('a11y: <digime-writer> in every state', () => {
-  beforeEach(async () => {
-    await resetSandbox();
-    await clearPostboxes();
-    sessionStorage.clear();
-  });
+  beforeEach(resetDigiMe);
 
   it('not connected', async () => {
     const el = await fixture<DigiMeWriter>(html`<digime-writer backend-url="/app/digime"></digime-writer>`);
@@ -587,11 +573,7 @@ describe('a11y: <digime-writer> in every state', () => {
 });
 
 describe('keyboard: <digime-writer>', () => {
-  beforeEach(async () => {
-    await resetSandbox();
-    await clearPostboxes();
-    sessionStorage.clear();
-  });
+  beforeEach(resetDigiMe);
 
   it('Connect is reached with Tab and started with Enter or Space', async () => {
     const before = startButton();

@@ -1,7 +1,7 @@
 import { expect } from '@open-wc/testing';
 import { unpackBoss } from '../../src/universa/boss.js';
 import '../../src/universa/index.js';
-import { universaLocales, universaStrings, type UniversaAddressOption, type UniversaSelectAddress } from '../../src/universa/index.js';
+import { universaLocales, universaStrings, type UniversaSelectAddress } from '../../src/universa/index.js';
 import {
   calls,
   issue,
@@ -14,7 +14,6 @@ import {
   part,
   pendingRecord,
   pickFirstAddress,
-  record,
   resetAll,
   SHORT,
   sleep,
@@ -22,20 +21,11 @@ import {
   until,
   linkQuery,
   type UniversaEvent,
+  mountUniversa,
+  unmountUniversa,
 } from './fixtures/universa-helpers.js';
 
-let mounted: HTMLElement[] = [];
-
-/** Mounts the element with its event recorder attached before it connects (restore fires early). */
-async function mount(props: { cb?: string; addresses?: UniversaAddressOption[]; locale?: string; allowInput?: boolean }) {
-  const el = document.createElement('universa-select-address');
-  Object.assign(el, { addresses: [{ address: SHORT, label: 'Main key' }], ...props });
-  const events = record(el);
-  document.body.append(el);
-  mounted.push(el);
-  await el.updateComplete;
-  return { el, events };
-}
+const mount = mountUniversa;
 
 const errorsOf = (events: UniversaEvent[]) => ofType(events, 'universa-error');
 const text = (el: UniversaSelectAddress, name: string) => part(el, name)?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
@@ -44,8 +34,7 @@ beforeEach(async () => {
   await resetAll();
 });
 afterEach(() => {
-  mounted.forEach((el) => el.remove());
-  mounted = [];
+  unmountUniversa();
   document.querySelectorAll('iframe').forEach((f) => f.remove());
 });
 
