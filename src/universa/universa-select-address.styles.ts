@@ -8,10 +8,10 @@ dialog::backdrop{background:#0005}
 h2{margin-top:0;font-size:1.2em}
 fieldset{border:0;padding:0;margin:0 0 1em}
 button,a{border:1px solid;color:var(--a);background:0 0;padding:.3em .8em;text-decoration:none}
-[part~=ok]{background:var(--a);color:#fff}
+[part=ok]{background:var(--a);color:#fff}
 :disabled{opacity:.5}
-[part~=actions]{display:flex;gap:.5em;justify-content:flex-end}
+[part=actions]{display:flex;gap:.5em;justify-content:flex-end}
 #input{box-sizing:border-box;width:100%;padding:.4em}
 code,#input{font-family:monospace;overflow-wrap:anywhere}
 label{display:block;margin:.3em 0}
-[part~=error],[part~=input-error]{color:#c0262d}`;
+[part$=error]{color:#c0262d}`;

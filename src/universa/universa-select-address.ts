@@ -83,6 +83,8 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
   #session?: ImportSession;
   #bootError?: UniversaSelectAddressEvents['universa-error'];
   #download?: string;
+  /** Settles when the popup may open: its language table is in, or took too long. */
+  #opening?: Promise<unknown>;
   /** Aborted on disconnect: disposes every session this element started. */
   #connection?: AbortController;
 
@@ -128,16 +130,16 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
     const error = session?.error ?? this.#bootError;
     const address = this.#address();
     const errorLine = error
-      ? html`<p part="error" role="alert">${this.#errorText(error.error, s)} ${error.retryable ? (state === 'failed' ? html`<button part="retry" @click=${() => this.start()}>${s.retry}</button>` : s.retrying) : ''}</p>`
+      ? html`<p part="error" role="alert">${this.#errorText(error.error, s)} ${error.retryable ? (state === 'failed' ? html`<button part="retry" @click=${() => this.start()}>${s.retry}</button>` : s.retrying) : nothing}</p>`
       : nothing;
-    const status = state === 'polling' && session?.issuerState === 'in_progress' ? s.in_progress : s[state as 'polling'] ?? '';
+    const status = state === 'polling' && session?.issuerState === 'in_progress' ? s.in_progress : s[state as 'polling'];
     return html`<dialog part="dialog" aria-labelledby="caption" aria-describedby="text" @close=${() => (this.open = false)} @keydown=${this.#trap}>${offer
       ? html`<form method="dialog" @submit=${this.#submit}>
 <h2 id="caption" part="caption">${offer.caption}</h2>
 <p id="text" part="text">${offer.text}</p>
 ${this.addresses.length
   ? html`<fieldset part="addresses"><legend>${s.choose}</legend>${this.addresses.map(
-      (a) => html`<label part="address"><input type="radio" name="address" .value=${a.address} .checked=${this.picked === a.address} @change=${() => ((this.picked = a.address), (this.typed = ''))}> ${a.label ?? ''} <code>${a.address}</code></label>`,
+      (a) => html`<label part="address"><input type="radio" name="address" .value=${a.address} .checked=${this.picked === a.address} @change=${() => ((this.picked = a.address), (this.typed = ''))}> ${a.label} <code>${a.address}</code></label>`,
     )}</fieldset>`
   : nothing}
 ${this.allowInput
@@ -148,7 +150,7 @@ ${this.open ? errorLine : nothing}
 <div part="actions"><button type="button" part="cancel" @click=${() => this.cancel()}>${s.cancel}</button><button part="ok" ?disabled=${!address.text || state !== 'offered'}>${s.ok}</button></div>
 </form>`
       : nothing}</dialog>
-<p part="status" role="status" aria-live="polite">${status}</p>
+<p part="status" role="status">${status}</p>
 ${state === 'offered' ? html`<button part="reopen" @click=${() => (this.open = true)}>${offer?.caption}</button>` : nothing}
 ${this.open ? nothing : errorLine}
 ${this.#download ? html`<a part="download" href=${this.#download} download="contract.unicon">${s.download}</a>` : nothing}`;
@@ -175,8 +177,9 @@ ${this.#download ? html`<a part="download" href=${this.#download} download="cont
     // means nothing to restore.
     const showLatest = !cb && !this.#bootError;
     // The popup opens in the page's language, not English first, unless its table is slow to
-    // come: an import must not wait on it (it re-renders when the table arrives).
-    await Promise.race([this.#loadLanguage(), new Promise((r) => setTimeout(r, 2000))]);
+    // come (it re-renders when the table arrives). Requests and polling never wait for it.
+    const load = this.#loadLanguage();
+    this.#opening = load && Promise.race([load, new Promise((r) => setTimeout(r, 2000))]);
     await resumePendingImports({
       signal,
       exclude: [cb ?? ''],
@@ -225,7 +228,7 @@ ${this.#download ? html`<a part="download" href=${this.#download} download="cont
       if (state === 'cancelled') this.emit('universa-cancelled', { cb });
       if (state === 'cancelled' || state === 'received') forgetLink(cb);
       if (!mine()) return;
-      if (state === 'offered') this.open = true;
+      if (state === 'offered') void Promise.resolve(this.#opening).then(() => mine() && session.state === 'offered' && (this.open = true));
       else if (state !== 'confirming') this.open = false;
       this.requestUpdate();
     });

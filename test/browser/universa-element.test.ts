@@ -69,7 +69,8 @@ describe('<universa-select-address>', () => {
     await el.updateComplete;
     expect(el.open).to.equal(false);
     expect(text(el, 'status')).to.equal('Contract received.');
-    expect(part(el, 'status')!.getAttribute('aria-live')).to.equal('polite');
+    // A polite live region: role=status implies aria-live=polite (and aria-atomic).
+    expect(part(el, 'status')!.getAttribute('role')).to.equal('status');
     const link = part(el, 'download') as HTMLAnchorElement;
     expect(link.download).to.match(/\.unicon$/);
     const downloaded = new Uint8Array(await (await fetch(link.href)).arrayBuffer());
@@ -153,11 +154,16 @@ describe('<universa-select-address>', () => {
     }
   });
 
-  it('does not hold an import back for a language that never loads: the popup opens, in English', async () => {
+  it('does not hold an import back for a language that never loads: cb is asked at once, the popup opens in English', async () => {
     universaLocales['xx'] = () => new Promise(() => {});
     try {
-      const { cb } = await issue();
-      const { el } = await mount({ cb, locale: 'xx' });
+      const { id, cb } = await issue();
+      const mountedAt = Date.now();
+      const { el, events } = await mount({ cb, locale: 'xx' });
+      await until(() => ofType(events, 'universa-state').some((e) => e.state === 'offered'), 'the offer', 1000);
+      expect(Date.now() - mountedAt, 'ms from mount to the offer').to.be.lessThan(1000);
+      expect(await calls(id)).to.deep.equal(['cb']);
+      expect(el.open, 'the popup waits a little for its language').to.equal(false);
       await until(() => el.open, 'the popup', 6000);
       expect(text(el, 'cancel')).to.equal('Cancel');
     } finally {
