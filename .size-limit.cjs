@@ -10,9 +10,9 @@ const uppyCss = './uppy-styles-*';
 const onDemand = ['./strings.*', './md5-js-*'];
 
 module.exports = [
-  // The goal is 12 kB; lit + idb-keyval alone are 6.4 kB, the element, session, store, address
-  // check, English strings and styles 6.5 kB. The budget ratchets down to what it is (12.95 kB,
-  // German on demand) so it cannot grow while the goal is open.
+  // The goal is 12 kB. In this bundle lit is 5.6 kB and idb-keyval 0.4 kB; the element with what
+  // its issue requires is 7.0 kB (README, Performance, has what each part costs). The budget
+  // stays at what it measures (12.95 kB, German on demand) so it cannot grow.
   { name: 'upload-elements/universa (lit + idb-keyval + own code; goal 12 kB)', path: 'dist/universa.js', import: '*', modifyEsbuildConfig: without(...onDemand), limit: '12.95 kB', gzip: true },
   { name: 'upload-elements/titan (own code)', path: 'dist/titan.js', import: '*', ignore: shared, modifyEsbuildConfig: without(uppyCss, ...onDemand), limit: '12 kB', gzip: true },
   { name: 'upload-elements/digime (own code)', path: 'dist/digime.js', import: '*', ignore: shared, modifyEsbuildConfig: without(uppyCss, ...onDemand), limit: '10 kB', gzip: true },
