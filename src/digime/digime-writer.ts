@@ -2,7 +2,7 @@ import { html, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { Uppy, UppyFile } from '@uppy/core';
 import Dashboard from '@uppy/dashboard';
-import { UploadElement } from '../internal/base-element.js';
+import { UploadElement, type CustomEventMap } from '../internal/base-element.js';
 import { UploadElementsError, errorDetail, isAbortError } from '../internal/errors.js';
 import { format, pickStrings } from '../internal/i18n.js';
 import { SlicedUppy } from '../internal/sliced-uppy.js';
@@ -414,10 +414,5 @@ declare global {
   interface HTMLElementTagNameMap {
     'digime-writer': DigiMeWriter;
   }
-  interface HTMLElementEventMap {
-    'digime-connected': CustomEvent<DigiMeWriterEventMap['digime-connected']>;
-    'digime-write-success': CustomEvent<DigiMeWriterEventMap['digime-write-success']>;
-    'digime-write-error': CustomEvent<DigiMeWriterEventMap['digime-write-error']>;
-    'digime-connect-error': CustomEvent<DigiMeWriterEventMap['digime-connect-error']>;
-  }
+  interface GlobalEventHandlersEventMap extends CustomEventMap<DigiMeWriterEventMap> {}
 }

@@ -1,6 +1,13 @@
 import { LitElement } from 'lit';
 
 /**
+ * An element's event details as DOM event types, for the global event maps: listeners on the
+ * element, an ancestor, `document` or `window` get `CustomEvent<detail>` (the events bubble and
+ * are composed).
+ */
+export type CustomEventMap<Events> = { [K in keyof Events]: CustomEvent<Events[K]> };
+
+/**
  * The small base all elements share: a guarded `define` and a typed `emit` whose events
  * bubble and cross shadow boundaries, as the public contract promises.
  */

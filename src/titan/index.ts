@@ -1,4 +1,5 @@
-import { TitanUploader } from './titan-uploader.js';
+import type { CustomEventMap } from '../internal/base-element.js';
+import { TitanUploader, type TitanUploaderEvents } from './titan-uploader.js';
 
 export * from './protocol.js';
 export { TitanClient, type TitanClientOptions, type UploadAssetOptions, type UploadAssetResult, type TitanUploadPhase } from './client.js';
@@ -14,4 +15,5 @@ declare global {
   interface HTMLElementTagNameMap {
     'titan-uploader': TitanUploader;
   }
+  interface GlobalEventHandlersEventMap extends CustomEventMap<TitanUploaderEvents> {}
 }

@@ -1,4 +1,5 @@
-import { UniversaSelectAddress } from './universa-select-address.js';
+import type { CustomEventMap } from '../internal/base-element.js';
+import { UniversaSelectAddress, type UniversaSelectAddressEvents } from './universa-select-address.js';
 
 export { UniversaSelectAddress } from './universa-select-address.js';
 export type { UniversaAddressOption, UniversaSelectAddressEvents } from './universa-select-address.js';
@@ -21,4 +22,5 @@ declare global {
   interface HTMLElementTagNameMap {
     'universa-select-address': UniversaSelectAddress;
   }
+  interface GlobalEventHandlersEventMap extends CustomEventMap<UniversaSelectAddressEvents> {}
 }

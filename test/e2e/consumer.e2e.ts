@@ -1,0 +1,146 @@
+// The package as an app gets it: `npm pack` of the built package, unpacked into the
+// node_modules of a small Vite app (test/consumer), type-checked against the shipped
+// declarations, then run in Vite's dev server (dependencies pre-bundled) and as a production
+// build. In both, the md5 worker, the Uppy stylesheet chunk and the on-demand German table must
+// load through the app's bundler, and each element must work against the sandbox.
+// Needs `npm run build` first.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { build, createServer, preview, type Plugin } from 'vite';
+import type { Page } from 'playwright-core';
+import { startSandbox } from '../../src/sandbox/index.js';
+import { launchChromium } from './harness.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+// Inside the project, so the app resolves lit, Uppy and the rest from the project's node_modules
+// as an app resolves its own.
+const app = join(root, '.tmp/consumer-app');
+const WORKER_TEXT = 'hashed in the worker of a bundled app';
+
+rmSync(app, { recursive: true, force: true });
+cpSync(join(root, 'test/consumer'), app, { recursive: true });
+mkdirSync(join(app, 'node_modules'), { recursive: true });
+// --ignore-scripts: pack what `npm run build` just built.
+execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', app], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+const tarball = readdirSync(app).find((f) => f.endsWith('.tgz'))!;
+execFileSync('tar', ['-xzf', tarball, '-C', 'node_modules'], { cwd: app });
+renameSync(join(app, 'node_modules/package'), join(app, 'node_modules/upload-elements'));
+
+const results: string[] = [];
+let failed = 0;
+async function check(name: string, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+    results.push(`✔ ${name}`);
+  } catch (err) {
+    failed++;
+    results.push(`✖ ${name}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  console.log(results.at(-1));
+}
+
+await check('the app type-checks against the shipped declarations (typed events, tag names)', async () => {
+  execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(app, 'tsconfig.json')], { cwd: app, encoding: 'utf8' });
+});
+
+const sandbox = await startSandbox({ timeScale: 0.01, issuer: { generationSeconds: 1, pollSeconds: 1 } });
+const mountSandbox: Plugin = {
+  name: 'sandbox',
+  configureServer: (server) => void server.middlewares.use((req, res, next) => (sandbox.owns(new URL(req.url ?? '/', 'http://x').pathname) ? sandbox.handler(req, res, next) : next())),
+  configurePreviewServer: (server) => void server.middlewares.use((req, res, next) => (sandbox.owns(new URL(req.url ?? '/', 'http://x').pathname) ? sandbox.handler(req, res, next) : next())),
+};
+const common = { root: app, configFile: false as const, logLevel: 'warn' as const, plugins: [mountSandbox], server: { fs: { allow: [root] } } };
+
+interface Recorded {
+  name: string;
+  detail: Record<string, unknown>;
+}
+
+async function runElements(page: Page, origin: string): Promise<string[]> {
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${new URL(r.url()).pathname}`);
+  });
+  const events = () => page.evaluate(() => (window as unknown as { __events: Recorded[] }).__events);
+  const waitFor = async (name: string) => {
+    await page.waitForFunction((n) => (window as unknown as { __events: Recorded[] }).__events.some((e) => e.name === n), name, { timeout: 20_000 });
+    return (await events()).find((e) => e.name === name)!;
+  };
+
+  // An issuer link, so the Universa popup opens on load, in German (a chunk fetched on demand).
+  const { cb } = (await (await fetch(`${origin}/universa/issue`, { method: 'POST', body: '{}' })).json()) as { cb: string };
+  await page.goto(`${origin}/?iv=1&cb=${encodeURIComponent(cb)}`);
+  await page.waitForSelector('html[data-ready="true"]', { timeout: 20_000 });
+
+  const hex = await page.evaluate(() => (window as unknown as { __md5: string }).__md5);
+  const expected = createHash('md5').update(WORKER_TEXT).digest('hex');
+  if (hex !== expected) problems.push(`md5 in the worker gave ${hex}, expected ${expected}`);
+
+  await page.locator('universa-select-address dialog[open]').waitFor({ timeout: 10_000 });
+  const cancel = (await page.locator('universa-select-address [part="cancel"]').textContent())?.trim();
+  if (cancel !== 'Abbrechen') problems.push(`Universa popup says "${cancel}", not German`);
+  await page.locator('universa-select-address [part="input"]').fill('2dwybLfSX4vaeW4joP5odqvnpp2k1XiFcky5HB4NbEfchDYrSrZ');
+  await page.locator('universa-select-address [part="ok"]').click();
+  const contract = await waitFor('universa-contract');
+  if (contract.detail.cb !== cb || !(Number(contract.detail.bytes) > 0)) problems.push(`universa-contract detail ${JSON.stringify(contract.detail)}`);
+
+  const hasUppyStyles = await page.evaluate(() => {
+    const shadow = document.querySelector('titan-uploader')!.shadowRoot!;
+    const sheets = [...shadow.adoptedStyleSheets, ...[...shadow.querySelectorAll('style')].map((s) => s.sheet!)];
+    return sheets.some((sheet) => [...sheet.cssRules].some((r) => r.cssText.includes('.uppy-Dashboard')));
+  });
+  if (!hasUppyStyles) problems.push('no Uppy Dashboard styles in <titan-uploader>');
+  await page.locator('titan-uploader input[type=file]').first().setInputFiles({ name: 'app.txt', mimeType: 'text/plain', buffer: Buffer.from('uploaded from a bundled app\n'.repeat(500)) });
+  await page.locator('titan-uploader .uppy-StatusBar-actionBtn--upload').click();
+  const uploaded = await waitFor('titan-upload-success');
+  const shown = (await page.locator('titan-uploader [part="cid"]').first().textContent())?.trim();
+  if (!uploaded.detail.cid || shown !== uploaded.detail.cid) problems.push(`CID shown "${shown}", event ${JSON.stringify(uploaded.detail)}`);
+
+  await page.locator('digime-writer').getByRole('button', { name: /connect/i }).waitFor({ timeout: 5000 });
+  return problems;
+}
+
+const browser = await launchChromium();
+async function inPage(origin: string): Promise<void> {
+  sandbox.reset();
+  const context = await browser.newContext();
+  try {
+    const problems = await runElements(await context.newPage(), origin);
+    if (problems.length) throw new Error(problems.join('; '));
+  } finally {
+    await context.close();
+  }
+}
+const originOf = (server: Server | null | undefined) => `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+
+try {
+  await check('Vite dev server (pre-bundled dependency): worker, Uppy styles, German on demand, all three elements', async () => {
+    const dev = await createServer({ ...common, cacheDir: join(app, 'node_modules/.vite'), server: { ...common.server, port: 0, host: '127.0.0.1' } });
+    await dev.listen();
+    try {
+      await inPage(originOf(dev.httpServer as Server));
+    } finally {
+      await dev.close();
+    }
+  });
+  await check('Vite production build: the same', async () => {
+    await build({ ...common, build: { outDir: join(app, 'dist'), emptyOutDir: true, target: 'es2022' } });
+    const server = await preview({ ...common, build: { outDir: join(app, 'dist') }, preview: { port: 0, host: '127.0.0.1' } });
+    try {
+      await inPage(originOf(server.httpServer as Server));
+    } finally {
+      await server.close();
+    }
+  });
+} finally {
+  await browser.close();
+  await sandbox.close();
+}
+const passed = results.length - failed;
+console.log(`consumer: ${passed} passed, ${failed} failed`);
+process.exitCode = failed ? 1 : 0;
