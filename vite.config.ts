@@ -79,6 +79,8 @@ export default defineConfig(({ mode }): UserConfig => {
           titan: resolve(root, 'src/titan/index.ts'),
           universa: resolve(root, 'src/universa/index.ts'),
           digime: resolve(root, 'src/digime/index.ts'),
+          // Types only (React JSX); an empty module so that a plain `import` of it works too.
+          react: resolve(root, 'src/react.ts'),
         },
         formats: ['es'],
       },

@@ -1,8 +1,9 @@
 // The package as an app gets it: `npm pack` of the built package, unpacked into the
-// node_modules of a small Vite app (test/consumer), type-checked against the shipped
-// declarations, then run in Vite's dev server (dependencies pre-bundled) and as a production
-// build. In both, the md5 worker, the Uppy stylesheet chunk and the on-demand German table must
-// load through the app's bundler, and each element must work against the sandbox.
+// node_modules of a small Vite app (test/consumer: a plain page and a React 19 page),
+// type-checked against the shipped declarations, then run in Vite's dev server (dependencies
+// pre-bundled) and as a production build. In both, the md5 worker, the Uppy stylesheet chunk and
+// the on-demand German table must load through the app's bundler, each element must work against
+// the sandbox, and React must set properties and hear events.
 // Needs `npm run build` first.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -60,12 +61,19 @@ interface Recorded {
   detail: Record<string, unknown>;
 }
 
-async function runElements(page: Page, origin: string): Promise<string[]> {
+/** Collects page errors and failed responses into the list a check returns. */
+function watch(page: Page): string[] {
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('response', (r) => {
     if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${new URL(r.url()).pathname}`);
   });
+  return problems;
+}
+
+/** The plain page: every element, the worker, the German chunk, typed listeners. */
+async function runElements(page: Page, origin: string): Promise<string[]> {
+  const problems = watch(page);
   const events = () => page.evaluate(() => (window as unknown as { __events: Recorded[] }).__events);
   const waitFor = async (name: string) => {
     await page.waitForFunction((n) => (window as unknown as { __events: Recorded[] }).__events.some((e) => e.name === n), name, { timeout: 20_000 });
@@ -105,21 +113,50 @@ async function runElements(page: Page, origin: string): Promise<string[]> {
   return problems;
 }
 
+/** The React page: `addresses` and `tokenProvider` set as properties, events heard through `on<event>`. */
+async function runReact(page: Page, origin: string): Promise<string[]> {
+  const problems = watch(page);
+  const { cb } = (await (await fetch(`${origin}/universa/issue`, { method: 'POST', body: '{}' })).json()) as { cb: string };
+  await page.goto(`${origin}/react.html?iv=1&cb=${encodeURIComponent(cb)}`);
+  await page.waitForSelector('html[data-ready="true"]', { timeout: 20_000 });
+
+  await page.locator('universa-select-address dialog[open]').waitFor({ timeout: 10_000 });
+  const option = (await page.locator('universa-select-address [part="address"]').textContent())?.replace(/\s+/g, ' ').trim();
+  if (!option?.startsWith('Main wallet')) problems.push(`address list from React's property shows "${option}"`);
+  if (await page.locator('universa-select-address [part="input"]').count()) problems.push('allow-input="false" from React did not remove the input');
+  await page.locator('universa-select-address input[type=radio]').check();
+  await page.locator('universa-select-address [part="ok"]').click();
+  await page.locator('#contract').filter({ hasText: /^\d+$/ }).waitFor({ timeout: 20_000 });
+
+  // No token-url: the token comes from React's tokenProvider property alone.
+  await page.locator('titan-uploader input[type=file]').first().setInputFiles({ name: 'react.txt', mimeType: 'text/plain', buffer: Buffer.from('uploaded from React\n'.repeat(500)) });
+  await page.locator('titan-uploader .uppy-StatusBar-actionBtn--upload').click();
+  await page.locator('#cid').filter({ hasText: /^b/ }).waitFor({ timeout: 20_000 });
+  const fromState = (await page.locator('#cid').textContent())?.trim();
+  const shown = (await page.locator('titan-uploader [part="cid"]').first().textContent())?.trim();
+  if (fromState !== shown) problems.push(`React state has CID ${fromState}, the element shows ${shown}`);
+  return problems;
+}
+
 const browser = await launchChromium();
 async function inPage(origin: string): Promise<void> {
-  sandbox.reset();
-  const context = await browser.newContext();
-  try {
-    const problems = await runElements(await context.newPage(), origin);
-    if (problems.length) throw new Error(problems.join('; '));
-  } finally {
-    await context.close();
+  for (const run of [runElements, runReact]) {
+    sandbox.reset();
+    const context = await browser.newContext();
+    try {
+      const problems = await run(await context.newPage(), origin);
+      if (problems.length) throw new Error(problems.join('; '));
+    } catch (err) {
+      throw new Error(`${run === runReact ? 'React page' : 'plain page'}: ${(err as Error).message}`);
+    } finally {
+      await context.close();
+    }
   }
 }
 const originOf = (server: Server | null | undefined) => `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
 
 try {
-  await check('Vite dev server (pre-bundled dependency): worker, Uppy styles, German on demand, all three elements', async () => {
+  await check('Vite dev server (pre-bundled dependency): worker, Uppy styles, German on demand, all three elements, React', async () => {
     const dev = await createServer({ ...common, cacheDir: join(app, 'node_modules/.vite'), server: { ...common.server, port: 0, host: '127.0.0.1' } });
     await dev.listen();
     try {
@@ -129,7 +166,8 @@ try {
     }
   });
   await check('Vite production build: the same', async () => {
-    await build({ ...common, build: { outDir: join(app, 'dist'), emptyOutDir: true, target: 'es2022' } });
+    const input = { main: join(app, 'index.html'), react: join(app, 'react.html') };
+    await build({ ...common, build: { outDir: join(app, 'dist'), emptyOutDir: true, target: 'es2022', rollupOptions: { input } } });
     const server = await preview({ ...common, build: { outDir: join(app, 'dist') }, preview: { port: 0, host: '127.0.0.1' } });
     try {
       await inPage(originOf(server.httpServer as Server));
