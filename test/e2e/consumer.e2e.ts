@@ -48,6 +48,11 @@ await check('the app type-checks against the shipped declarations (typed events,
   execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(app, 'tsconfig.json')], { cwd: app, encoding: 'utf8' });
 });
 
+await check('every browser subpath imports in Node without a DOM (server-side rendering)', async () => {
+  const script = `for (const p of ['', '/titan', '/universa', '/digime', '/react']) await import('upload-elements' + p);`;
+  execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+});
+
 const sandbox = await startSandbox({ timeScale: 0.01, issuer: { generationSeconds: 1, pollSeconds: 1 } });
 const mountSandbox: Plugin = {
   name: 'sandbox',
