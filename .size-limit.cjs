@@ -11,9 +11,11 @@ const onDemand = ['./strings.*', './md5-js-*'];
 
 module.exports = [
   // The goal is 12 kB. In this bundle lit is 5.6 kB and idb-keyval 0.4 kB; the element with what
-  // its issue requires is 7.0 kB (README, Performance, has what each part costs). The budget
-  // stays at what it measures (12.95 kB, German on demand) so it cannot grow.
-  { name: 'upload-elements/universa (lit + idb-keyval + own code; goal 12 kB)', path: 'dist/universa.js', import: '*', modifyEsbuildConfig: without(...onDemand), limit: '12.95 kB', gzip: true },
+  // its issue requires is 7.1 kB (README, Performance, has what each part costs). The budget
+  // is what it measures, so it grows only by decision: 12.95 kB, then 13.07 kB for fixes (a
+  // render loop on a failed language load, imports stuck on a failing IndexedDB, a timeout
+  // read as a refusal, a contract announced after dispose, an empty ok_url answer).
+  { name: 'upload-elements/universa (lit + idb-keyval + own code; goal 12 kB)', path: 'dist/universa.js', import: '*', modifyEsbuildConfig: without(...onDemand), limit: '13.07 kB', gzip: true },
   { name: 'upload-elements/titan (own code)', path: 'dist/titan.js', import: '*', ignore: shared, modifyEsbuildConfig: without(uppyCss, ...onDemand), limit: '12 kB', gzip: true },
   { name: 'upload-elements/digime (own code)', path: 'dist/digime.js', import: '*', ignore: shared, modifyEsbuildConfig: without(uppyCss, ...onDemand), limit: '10 kB', gzip: true },
   { name: 'upload-elements/titan (with lit, Uppy, CSS)', path: 'dist/titan.js', import: '*', limit: '120 kB', gzip: true },

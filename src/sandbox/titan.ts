@@ -559,7 +559,9 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
         const text = await r.text();
         entry.status = r.status;
         entry.response = text.slice(0, 200);
-        entry.ok = r.status === 200 && text.includes(CALLBACK_ACK);
+        // The explorer compares the body to exactly `success` (docs/titan-protocol.md): an app that
+        // answers `{"result":"success"}` or `success\n` would see every callback retried.
+        entry.ok = r.status === 200 && text === CALLBACK_ACK;
       } catch (err) {
         entry.response = (err as Error).message;
       } finally {

@@ -27,14 +27,16 @@ import type { SandboxContext, SandboxService } from './types.js';
  *   kinds: `status` (answer HTTP `status`, default 500), `slow` (delay `ms`), `malformed`
  *   (invalid JSON body), `omit` (drop `field`), `set` (`field` = `value`, e.g. poll_seconds
  *   1e9 or action "send_money"), `corrupt-contract` (base64_contract that is not base64),
- *   `no-cors` (withhold CORS headers, preflight included). `times` defaults to 1; 0 = until cleared.
+ *   `no-cors` (withhold CORS headers, preflight included), `empty` (no body, HTTP `status` or the
+ *   answer's own; ok_url answering a bare 200 or a 204), `stall` (headers and half the body, the
+ *   rest after `ms`). `times` defaults to 1; 0 = until cleared.
  * - `clear-faults` `{}`
  * - `inspect` `{id}` or `{cb}` → the issue's state, address, confirmed flag and counters
  */
 export const UNIVERSA_PREFIX = '/universa';
 
 export type IssuerEndpoint = 'cb' | 'ok' | 'check' | 'cancel';
-export type FaultKind = 'status' | 'slow' | 'malformed' | 'omit' | 'set' | 'corrupt-contract' | 'no-cors';
+export type FaultKind = 'status' | 'slow' | 'malformed' | 'omit' | 'set' | 'corrupt-contract' | 'no-cors' | 'empty' | 'stall';
 
 export interface IssuerFault {
   endpoint: IssuerEndpoint | '*';
@@ -75,7 +77,7 @@ interface IssueOptions {
 }
 
 const ENDPOINTS: readonly string[] = ['cb', 'ok', 'check', 'cancel'];
-const KINDS: readonly string[] = ['status', 'slow', 'malformed', 'omit', 'set', 'corrupt-contract', 'no-cors'];
+const KINDS: readonly string[] = ['status', 'slow', 'malformed', 'omit', 'set', 'corrupt-contract', 'no-cors', 'empty', 'stall'];
 
 export function createUniversaService(ctx: SandboxContext): SandboxService {
   const issues = new Map<string, Issue>();
@@ -215,6 +217,17 @@ export function createUniversaService(ctx: SandboxContext): SandboxService {
     if (set?.field) value = { ...value, [set.field]: set.value };
     if (take(endpoint, 'corrupt-contract', typeof value.base64_contract === 'string')) value.base64_contract = '%%not*base64%%';
     if (take(endpoint, 'malformed')) return sendText(res, code, `${JSON.stringify(value).slice(0, 20)}…`, { 'content-type': 'application/json' });
+    const empty = take(endpoint, 'empty');
+    if (empty) return void res.writeHead(empty.status ?? code, { 'content-length': 0 }).end();
+    const stall = take(endpoint, 'stall');
+    if (stall) {
+      const text = JSON.stringify(value);
+      res.writeHead(code, { 'content-type': 'application/json; charset=utf-8' });
+      res.write(text.slice(0, text.length >> 1));
+      await sleep(stall.ms ?? 3000);
+      if (!res.destroyed) res.end(text.slice(text.length >> 1));
+      return;
+    }
     sendJson(res, code, value);
   }
 

@@ -93,6 +93,7 @@ export function parseOffer(value: unknown, cb: string): IssuerOffer {
   const bad =
     (['caption', 'text', 'ok_url', 'check_url'] as const).find((k) => typeof v[k] !== 'string' || (k.endsWith('url') && !v[k])) ||
     (v.action !== ACTION_SELECT_ADDRESS && `action (must be ${ACTION_SELECT_ADDRESS})`) ||
+    (v.cancel_url != null && typeof v.cancel_url !== 'string' && 'cancel_url') ||
     (!isIssuerState(v.state) && 'state');
   if (bad) throw new UniversaError('bad-offer', `missing or invalid ${bad}.`);
   return {

@@ -61,7 +61,8 @@ const announced = new Set<string>();
 
 /** Failures worth trying again: the network or the issuer may recover; a refusal will not. */
 export function isRetryable(err: unknown): boolean {
-  const code = (err as UploadElementsError | undefined)?.code;
+  // Only our errors carry HTTP statuses as numbers; a DOMException's numeric `code` is no status.
+  const code = err instanceof UploadElementsError ? err.code : undefined;
   return typeof code === 'number' ? code >= 500 || code === 408 || code === 429 : !/^(insecure-url|bad-offer|bad-version|bad-state|bad-address|expired)$/.test(String(code));
 }
 
@@ -103,6 +104,8 @@ export class ImportSession {
   #channel?: BroadcastChannel;
   #driving = false;
   #done = false;
+  /** The last save failed: the store lags behind the record in memory, which is the truth. */
+  #unsaved = false;
   /** The issuer state last reported in a `state` event. */
   #reported?: IssuerState;
 
@@ -136,7 +139,7 @@ export class ImportSession {
     const signal = this.#newRun();
     try {
       checkIssuerUrl(this.cb, 'cb');
-      let record = this.#store ? await this.#store.get(this.cb) : this.#record;
+      let record = await this.#read();
       if (!record) {
         const offer = parseOffer(await this.#post(this.cb, {}, signal), this.cb);
         this.offer = offer;
@@ -222,7 +225,7 @@ export class ImportSession {
     let vanished = false;
     const work = async () => {
       // Another page may have moved the import on while this one waited for the lock.
-      const record = this.#store ? await this.#store.get(this.cb) : this.#record;
+      const record = await this.#read();
       if (signal.aborted || this.#done) return;
       if (!record) return void (vanished = true);
       this.#adopt(record);
@@ -310,6 +313,8 @@ export class ImportSession {
   async #deliver(base64Contract: string): Promise<void> {
     const { address } = this.#record!;
     await this.#save({ ...this.#record!, phase: 'received', issuerState: 'ready', base64Contract });
+    // Disposed meanwhile (the page is going): the stored record announces it on the next load.
+    if (this.#life.signal.aborted) return;
     const heard = this.#announce(base64Contract, address);
     this.#broadcast({ type: 'contract', address, base64Contract });
     this.#closeChannel();
@@ -370,6 +375,7 @@ export class ImportSession {
   async #post(url: string, body: object, signal: AbortSignal): Promise<unknown> {
     const timeout = AbortSignal.timeout(this.#options.requestTimeoutMs ?? 30_000);
     let res: Response;
+    let text: string;
     try {
       res = await (this.#options.fetch ?? fetch)(url, {
         method: 'POST',
@@ -377,16 +383,32 @@ export class ImportSession {
         body: JSON.stringify(body),
         signal: AbortSignal.any([signal, timeout]),
       });
+      text = await res.text();
     } catch (err) {
       if (signal.aborted) throw err;
       throw new UploadElementsError(timeout.aborted ? 'timeout' : 'network', `No answer from ${url} (network, CORS or timeout)`, { cause: err });
     }
-    const text = await res.text();
     if (!res.ok) throw new UploadElementsError(res.status, `HTTP ${res.status} from ${url}`);
     try {
-      return JSON.parse(text);
+      // An empty answer (a 204, a bare 200 from ok_url) is an answer without fields.
+      return text.trim() ? JSON.parse(text) : null;
     } catch {
       throw new UploadElementsError('bad-response', `Not JSON from ${url}`);
+    }
+  }
+
+  /**
+   * The stored record, which another page may have moved on; the one in memory when there is no
+   * store, the last save failed, or reading fails (IndexedDB lost or blocked): the import goes
+   * on, only a reload would lose it.
+   */
+  async #read(): Promise<PendingImport | undefined> {
+    if (!this.#store || this.#unsaved) return this.#record;
+    try {
+      return await this.#store.get(this.cb);
+    } catch (err) {
+      this.#storageError(err);
+      return this.#record;
     }
   }
 
@@ -394,9 +416,15 @@ export class ImportSession {
     this.#record = { ...record, updatedAt: Date.now() };
     try {
       await this.#store?.put(this.#record);
+      this.#unsaved = false;
     } catch (err) {
-      this.#reportError(new UploadElementsError('storage', 'Not stored; a reload will lose it.', { cause: err }), true);
+      this.#unsaved = true;
+      this.#storageError(err);
     }
+  }
+
+  #storageError(cause: unknown): void {
+    this.#reportError(new UploadElementsError('storage', 'Not stored; a reload will lose it.', { cause }), true);
   }
 
   async #forget(): Promise<void> {

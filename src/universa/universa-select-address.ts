@@ -83,6 +83,8 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
   #session?: ImportSession;
   #bootError?: UniversaSelectAddressEvents['universa-error'];
   #download?: string;
+  /** The language whose table this element re-renders for when it arrives. */
+  #awaited?: string;
   /** Settles when the popup may open: its language table is in, or took too long. */
   #opening?: Promise<unknown>;
   /** Aborted on disconnect: disposes every session this element started. */
@@ -95,6 +97,8 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    // A removed modal dialog stays open but not modal; the next connect opens it afresh.
+    this.open = false;
     this.#connection?.abort();
     this.#setDownload();
   }
@@ -102,7 +106,8 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
   /** POSTs cb and shows the popup; re-opens it if it was dismissed; after a failure, tries again. */
   async start(): Promise<void> {
     const cb = this.#linkCb();
-    const session = this.#session?.cb === cb ? this.#session : undefined;
+    // Without a link, the import shown is the one restored from storage.
+    const session = !cb || this.#session?.cb === cb ? this.#session : undefined;
     if (session?.state === 'offered') this.open = true;
     else if (session?.state === 'failed') await session.start();
     else if (cb && session?.state !== 'polling' && session?.state !== 'confirming') await this.#show(cb);
@@ -116,7 +121,7 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
   override updated(): void {
     // Always rendered, so always there after an update.
     const dialog = this.renderRoot.querySelector('dialog')!;
-    if (this.open && !dialog.open && this.#session?.offer) dialog.showModal();
+    if (this.open && !dialog.open && this.#session?.offer && this.isConnected) dialog.showModal();
     else if (!this.open && dialog.open) dialog.close();
   }
 
@@ -133,7 +138,7 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
       ? html`<p part="error" role="alert">${this.#errorText(error.error, s)} ${error.retryable ? (state === 'failed' ? html`<button part="retry" @click=${() => this.start()}>${s.retry}</button>` : s.retrying) : nothing}</p>`
       : nothing;
     const status = state === 'polling' && session?.issuerState === 'in_progress' ? s.in_progress : s[state as 'polling'];
-    return html`<dialog part="dialog" aria-labelledby="caption" aria-describedby="text" @close=${() => (this.open = false)} @keydown=${this.#trap}>${offer
+    return html`<dialog part="dialog" aria-labelledby="caption" aria-describedby="text" @close=${(e: Event) => (this.open = (e.target as HTMLDialogElement).open)} @keydown=${this.#trap}>${offer
       ? html`<form method="dialog" @submit=${this.#submit}>
 <h2 id="caption" part="caption">${offer.caption}</h2>
 <p id="text" part="text">${offer.text}</p>
@@ -279,7 +284,14 @@ ${this.#download ? html`<a part="download" href=${this.#download} download="cont
   #loadLanguage(): Promise<void> | undefined {
     const lang = (this.locale ?? '').toLowerCase().split('-')[0]!;
     const load = lang in universaStrings ? undefined : universaLocales[lang];
-    return load && (loading[lang] ??= load().then((m) => void (universaStrings[lang] = m.default), () => {})).then(() => this.requestUpdate());
+    if (!load) return;
+    const loaded = (loading[lang] ??= load().then((m) => void (universaStrings[lang] = m.default), () => {}));
+    // One re-render per language: after a failed load, asking on every render would never stop.
+    if (this.#awaited !== lang) {
+      this.#awaited = lang;
+      void loaded.then(() => this.requestUpdate());
+    }
+    return loaded;
   }
 }
 

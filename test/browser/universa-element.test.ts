@@ -171,6 +171,55 @@ describe('<universa-select-address>', () => {
     }
   });
 
+  it('a language whose table fails to load leaves English and keeps the page responsive', async () => {
+    let loads = 0;
+    universaLocales['xy'] = () => (loads++, Promise.reject(new Error('chunk missing after a deploy')));
+    try {
+      const { cb } = await issue();
+      const { el } = await mount({ cb, locale: 'xy' });
+      await until(() => el.open, 'the popup');
+      // A render loop would starve timers: this one must fire on time.
+      const t0 = performance.now();
+      await sleep(20);
+      expect(performance.now() - t0, 'ms for a 20 ms timer').to.be.lessThan(500);
+      expect(text(el, 'cancel')).to.equal('Cancel');
+      expect(loads, 'fetched once').to.equal(1);
+    } finally {
+      delete universaLocales['xy'];
+    }
+  });
+
+  it('removed and put back while open: the popup opens again as a modal', async () => {
+    const { cb } = await issue();
+    const { el, events } = await mount({ cb });
+    await until(() => el.open, 'the popup');
+    el.remove();
+    await el.updateComplete;
+    expect(el.open, 'closed while out of the document').to.equal(false);
+    document.body.append(el);
+    await until(() => ofType(events, 'universa-state').filter((e) => e.state === 'offered').length === 2, 'the offer again');
+    await sleep(300); // the closing dialog's late close event must not shut the new one
+    await el.updateComplete;
+    expect(el.open).to.equal(true);
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('dialog')!.matches(':modal')).to.equal(true);
+  });
+
+  it('start() re-opens a dismissed popup restored without a link', async () => {
+    const { cb } = await issue();
+    const first = await mount({ cb });
+    await until(() => first.el.open, 'the popup');
+    unmountUniversa();
+    const { el } = await mount({});
+    await until(() => el.open, 'the restored popup');
+    el.shadowRoot!.querySelector('dialog')!.close(); // Escape
+    await until(() => !el.open, 'the popup closed');
+    await el.start();
+    await el.updateComplete;
+    expect(el.open).to.equal(true);
+    expect(el.shadowRoot!.querySelector('dialog')!.open).to.equal(true);
+  });
+
   it('speaks German with locale="de" and takes string overrides', async () => {
     const { cb } = await issue();
     const { el } = await mount({ cb, locale: 'de' });

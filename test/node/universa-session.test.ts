@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { unpackBoss } from '../../src/universa/boss.js';
 import { clampPollSeconds } from '../../src/universa/protocol.js';
-import { ImportSession, type ImportSessionEvents, type ImportState } from '../../src/universa/session.js';
+import { ImportSession, isRetryable, type ImportSessionEvents, type ImportState } from '../../src/universa/session.js';
+import { UploadElementsError } from '../../src/internal/errors.js';
 import { resumePendingImports } from '../../src/universa/resume.js';
 import type { PendingImport, PendingStore } from '../../src/universa/store.js';
 
@@ -118,6 +119,7 @@ test('unusable offers fail clearly and store nothing', async () => {
     [{ kind: 'omit', field: 'check_url' }, 'bad-offer', /check_url/],
     [{ kind: 'omit', field: 'caption' }, 'bad-offer', /caption/],
     [{ kind: 'set', field: 'state', value: 'done' }, 'bad-offer', /state/],
+    [{ kind: 'set', field: 'cancel_url', value: true }, 'bad-offer', /cancel_url/],
     [{ kind: 'set', field: 'ok_url', value: 'http://issuer.example/ok' }, 'insecure-url', /ok_url/],
     [{ kind: 'malformed' }, 'bad-response', /JSON/],
     [{ kind: 'status', status: 502 }, '502', /502/],
@@ -287,4 +289,102 @@ test('opening the link again after an address was chosen fetches the contract wi
   await w.until(() => w.contracts.length === 1, 'the contract');
   assert.ok(!w.states.includes('offered'));
   assert.deepEqual(requests(), ['ok', 'cb', 'check']);
+});
+
+test('isRetryable: HTTP statuses only from our errors; a browser exception is worth another try', () => {
+  assert.equal(isRetryable(new DOMException('Connection to Indexed Database server lost', 'UnknownError')), true);
+  assert.equal(isRetryable(new DOMException('signal timed out', 'TimeoutError')), true);
+  assert.equal(isRetryable(new UploadElementsError(503, 'HTTP 503')), true);
+  assert.equal(isRetryable(new UploadElementsError(404, 'HTTP 404')), false);
+  assert.equal(isRetryable(new UploadElementsError('bad-offer', 'missing caption')), false);
+});
+
+test('storage that cannot be read: the import goes on with its record in memory and says so', async () => {
+  const { cb } = await issue();
+  const store = memoryStore();
+  store.get = async () => {
+    throw new DOMException('Connection to Indexed Database server lost', 'UnknownError');
+  };
+  const session = new ImportSession(cb, { store, signal: life.signal });
+  const w = watch(session);
+  await session.start();
+  assert.equal(session.state, 'offered');
+  assert.equal(w.errors[0]?.error.code, 'storage');
+  assert.equal(w.errors[0]?.retryable, true);
+  await session.confirm(SHORT);
+  await w.until(() => w.contracts.length === 1, 'the contract');
+  assert.deepEqual(requests(), ['cb', 'ok', 'check']);
+});
+
+test('storage that cannot be written: OK still sends the address and the contract comes', async () => {
+  const { cb } = await issue();
+  const store = memoryStore();
+  const session = new ImportSession(cb, { store, signal: life.signal });
+  const w = watch(session);
+  await session.start();
+  store.put = async () => {
+    throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+  };
+  await session.confirm(SHORT);
+  await w.until(() => w.contracts.length === 1, 'the contract');
+  assert.deepEqual(requests(), ['cb', 'ok', 'check']);
+  assert.equal(w.states.lastIndexOf('offered'), 0, `never back to the offer: ${w.states.join(',')}`);
+  assert.ok(w.errors.some((e) => e.error.code === 'storage' && e.retryable));
+});
+
+test('disposed while the contract is being stored: nothing is announced, the next page delivers it', async () => {
+  const { cb } = await issue();
+  const store = memoryStore();
+  const page = new AbortController();
+  const session = new ImportSession(cb, { store, signal: page.signal });
+  const w = watch(session);
+  await session.start();
+  const put = store.put;
+  let release: (() => void) | undefined;
+  store.put = async (r) => {
+    if (r.phase === 'received') await new Promise<void>((resolve) => (release = resolve));
+    return put(r);
+  };
+  await session.confirm(SHORT);
+  await w.until(() => release !== undefined, 'the contract being stored');
+  page.abort(); // the page closes while IndexedDB writes
+  release!();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(w.contracts.length, 0, 'not announced by a disposed session');
+  assert.equal(store.map.get(cb)?.phase, 'received');
+
+  store.put = put;
+  const heard: string[] = [];
+  await resumePendingImports({ store, signal: life.signal, onSession: (s) => s.on('contract', (c) => heard.push(c.address ?? '')) });
+  for (let i = 0; i < 100 && store.map.size; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(heard, [SHORT]);
+  assert.equal(store.map.size, 0);
+});
+
+test('an ok_url answering 204 without a body is an answer: polling starts at the default pace', async () => {
+  const { cb } = await issue();
+  const session = new ImportSession(cb, { store: memoryStore(), signal: life.signal });
+  const w = watch(session);
+  await session.start();
+  await knob('fault', { endpoint: 'ok', kind: 'empty', status: 204 });
+  await session.confirm(SHORT);
+  await w.until(() => w.contracts.length === 1, 'the contract', 9000);
+  assert.deepEqual(requests(), ['cb', 'ok', 'check'], 'ok_url sent once');
+  assert.deepEqual(w.errors, []);
+  const [ok, check] = ['ok', 'check'].map((k) => sb.log.find((e) => e.path.startsWith(`/universa/${k}/`))!.time);
+  assert.ok(check! - ok! >= 4500, `no poll_seconds: the first check after 5 s (was ${check! - ok!} ms)`);
+});
+
+test('an answer cut off by the timeout is a timeout, retried, never taken as a refusal', async () => {
+  const { cb } = await issue();
+  const session = new ImportSession(cb, { store: memoryStore(), retryMs: 10, requestTimeoutMs: 200, signal: life.signal });
+  const w = watch(session);
+  await session.start();
+  await knob('fault', { endpoint: 'ok', kind: 'stall', ms: 1000 });
+  await session.confirm(SHORT);
+  await w.until(() => w.contracts.length === 1, 'the contract');
+  assert.equal(w.errors[0]?.error.code, 'timeout');
+  assert.equal(w.errors[0]?.retryable, true);
+  assert.equal(w.states.lastIndexOf('offered'), 0, `never back to the offer: ${w.states.join(',')}`);
+  assert.equal(requests().filter((r) => r === 'ok').length, 2, 'ok_url sent again after the timeout');
 });
