@@ -110,6 +110,7 @@ describe('callback wire format and giving up', () => {
   let app: Server;
   let appUrl: string;
   let status = 200;
+  let answer: string | undefined;
   const seen: Array<{ method: string; path: string; headers: Record<string, string | string[] | undefined>; raw: string; at: number }> = [];
 
   before(async () => {
@@ -119,7 +120,7 @@ describe('callback wire format and giving up', () => {
       let raw = '';
       req.setEncoding('utf8').on('data', (d: string) => (raw += d)).on('end', () => {
         seen.push({ method: req.method!, path: req.url!, headers: req.headers, raw, at: Date.now() });
-        res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'success' : 'nope');
+        res.writeHead(status, { 'content-type': 'text/plain' }).end(answer ?? (status === 200 ? 'success' : 'nope'));
       });
     });
     await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
@@ -134,6 +135,7 @@ describe('callback wire format and giving up', () => {
     sb.reset();
     seen.length = 0;
     status = 200;
+    answer = undefined;
   });
 
   test('headers and signature as Titan sends them, checked independently', async () => {
@@ -178,6 +180,18 @@ describe('callback wire format and giving up', () => {
     await waitFor('a retry', async () => ((await deliveries(sb)).length >= 2 ? true : undefined));
     assert.equal((await deliveries(sb))[0]!.ok, false);
   });
+
+  for (const body of ['success\n', '{"result":"success"}', 'Success']) {
+    test(`HTTP 200 with ${JSON.stringify(body)} is not exactly "success": retried`, async () => {
+      await sb.control('titan', 'notify', { uploadUrl: `${appUrl}/cb` });
+      answer = body;
+      await upload(sb, randomBytes(100), 'almost');
+      await waitFor('a retry', async () => ((await deliveries(sb)).length >= 2 ? true : undefined));
+      const [first] = await deliveries(sb);
+      assert.equal(first!.status, 200);
+      assert.equal(first!.ok, false);
+    });
+  }
 
   test('delete_asset sends a signed delete notification; reset stops pending retries', async () => {
     await sb.control('titan', 'notify', { deleteUrl: `${appUrl}/deleted` });
