@@ -138,6 +138,8 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
   let reports: SandboxTitanReport[] = [];
   let deliveries: SandboxTitanDelivery[] = [];
   const faults = new Map<string, NodeFault>();
+  /** `storage` knob: storage API calls (by last path segment) answered late or with HTTP 500. */
+  const storageFaults = new Map<string, { delayMs: number; failCount: number }>();
   let unauthorizedShape: UnauthorizedShape = 'http';
   let notify = defaultNotify();
   let serial = 0;
@@ -276,6 +278,9 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
   async function storageApi(req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<void> {
     const user = authUser(req, res);
     if (!user) return;
+    const fault = storageFaults.get(path.split('/').pop()!);
+    const injected = () => fault && fault.failCount > 0 && (fault.failCount--, sendJson(res, 500, { code: 500, msg: 'injected storage fault' }), true);
+    if (path !== PATHS.createAsset && injected()) return;
     const q = url.searchParams;
     const origin = requestOrigin(req, ctx.url);
     switch (path) {
@@ -299,7 +304,11 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
       }
       case PATHS.createAsset: {
         expectMethod(req, 'POST');
-        return createAsset(origin, res, user, await readJson(req));
+        const body = await readJson<Record<string, unknown>>(req);
+        if (injected()) return;
+        // Like a real server, a slow create_asset still records the asset if the client hangs up.
+        if (fault?.delayMs) await sleep(fault.delayMs);
+        return createAsset(origin, res, user, body);
       }
       case PATHS.transferReport: {
         expectMethod(req, 'POST');
@@ -625,6 +634,8 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
      *   inside the window still works; tokens issued afterwards work).
      * - `unauthorized-as` {shape: 'http' | 'envelope'} — HTTP 401, or HTTP 200 `{code: 401}`.
      * - `node` {nodeId, mode: 'ok'|'down'|'error'|'slow', delayMs?, failCount?} — upload faults.
+     * - `storage` {call: 'create_asset'|…, delayMs?, failCount?} — a storage API call answers
+     *   `delayMs` late (create_asset) or HTTP 500 for the next `failCount` calls; {call} clears.
      * - `callbacks` {} — deliveries `[{kind, url, attempt, status, ok, body, response, at}]`.
      * - `assets` {}, `reports` {}, `users` {} — stored state.
      * - `notify` {uploadUrl?, deleteUrl?} — where callbacks go ('' = none registered).
@@ -641,6 +652,16 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
         }
         case 'node':
           return setNodeFault(body);
+        case 'storage': {
+          const call = String(body.call ?? '');
+          if (!Object.values(PATHS).some((p) => p === `/api/v1/storage/${call}`)) throw new HttpError(400, `call must name a storage API (e.g. create_asset)`);
+          const delayMs = Number(body.delayMs ?? 0);
+          const failCount = Number(body.failCount ?? 0);
+          if (!(delayMs >= 0) || !Number.isInteger(failCount) || failCount < 0) throw new HttpError(400, 'delayMs and failCount must be non-negative numbers');
+          if (!delayMs && !failCount) storageFaults.delete(call);
+          else storageFaults.set(call, { delayMs, failCount });
+          return { ok: true, call, delayMs, failCount };
+        }
         case 'callbacks':
           return deliveries;
         case 'assets':
@@ -675,6 +696,7 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
       reports = [];
       deliveries = [];
       faults.clear();
+      storageFaults.clear();
       unauthorizedShape = 'http';
       notify = defaultNotify();
     },

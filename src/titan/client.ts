@@ -43,10 +43,17 @@ export interface UploadAssetOptions {
   areaId?: string[];
   /** Folder id (group_id); default 0, the root. */
   groupId?: number;
-  /** The app's id for this asset; Titan echoes it in the upload callback. */
+  /**
+   * The app's id for this asset; Titan echoes it in the upload callback. Send the same one when
+   * retrying a file: after an answer lost on the way, the asset Titan kept carries the first.
+   */
   extraId?: string;
   /** A precomputed lowercase hex md5 (skips hashing). */
   md5?: string;
+  /**
+   * Cancels the upload up to create_asset. Once create_asset is sent Titan records the asset
+   * (and calls the app back), so the call finishes and resolves even if aborted meanwhile.
+   */
   signal?: AbortSignal;
   /** Bytes sent to the upload node so far. */
   onProgress?: (sent: number, total: number) => void;
@@ -183,24 +190,23 @@ export class TitanClient extends EventTarget {
       cid = outcome.success.cid;
       nodeId = bareNodeId(outcome.success.node.NodeID);
     }
-    // Past this point Titan would record the asset: a cancelled upload must never get here.
+    // A cancelled upload stops here. Past this point Titan records the asset whether or not
+    // this page still waits for the answer, so create_asset is not aborted: a file reported
+    // as cancelled must not turn up stored (and called back for).
     throwIfAborted(signal);
 
     onPhase?.('create-asset');
-    const created = await this.#createAsset(
-      {
-        asset_name: name,
-        asset_type: 'file',
-        asset_size: total,
-        asset_cid: cid,
-        group_id: options.groupId ?? 0,
-        node_id: nodeId ?? '',
-        extra_id: extraId,
-        md5,
-        area_id: areaId,
-      },
-      signal,
-    );
+    const created = await this.#createAsset({
+      asset_name: name,
+      asset_type: 'file',
+      asset_size: total,
+      asset_cid: cid,
+      group_id: options.groupId ?? 0,
+      node_id: nodeId ?? '',
+      extra_id: extraId,
+      md5,
+      area_id: areaId,
+    });
     if (attempts.length) this.#report(attempts, info.TraceID, total);
     onPhase?.('done');
     return {
@@ -363,8 +369,8 @@ export class TitanClient extends EventTarget {
 
   // ---------------------------------------------------------------- create_asset, report
 
-  async #createAsset(request: CreateAssetRequest, signal?: AbortSignal): Promise<{ url?: string; deduplicated: boolean }> {
-    const answer = await this.#call<unknown>('POST', PATHS.createAsset, { body: request, signal });
+  async #createAsset(request: CreateAssetRequest): Promise<{ url?: string; deduplicated: boolean }> {
+    const answer = await this.#call<unknown>('POST', PATHS.createAsset, { body: request });
     const env = answer.envelope;
     const data = env?.data;
     const url = pickUrl(data) ?? pickUrl(env);

@@ -23,16 +23,27 @@ export interface TitanUploadPluginOptions<M extends Meta, B extends Body> extend
   limit?: number;
   /** Shown while a file is hashed (Uppy's preprocess message). */
   hashingMessage?: string;
+  /**
+   * A file removed or cancelled after its create_asset was sent: Titan keeps what it records
+   * then, so the upload finishes. Called once it has, with the body when Titan stored the
+   * file and `undefined` when it did not. Uppy has forgotten the file and hears of neither.
+   */
+  onSettledAfterCancel?: (file: UppyFile<M, B>, body: TitanBody | undefined) => void;
 }
 
 /**
  * Uppy uploader that stores every file in Titan Storage through a `TitanClient`. Hashing is
  * pipelined: while one file uploads, the next is already being hashed. Removing a file or
- * cancelling all aborts its upload before create_asset, so nothing is recorded.
+ * cancelling all aborts its upload up to create_asset, so nothing is recorded; once create_asset
+ * is sent it finishes (see `onSettledAfterCancel`). A file keeps one extra_id across retries.
  */
 export class TitanUploadPlugin<M extends Meta, B extends Body> extends BasePlugin<TitanUploadPluginOptions<M, B>, M, B> {
   readonly #hashSlots = new Limiter(1);
   #uploadSlots: Limiter;
+  /** One extra_id per file for all its attempts: the asset a lost answer left behind has the first. */
+  readonly #extraIds = new Map<string, Promise<string | undefined>>();
+  /** Files whose create_asset has been sent. */
+  readonly #committed = new Set<string>();
 
   constructor(uppy: Uppy<M, B>, opts: TitanUploadPluginOptions<M, B>) {
     super(uppy, opts);
@@ -48,11 +59,22 @@ export class TitanUploadPlugin<M extends Meta, B extends Body> extends BasePlugi
 
   override install(): void {
     this.uppy.addUploader(this.#handleUpload);
+    this.uppy.on('file-removed', this.#forget);
   }
 
   override uninstall(): void {
     this.uppy.removeUploader(this.#handleUpload);
+    this.uppy.off('file-removed', this.#forget);
   }
+
+  /** True while the file's create_asset is on its way: cancelling it no longer stops the upload. */
+  committed(fileId: string): boolean {
+    return this.#committed.has(fileId);
+  }
+
+  #forget = (file: UppyFile<M, B> | undefined): void => {
+    if (file) this.#extraIds.delete(file.id);
+  };
 
   #handleUpload = async (fileIDs: string[]): Promise<void> => {
     if (fileIDs.length === 0) return;
@@ -99,9 +121,11 @@ export class TitanUploadPlugin<M extends Meta, B extends Body> extends BasePlugi
           ...(this.opts.groupId !== undefined ? { groupId: this.opts.groupId } : {}),
           onProgress: (sent, total) =>
             this.uppy.emit('upload-progress', current(), { uploadStarted: started, bytesUploaded: sent, bytesTotal: total }),
+          onPhase: (phase) => void (phase === 'create-asset' && this.#committed.add(file.id)),
         });
       });
-      if (signal.aborted) return;
+      this.#extraIds.delete(file.id);
+      if (signal.aborted) return this.opts.onSettledAfterCancel?.(current(), toBody(result));
       this.uppy.emit('upload-success', current(), {
         status: 200,
         // Uppy's own uploaders type the server's body as the app's B the same way.
@@ -110,23 +134,38 @@ export class TitanUploadPlugin<M extends Meta, B extends Body> extends BasePlugi
       });
     } catch (err) {
       // A removed or cancelled file is gone from Uppy; reporting it as failed would resurrect it.
-      if (signal.aborted) return;
+      if (signal.aborted) {
+        if (this.#committed.has(file.id)) this.opts.onSettledAfterCancel?.(current(), undefined);
+        return;
+      }
       const error = err instanceof TitanError ? err : new TitanError('error', err instanceof Error ? err.message : String(err), { cause: err });
       this.uppy.emit('upload-error', current(), error);
     } finally {
+      this.#committed.delete(file.id);
       events.remove();
     }
   }
 
-  async #extraId(file: UppyFile<M, B>, name: string): Promise<string | undefined> {
+  /** The file's extra_id, asked once; a failed request is asked again on the next attempt. */
+  #extraId(file: UppyFile<M, B>, name: string): Promise<string | undefined> {
     const provider = this.opts.extraIdProvider;
-    if (!provider) return undefined;
-    try {
-      return (await provider(file)) || undefined;
-    } catch (err) {
-      const cause = err instanceof Error ? err.message : String(err);
-      throw new TitanError('extra-id', `Could not get an extra_id for ${name}: ${cause}`, { cause: err });
+    if (!provider) return Promise.resolve(undefined);
+    let id = this.#extraIds.get(file.id);
+    if (!id) {
+      // The provider runs after the promise is cached, so even a synchronous throw is forgotten.
+      id = Promise.resolve(file)
+        .then(provider)
+        .then(
+          (value) => value || undefined,
+          (err: unknown) => {
+            this.#extraIds.delete(file.id);
+            const cause = err instanceof Error ? err.message : String(err);
+            throw new TitanError('extra-id', `Could not get an extra_id for ${name}: ${cause}`, { cause: err });
+          },
+        );
+      this.#extraIds.set(file.id, id);
     }
+    return id;
   }
 }
 

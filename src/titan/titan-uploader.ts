@@ -46,6 +46,8 @@ type UppyT = Uppy<Meta, TitanBody>;
 
 let instances = 0;
 
+const cancelled = () => new UploadElementsError('aborted', 'The upload was cancelled.');
+
 /**
  * Uploads files to Titan Storage: an Uppy Dashboard to pick files, streamed md5, upload to a
  * Titan node with progress and fallback, and each stored file's CID with a copy button.
@@ -158,6 +160,9 @@ export class TitanUploader extends UploadElement<TitanUploaderEvents> {
     this.#uppy.use(TitanUploadPlugin<Meta, TitanBody>, {
       client: this.#client,
       extraIdProvider: (file) => this.#provideExtraId(file),
+      // Cancelled too late to stop: what Titan did decides what the page hears.
+      onSettledAfterCancel: (file, body) =>
+        body ? this.#succeed(file, body) : this.#fail(file.id, fileName(file), cancelled()),
     });
     this.#listen();
   }
@@ -186,7 +191,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEvents> {
     this.#uppy.addFiles(files.map((file) => ({ name: file.name, type: file.type, data: file, source: 'titan-uploader' })));
   }
 
-  /** Cancels every upload in progress and clears the selection. */
+  /** Cancels every upload in progress and clears the selection (a file whose create_asset was sent already is stored and reported as such). */
   cancelAll(): void {
     this.#uppy.cancelAll();
   }
@@ -360,32 +365,17 @@ export class TitanUploader extends UploadElement<TitanUploaderEvents> {
       });
     });
     uppy.on('upload-success', (file, response) => {
-      const body = response.body;
-      if (!file || !body) return;
-      this.#inFlight.delete(file.id);
-      const result: TitanUploadResult = {
-        fileId: file.id,
-        name: fileName(file),
-        size: file.size ?? 0,
-        cid: body.cid,
-        ...(body.url ? { url: body.url } : {}),
-        ...(body.extraId ? { extraId: body.extraId } : {}),
-        deduplicated: body.deduplicated,
-      };
-      this.#record({ fileId: file.id, status: 'success', result });
-      this.emit('titan-upload-success', result);
+      if (file && response.body) this.#succeed(file, response.body);
     });
     uppy.on('upload-error', (file, error) => {
-      if (!file) return;
-      this.#inFlight.delete(file.id);
-      this.#fail(file.id, fileName(file), error);
+      if (file) this.#fail(file.id, fileName(file), error);
     });
-    // The uploader stays silent about removed files (Uppy forgets them); the page still hears of it.
+    // The uploader stays silent about removed files (Uppy forgets them); the page still hears of
+    // it, unless create_asset was sent already (onSettledAfterCancel reports the outcome).
     uppy.on('file-removed', (file) => {
       const pending = this.#inFlight.get(file.id);
-      if (!pending) return;
-      this.#inFlight.delete(file.id);
-      this.#fail(file.id, pending.name, new UploadElementsError('aborted', 'The upload was cancelled.'));
+      if (!pending || this.#uppy.getPlugin<TitanUploadPlugin<Meta, TitanBody>>('TitanUpload')?.committed(file.id)) return;
+      this.#fail(file.id, pending.name, cancelled());
     });
     uppy.on('complete', (result) => {
       const pick = <S extends Entry['status']>(files: UppyFile<Meta, TitanBody>[] | undefined, status: S) =>
@@ -400,7 +390,23 @@ export class TitanUploader extends UploadElement<TitanUploaderEvents> {
     });
   }
 
+  #succeed(file: UppyFile<Meta, TitanBody>, body: TitanBody): void {
+    this.#inFlight.delete(file.id);
+    const result: TitanUploadResult = {
+      fileId: file.id,
+      name: fileName(file),
+      size: file.size ?? 0,
+      cid: body.cid,
+      ...(body.url ? { url: body.url } : {}),
+      ...(body.extraId ? { extraId: body.extraId } : {}),
+      deduplicated: body.deduplicated,
+    };
+    this.#record({ fileId: file.id, status: 'success', result });
+    this.emit('titan-upload-success', result);
+  }
+
   #fail(fileId: string, name: string, error: unknown): void {
+    this.#inFlight.delete(fileId);
     const failure: TitanUploadFailure = { fileId, name, error: errorDetail(error) };
     this.#record({ fileId, status: 'error', failure });
     this.emit('titan-upload-error', failure);

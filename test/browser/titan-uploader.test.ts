@@ -161,6 +161,44 @@ describe('<titan-uploader> (against the sandbox)', () => {
     expect(shadow(el).querySelector('[part="error"]')!.textContent!.trim()).to.equal('Cancelled');
   });
 
+  it('a cancel that comes while create_asset is on its way does not hide the stored file', async () => {
+    await knob('titan', 'storage', { call: 'create_asset', delayMs: 800 });
+    const el = await mount();
+    const errors = collect(el, 'titan-upload-error');
+    const success = event(el, 'titan-upload-success');
+    const file = randomFile(20_000, 'late.bin');
+    el.addFiles([file]);
+    void el.upload();
+    await waitUntil(async () => (await requestLog('titan')).some(is.nodeUpload()), 'the node upload', { timeout: 5000 });
+    // The node has the bytes once create_asset is asked for; the sandbox holds that answer 800 ms.
+    await sleep(400);
+    el.cancelAll();
+
+    const detail = await success;
+    expect(detail.cid).to.equal(await expectedCid(file));
+    expect(errors, 'no "cancelled" for a file Titan kept').to.have.length(0);
+    const assets = await knob<Array<{ cid: string; extraId: string }>>('titan', 'assets');
+    expect(assets.map((a) => a.cid)).to.deep.equal([detail.cid]);
+    expect(assets[0]!.extraId).to.equal(detail.extraId);
+    await el.updateComplete;
+    expect(shadow(el).querySelector('[part="cid"]')!.textContent!.trim()).to.equal(detail.cid);
+  });
+
+  it('a retried file keeps its extra_id (one extra-id-url request per file)', async () => {
+    await knob('titan', 'storage', { call: 'create_asset', failCount: 1 });
+    const el = await mount();
+    const failure = event(el, 'titan-upload-error');
+    el.addFiles([randomFile(5000, 'again.bin')]);
+    await el.upload();
+    const { fileId } = await failure;
+    const success = event(el, 'titan-upload-success');
+    await el.uppy.retryUpload(fileId);
+    const detail = await success;
+    expect((await requestLog('app-titan')).filter(is.extraId)).to.have.length(1);
+    const creates = (await requestLog('titan')).filter(is.createAsset);
+    expect(creates.map((c) => (c.body as { extra_id: string }).extra_id)).to.deep.equal([detail.extraId, detail.extraId]);
+  });
+
   it('treats the same file uploaded twice by the same user (err 1017) as success', async () => {
     const el = await mount();
     const bytes = randomFile(20_000);
