@@ -75,6 +75,10 @@ export interface UploadAssetResult {
   /** The node that received the bytes, without its `c_` prefix; absent when none did. */
   nodeId?: string;
   md5: string;
+  /**
+   * The extra_id sent with create_asset. After err 1017 (this user had the file already) Titan
+   * created no asset, so no upload callback carries it unless it was this file's own retry.
+   */
   extraId?: string;
 }
 
