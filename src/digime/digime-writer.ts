@@ -131,14 +131,21 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
     super.connectedCallback();
     void this.uppy;
     if (this.hasUpdated) this.#mountDashboard();
+    addEventListener('pageshow', this.#onPageShow);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    removeEventListener('pageshow', this.#onPageShow);
     this.#uppy?.destroy();
     this.#uppy = undefined;
     this.#dashboard = undefined;
   }
+
+  /** Back from digi.me through the back-forward cache: no reload happened, so Connect must work again. */
+  #onPageShow = (e: PageTransitionEvent): void => {
+    if (e.persisted) this._busy = false;
+  };
 
   /** Starts connecting: the backend answers the digi.me URL and the page goes there. */
   async connect(): Promise<void> {
@@ -290,7 +297,7 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
     if (!client) return;
     const here = new URL(location.href);
     const ret = readDigiMeReturn(here);
-    if (ret && ownsReturn(client.backendUrl)) {
+    if (ret && ownsReturn(client.backendUrl, ret)) {
       history.replaceState(history.state, '', withoutDigiMeReturn(here).href);
       forgetPending();
       await this.#handleReturn(client, ret);
@@ -399,14 +406,19 @@ function forgetPending(): void {
   }
 }
 
-/** A return belongs to the writer whose backend started it; with no record, to any writer. */
-function ownsReturn(backendUrl: string): boolean {
+/**
+ * A return belongs to the writer whose backend started it. A success with no record (another
+ * tab, storage cleared) goes to any writer, since its backend checks `state`; a failure only
+ * to the writer that started it, or a page's own `?success=false` would pass for one.
+ */
+function ownsReturn(backendUrl: string, ret: DigiMeReturn): boolean {
   try {
     const raw = sessionStorage.getItem(PENDING_KEY);
-    if (!raw) return true;
-    return (JSON.parse(raw) as Pending).backendUrl === backendUrl;
+    if (!raw) return ret.success;
+    const pending = JSON.parse(raw) as Pending;
+    return pending.backendUrl === backendUrl && (ret.success || !ret.state || ret.state === pending.state);
   } catch {
-    return true;
+    return ret.success;
   }
 }
 

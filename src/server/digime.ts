@@ -52,10 +52,21 @@ export interface DigiMeUserAccessToken {
   consentid?: string;
 }
 
+/** An authorize in progress: PKCE verifier and the state to check on return. */
+export interface DigiMePendingAuthorize {
+  state: string;
+  codeVerifier: string;
+  redirectUri: string;
+  createdAt: number;
+}
+
 /** Per-user state the helper keeps through the app's session store. JSON-serialisable. */
 export interface DigiMeSessionData {
-  /** An authorize in progress: PKCE verifier and the state to check on return. */
-  pending?: { state: string; codeVerifier: string; redirectUri: string; createdAt: number };
+  /**
+   * Authorizations in progress, newest last (several tabs may connect at once; each return
+   * finds its own). At most a few, none older than 30 minutes.
+   */
+  pendings?: DigiMePendingAuthorize[];
   userAccessToken?: DigiMeUserAccessToken;
   postbox?: Postbox;
 }
@@ -73,6 +84,11 @@ export interface DigiMeWriteOptions extends EncryptedFields {
   file: Blob | Uint8Array;
   fileName?: string;
   signal?: AbortSignal;
+  /**
+   * Called with the refreshed token before the write is retried: refresh tokens rotate, so a
+   * retry that fails must not lose the new one (the old one is spent).
+   */
+  onTokenRefreshed?: (token: DigiMeUserAccessToken) => void | Promise<void>;
 }
 
 export interface DigiMeWriteResult extends WriteResult {
@@ -109,6 +125,8 @@ export interface DigiMeBackend {
 }
 
 const PENDING_MAX_AGE_MS = 30 * 60 * 1000;
+/** Authorizations kept per session at once (a few tabs connecting together). */
+const PENDING_MAX = 5;
 
 export function createDigiMeBackend(options: DigiMeBackendOptions): DigiMeBackend {
   const baseUrl = withSlash(options.baseUrl ?? DEFAULT_BASE_URL);
@@ -255,7 +273,17 @@ export function createDigiMeBackend(options: DigiMeBackendOptions): DigiMeBacken
         if (!(err instanceof DigiMeApiError && err.status === 401 && err.code === API_ERRORS.invalidToken)) throw err;
       }
       // As the SDK does: one refresh, one retry; a second expiry is an error, not a loop.
-      const fresh = await backend.refreshToken(opts.userAccessToken, opts.signal);
+      let fresh: DigiMeUserAccessToken;
+      try {
+        fresh = await backend.refreshToken(opts.userAccessToken, opts.signal);
+      } catch (err) {
+        // The refresh token is spent, expired or revoked: only connecting again helps.
+        if (err instanceof DigiMeApiError && err.status === 401) {
+          throw new UploadElementsError(BACKEND_ERRORS.notConnected, 'The digi.me authorization has expired or was revoked: connect again.', { cause: err });
+        }
+        throw err;
+      }
+      await opts.onTokenRefreshed?.(fresh);
       return { ...(await attempt(fresh)), userAccessToken: fresh };
     },
 
@@ -269,7 +297,9 @@ export function createDigiMeBackend(options: DigiMeBackendOptions): DigiMeBacken
         userAccessToken: previous?.userAccessToken,
         signal: opts.signal,
       });
-      await session.set({ ...(await session.get()), pending: { state, codeVerifier, redirectUri, createdAt: Date.now() } });
+      const data = (await session.get()) ?? {};
+      const pendings = [...pendingsOf(data), { state, codeVerifier, redirectUri, createdAt: Date.now() }].slice(-PENDING_MAX);
+      await session.set({ ...data, pendings });
       return { url, state };
     },
 
@@ -278,15 +308,16 @@ export function createDigiMeBackend(options: DigiMeBackendOptions): DigiMeBacken
         if (typeof request[key] !== 'string' || !request[key]) throw new UploadElementsError(BACKEND_ERRORS.badRequest, `${key} is missing.`);
       }
       const data = (await session.get()) ?? {};
-      const pending = data.pending;
-      if (!pending || pending.state !== request.state || Date.now() - pending.createdAt > PENDING_MAX_AGE_MS) {
+      const pendings = pendingsOf(data);
+      const pending = pendings.find((p) => p.state === request.state);
+      if (!pending) {
         throw new UploadElementsError(BACKEND_ERRORS.stateMismatch, 'No digi.me authorization in progress for this state (expired, already used, or another browser).');
       }
-      // The verifier is single-use whatever digi.me answers.
-      await session.set({ ...data, pending: undefined });
+      // The verifier is single-use whatever digi.me answers; other tabs' authorizations stay.
+      await session.set({ ...data, pendings: pendings.filter((p) => p !== pending) });
       const userAccessToken = await backend.exchangeCodeForToken({ code: request.code, codeVerifier: pending.codeVerifier, signal });
       const postbox = { postboxId: request.postboxId, publicKey: request.publicKey };
-      await session.set({ ...(await session.get()), pending: undefined, userAccessToken, postbox });
+      await session.set({ ...(await session.get()), userAccessToken, postbox });
       return postbox;
     },
 
@@ -295,12 +326,32 @@ export function createDigiMeBackend(options: DigiMeBackendOptions): DigiMeBacken
       if (!current?.userAccessToken || !current.postbox) {
         throw new UploadElementsError(BACKEND_ERRORS.notConnected, 'This session is not connected to a digi.me postbox.');
       }
-      const { userAccessToken, ...result } = await backend.write({ ...data, userAccessToken: current.userAccessToken, postboxId: current.postbox.postboxId });
-      if (userAccessToken) await session.set({ ...(await session.get()), userAccessToken });
-      return result;
+      try {
+        const { userAccessToken: _stored, ...result } = await backend.write({
+          ...data,
+          userAccessToken: current.userAccessToken,
+          postboxId: current.postbox.postboxId,
+          // Stored before the retry: if the retry fails, the next write starts from the new token.
+          onTokenRefreshed: async (userAccessToken) => session.set({ ...(await session.get()), userAccessToken }),
+        });
+        return result;
+      } catch (err) {
+        // A dead authorization: forget it, so the page offers Connect and authorize starts afresh.
+        if (err instanceof UploadElementsError && err.code === BACKEND_ERRORS.notConnected) {
+          const { userAccessToken: _dead, postbox: _gone, ...rest } = (await session.get()) ?? {};
+          await session.set(rest);
+        }
+        throw err;
+      }
     },
   };
   return backend;
+}
+
+/** The authorizations of a session that have not expired. */
+function pendingsOf(data: DigiMeSessionData): DigiMePendingAuthorize[] {
+  const now = Date.now();
+  return (data.pendings ?? []).filter((p) => now - p.createdAt <= PENDING_MAX_AGE_MS);
 }
 
 export interface DigiMeHandlerOptions {

@@ -3,6 +3,7 @@ import { clearPostboxes, loadPostbox } from '../../src/digime/store.js';
 import type { DigiMeWriter } from '../../src/digime/index.js';
 import {
   connectThroughDigiMe,
+  FRAME_URL,
   frameEvents,
   containsBytes,
   fromBase64,
@@ -135,6 +136,16 @@ describe('<digime-writer> connect → write through the sandbox', () => {
     expect(frameEvents(frame).map((e) => [e.type, (e.detail.error as { code: string }).code])).to.deep.equal([['digime-connect-error', 'UserDeclined']]);
     expect(frame.contentWindow!.location.search).to.equal('');
     expect((await sandboxLog('app-digime')).map((e) => e.path)).to.deep.equal(['/app/digime/authorize']);
+  });
+
+  it("a page's own ?success=false (no connect in progress) is left alone", async () => {
+    frame = await openFrame(`${FRAME_URL}?success=false&errorCode=OrderFailed&state=app-own`);
+    const el = await writerIn(frame);
+    await el.updateComplete;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(frameEvents(frame)).to.deep.equal([]);
+    expect(shadow(el, '[part="error"]')).to.equal(null);
+    expect(frame.contentWindow!.location.search).to.equal('?success=false&errorCode=OrderFailed&state=app-own');
   });
 
   it('an expired access token is refreshed by the backend and the write retried once', async () => {

@@ -85,7 +85,7 @@ describe('digi.me backend helper against the sandbox', () => {
     const { session, postbox } = await connect(be);
     assert.match(postbox.publicKey, /BEGIN RSA PUBLIC KEY/);
     assert.ok(session.data?.userAccessToken?.accessToken.value);
-    assert.equal(session.data?.pending, undefined, 'the PKCE verifier is single-use');
+    assert.deepEqual(session.data?.pendings, [], 'the PKCE verifier is single-use');
 
     const plain = new TextEncoder().encode('plaintext that only digi.me may read');
     const enc = await encryptForPostbox(plain, descriptor, postbox.publicKey);
@@ -208,6 +208,64 @@ describe('digi.me backend helper against the sandbox', () => {
     assert.equal(q.get('success'), 'false');
     assert.equal(q.get('errorCode'), 'UserCancelled');
     assert.equal(q.get('code'), null);
+  });
+
+  test('a refreshed token is kept even when the retried write fails (refresh tokens rotate)', async () => {
+    const { session, postbox } = await connect(backend());
+    const old = session.data!.userAccessToken!;
+    await knob('digime', 'expire-access-tokens');
+    // The retry (the second postbox write) loses its connection.
+    let writes = 0;
+    const flaky = createDigiMeBackend({
+      applicationId: APP,
+      contractId: CONTRACT,
+      privateKeyPem,
+      redirectUri: RETURN,
+      baseUrl: `${sb.url}${DIGIME_API_PREFIX}`,
+      fetch: async (input, init) => {
+        if (String(input).includes('/postbox/') && ++writes === 2) throw new TypeError('fetch failed');
+        return fetch(input, init);
+      },
+    });
+    const enc = await encryptForPostbox(new Uint8Array([5]), descriptor, postbox.publicKey);
+    await assert.rejects(flaky.writeFor(session, { file: enc.ciphertext, ...pick(enc) }));
+    const kept = session.data!.userAccessToken!;
+    assert.notEqual(kept.refreshToken.value, old.refreshToken.value, 'the rotated token is stored');
+    // The next write works from it (the spent one would be refused with InvalidRefreshToken).
+    await knob('digime', 'expire-access-tokens');
+    assert.equal((await backend().writeFor(session, { file: enc.ciphertext, ...pick(enc) })).status, 'delivered');
+  });
+
+  test('a refresh token digi.me refuses ends the connection: not-connected, and the session forgets it', async () => {
+    const be = backend();
+    const { session, postbox } = await connect(be);
+    const spent = session.data!.userAccessToken!;
+    await be.refreshToken(spent); // rotates: the stored refresh token is now spent
+    await knob('digime', 'expire-access-tokens');
+    const enc = await encryptForPostbox(new Uint8Array([6]), descriptor, postbox.publicKey);
+    await assert.rejects(be.writeFor(session, { file: enc.ciphertext, ...pick(enc) }), { code: 'not-connected' });
+    assert.equal(session.data!.userAccessToken, undefined);
+    assert.equal(session.data!.postbox, undefined);
+    // Connecting again does not sign the dead access token into the authorize request.
+    const { url } = await be.authorize(session);
+    assert.ok(url);
+    const authorize = sb.log.filter((e) => e.path.endsWith('/authorize')).at(-1)!;
+    assert.equal(jwtOf(authorize.headers.authorization).claims.access_token, undefined);
+  });
+
+  test('two tabs connecting at once: each return finds its own authorization', async () => {
+    const be = backend();
+    const session = memorySession();
+    const a = await be.authorize(session);
+    const b = await be.authorize(session);
+    const qa = await followAuthorize(a.url);
+    const qb = await followAuthorize(b.url);
+    const exchange = (q: URLSearchParams) =>
+      be.exchange(session, { code: q.get('code')!, state: q.get('state')!, postboxId: q.get('postboxId')!, publicKey: q.get('publicKey')! });
+    // Tab A comes back first, although B asked last.
+    assert.equal((await exchange(qa)).postboxId, qa.get('postboxId'));
+    assert.equal((await exchange(qb)).postboxId, qb.get('postboxId'));
+    await assert.rejects(exchange(qa), { code: 'state-mismatch' }, 'each state once');
   });
 
   test('write-status pending is passed through', async () => {
