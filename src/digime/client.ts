@@ -68,8 +68,13 @@ export class DigiMeWriterClient {
     });
   }
 
-  /** Encrypts `file` and its descriptor for the postbox, then sends only the ciphertext. */
-  async write(file: Blob, name: string, descriptor: FileDescriptor, publicKey: string, signal?: AbortSignal): Promise<WriteResult> {
+  /**
+   * Encrypts `file` and its descriptor for the postbox, then sends only the ciphertext. Given
+   * the whole postbox (not just its key), the backend checks it is still the session's; if not,
+   * this rejects with a `postbox-changed` error whose `postbox` is the session's one.
+   */
+  async write(file: Blob, name: string, descriptor: FileDescriptor, postbox: Postbox | string, signal?: AbortSignal): Promise<WriteResult> {
+    const publicKey = typeof postbox === 'string' ? postbox : postbox.publicKey;
     const payload = await encryptForPostbox(file, descriptor, publicKey);
     signal?.throwIfAborted();
     const form = new FormData();
@@ -77,6 +82,7 @@ export class DigiMeWriterClient {
     form.append(WRITE_FIELDS.metadata, payload.metadata);
     form.append(WRITE_FIELDS.symmetricalKey, payload.symmetricalKey);
     form.append(WRITE_FIELDS.iv, payload.iv);
+    if (typeof postbox !== 'string') form.append(WRITE_FIELDS.postboxId, postbox.postboxId);
     return this.#post(BACKEND_PATHS.write, { body: form }, signal, (b) => {
       if (b.status !== 'delivered' && b.status !== 'pending') {
         throw new UploadElementsError('bad-response', `The backend answered an unknown write status ${JSON.stringify(b.status)}.`);
@@ -102,11 +108,16 @@ export class DigiMeWriterClient {
       throw new UploadElementsError(res.ok ? 'bad-response' : res.status, `${url} answered HTTP ${res.status} without JSON.`);
     }
     if (!res.ok) {
-      const error = (body as { error?: { code?: unknown; message?: unknown } }).error;
-      throw new UploadElementsError(
+      const error = (body as { error?: { code?: unknown; message?: unknown; postbox?: Partial<Postbox> } }).error;
+      const failure = new UploadElementsError(
         typeof error?.code === 'string' || typeof error?.code === 'number' ? error.code : res.status,
         typeof error?.message === 'string' ? error.message : `${url} answered HTTP ${res.status}.`,
       );
+      const postbox = error?.postbox;
+      if (typeof postbox?.postboxId === 'string' && typeof postbox.publicKey === 'string') {
+        throw Object.assign(failure, { postbox: { postboxId: postbox.postboxId, publicKey: postbox.publicKey } });
+      }
+      throw failure;
     }
     return read((body ?? {}) as Record<string, unknown>);
   }

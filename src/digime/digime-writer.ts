@@ -9,7 +9,7 @@ import { SlicedUppy } from '../internal/sliced-uppy.js';
 import { fixDashboardRoles } from '../internal/uppy-a11y.js';
 import { DigiMeWriterClient, readDigiMeReturn, withoutDigiMeReturn, type DigiMeReturn } from './client.js';
 import { DigiMeWritePlugin, type DigiMeMeta, type DigiMeWriteBody } from './plugin.js';
-import { BACKEND_ERRORS, type FileDescriptor, type Postbox, type WriteStatus } from './protocol.js';
+import { BACKEND_ERRORS, type FileDescriptor, type Postbox, type WriteResult, type WriteStatus } from './protocol.js';
 import { forgetPostbox, loadPostbox, savePostbox } from './store.js';
 import { digimeWriterStrings, type DigiMeWriterStrings } from './strings.js';
 import { digimeWriterStyles } from './digime-writer.styles.js';
@@ -349,7 +349,17 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
       const client = this.#getClient();
       if (!postbox || !client) throw new UploadElementsError(BACKEND_ERRORS.notConnected, this.#strings().notConnected);
       if (file.isRemote || !(file.data instanceof Blob)) throw new UploadElementsError('unsupported', 'Only local files can be encrypted in the browser.');
-      const result = await client.write(file.data, name, this.#descriptor(file), postbox.publicKey, signal);
+      let result: WriteResult;
+      try {
+        result = await client.write(file.data, name, this.#descriptor(file), postbox, signal);
+      } catch (err) {
+        // Another tab connected again: this session's postbox is the one to write to now.
+        const current = (err as { postbox?: Postbox }).postbox;
+        if ((err as UploadElementsError).code !== BACKEND_ERRORS.postboxChanged || !current) throw err;
+        this._postbox = current;
+        await savePostbox({ ...current, backendUrl: client.backendUrl, connectedAt: Date.now() }).catch(() => undefined);
+        result = await client.write(file.data, name, this.#descriptor(file), current, signal);
+      }
       this.#setResult({ fileId: file.id, name, state: result.status, ...(result.expires !== undefined ? { expires: result.expires } : {}) });
       this.emit('digime-write-success', { fileId: file.id, name, status: result.status, ...(result.expires !== undefined ? { expires: result.expires } : {}) });
       return result;

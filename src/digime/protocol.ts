@@ -37,6 +37,8 @@ export const WRITE_FIELDS = {
   metadata: 'metadata',
   symmetricalKey: 'symmetrical_key',
   iv: 'iv',
+  /** The postbox the browser encrypted for; the backend refuses a write meant for another. */
+  postboxId: 'postbox_id',
 } as const;
 
 /** App backend endpoints under `backend-url`. */
@@ -61,6 +63,11 @@ export const BACKEND_ERRORS = {
   notConnected: 'not-connected',
   /** digi.me answered with an error; the message carries its code. */
   upstream: 'digime-error',
+  /**
+   * The session is connected to another postbox than the one the page encrypted for (another
+   * tab connected again); the answer's `error.postbox` is the session's one.
+   */
+  postboxChanged: 'postbox-changed',
 } as const;
 
 export interface FileDescriptor {

@@ -96,6 +96,13 @@ export interface DigiMeWriteResult extends WriteResult {
   userAccessToken?: DigiMeUserAccessToken;
 }
 
+/** The page encrypted for another postbox than the session's; `postbox` is the session's (its key is public). */
+export class DigiMePostboxChangedError extends UploadElementsError {
+  constructor(readonly postbox: Postbox) {
+    super(BACKEND_ERRORS.postboxChanged, 'This session is connected to another digi.me postbox now (connected again in another tab).');
+  }
+}
+
 /** A digi.me API failure: `code` is digi.me's own (`InvalidToken`, …), `status` the HTTP status. */
 export class DigiMeApiError extends UploadElementsError {
   constructor(
@@ -120,8 +127,13 @@ export interface DigiMeBackend {
   authorize(session: DigiMeSessionStore, options?: { redirectUri?: string; signal?: AbortSignal }): Promise<{ url: string; state: string }>;
   /** Session-aware exchange: checks `state`, stores the token and the postbox. */
   exchange(session: DigiMeSessionStore, request: ExchangeRequest, signal?: AbortSignal): Promise<Postbox>;
-  /** Session-aware write: uses and (after a refresh) updates the session's token. */
-  writeFor(session: DigiMeSessionStore, data: Omit<DigiMeWriteOptions, 'userAccessToken' | 'postboxId'>): Promise<WriteResult>;
+  /**
+   * Session-aware write: uses and (after a refresh) updates the session's token. With
+   * `postboxId` (the one the browser encrypted for), a session now connected to another
+   * postbox refuses the write with a `DigiMePostboxChangedError` instead of sending data
+   * nobody can decrypt.
+   */
+  writeFor(session: DigiMeSessionStore, data: Omit<DigiMeWriteOptions, 'userAccessToken' | 'postboxId'> & { postboxId?: string }): Promise<WriteResult>;
 }
 
 const PENDING_MAX_AGE_MS = 30 * 60 * 1000;
@@ -326,6 +338,7 @@ export function createDigiMeBackend(options: DigiMeBackendOptions): DigiMeBacken
       if (!current?.userAccessToken || !current.postbox) {
         throw new UploadElementsError(BACKEND_ERRORS.notConnected, 'This session is not connected to a digi.me postbox.');
       }
+      if (data.postboxId && data.postboxId !== current.postbox.postboxId) throw new DigiMePostboxChangedError(current.postbox);
       try {
         const { userAccessToken: _stored, ...result } = await backend.write({
           ...data,
@@ -440,6 +453,7 @@ export function createDigiMeHandlers(backend: DigiMeBackend, options: DigiMeHand
       metadata: field(WRITE_FIELDS.metadata),
       symmetricalKey: field(WRITE_FIELDS.symmetricalKey),
       iv: field(WRITE_FIELDS.iv),
+      ...(field(WRITE_FIELDS.postboxId) ? { postboxId: field(WRITE_FIELDS.postboxId) } : {}),
       signal: request.signal,
     });
   });
@@ -462,6 +476,9 @@ export function createDigiMeHandlers(backend: DigiMeBackend, options: DigiMeHand
 }
 
 function errorFor(err: unknown): Response {
+  if (err instanceof DigiMePostboxChangedError) {
+    return json(409, { error: { code: err.code, message: err.message, postbox: err.postbox } });
+  }
   if (err instanceof DigiMeApiError) {
     return errorResponse(502, BACKEND_ERRORS.upstream, err.message, String(err.code));
   }

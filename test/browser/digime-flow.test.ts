@@ -107,7 +107,8 @@ describe('<digime-writer> connect → write through the sandbox', () => {
     expect(got.length).to.equal(bytes.length + 16 - (bytes.length % 16));
     expect(containsBytes(got, new TextEncoder().encode(MARKER))).to.equal(false);
     expect(containsBytes(got, bytes.subarray(bytes.length - 64))).to.equal(false);
-    expect(Object.keys(received!.fields).sort()).to.deep.equal(['iv', 'metadata', 'symmetrical_key']);
+    expect(Object.keys(received!.fields).sort()).to.deep.equal(['iv', 'metadata', 'postbox_id', 'symmetrical_key']);
+    expect(received!.fields.postbox_id).to.equal(el.postboxId);
     expect(atob(received!.fields.metadata!)).not.to.contain('acc-browser');
     expect(received!.fields.iv).to.match(/^[0-9a-f]{32}$/);
 
@@ -136,6 +137,32 @@ describe('<digime-writer> connect → write through the sandbox', () => {
     expect(frameEvents(frame).map((e) => [e.type, (e.detail.error as { code: string }).code])).to.deep.equal([['digime-connect-error', 'UserDeclined']]);
     expect(frame.contentWindow!.location.search).to.equal('');
     expect((await sandboxLog('app-digime')).map((e) => e.path)).to.deep.equal(['/app/digime/authorize']);
+  });
+
+  it('another tab connecting again moves the session to a new postbox: this tab adopts it and the write still lands', async () => {
+    frame = await openFrame();
+    const a = await connectedWriter(frame);
+    const first = a.postboxId!;
+    const other = await openFrame();
+    try {
+      const b = await connectedWriter(other);
+      expect(b.postboxId).to.not.equal(first);
+
+      const bytes = pickedBytes();
+      const success = oneEvent(a, 'digime-write-success');
+      pickFiles(frame, a, [{ name: 'moved.txt', type: 'text/plain', bytes }]);
+      await waitUntil(() => shadow(a, '.uppy-StatusBar-actionBtn--upload'), 'no upload button');
+      shadow(a, '.uppy-StatusBar-actionBtn--upload')!.click();
+      expect((await success).detail.status).to.equal('delivered');
+      expect(a.postboxId, 'adopted the session postbox').to.equal(b.postboxId);
+      const writes = (await sandboxLog('app-digime')).filter((e) => e.path === '/app/digime/write');
+      expect(writes.map((w) => w.status)).to.deep.equal([409, 200]);
+      const [stored] = await knob<StoredWrite[]>('digime', 'postbox');
+      expect(stored?.postboxId).to.equal(b.postboxId);
+      expect(containsBytes(fromBase64(stored!.plaintextBase64), bytes)).to.equal(true);
+    } finally {
+      other.remove();
+    }
   });
 
   it("a page's own ?success=false (no connect in progress) is left alone", async () => {
