@@ -349,16 +349,19 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
       const client = this.#getClient();
       if (!postbox || !client) throw new UploadElementsError(BACKEND_ERRORS.notConnected, this.#strings().notConnected);
       if (file.isRemote || !(file.data instanceof Blob)) throw new UploadElementsError('unsupported', 'Only local files can be encrypted in the browser.');
+      const data = file.data;
+      const descriptor = this.#descriptor(file);
+      const write = (to: Postbox) => client.write(data, name, descriptor, to, signal);
       let result: WriteResult;
       try {
-        result = await client.write(file.data, name, this.#descriptor(file), postbox, signal);
+        result = await write(postbox);
       } catch (err) {
         // Another tab connected again: this session's postbox is the one to write to now.
         const current = (err as { postbox?: Postbox }).postbox;
         if ((err as UploadElementsError).code !== BACKEND_ERRORS.postboxChanged || !current) throw err;
         this._postbox = current;
         await savePostbox({ ...current, backendUrl: client.backendUrl, connectedAt: Date.now() }).catch(() => undefined);
-        result = await client.write(file.data, name, this.#descriptor(file), current, signal);
+        result = await write(current);
       }
       this.#setResult({ fileId: file.id, name, state: result.status, ...(result.expires !== undefined ? { expires: result.expires } : {}) });
       this.emit('digime-write-success', { fileId: file.id, name, status: result.status, ...(result.expires !== undefined ? { expires: result.expires } : {}) });

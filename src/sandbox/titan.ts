@@ -279,7 +279,14 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
     const user = authUser(req, res);
     if (!user) return;
     const fault = storageFaults.get(path.split('/').pop()!);
-    const injected = () => fault && fault.failCount > 0 && (fault.failCount--, sendJson(res, 500, { code: 500, msg: 'injected storage fault' }), true);
+    /** Answers HTTP 500 while the call has failures left to inject. */
+    const injected = (): boolean => {
+      if (!fault?.failCount) return false;
+      fault.failCount--;
+      sendJson(res, 500, { code: 500, msg: 'injected storage fault' });
+      return true;
+    };
+    // create_asset fails after its body is read, so the log shows what was sent.
     if (path !== PATHS.createAsset && injected()) return;
     const q = url.searchParams;
     const origin = requestOrigin(req, ctx.url);

@@ -477,10 +477,10 @@ export function createDigiMeHandlers(backend: DigiMeBackend, options: DigiMeHand
 
 function errorFor(err: unknown): Response {
   if (err instanceof DigiMePostboxChangedError) {
-    return json(409, { error: { code: err.code, message: err.message, postbox: err.postbox } });
+    return errorResponse(409, String(err.code), err.message, { postbox: err.postbox });
   }
   if (err instanceof DigiMeApiError) {
-    return errorResponse(502, BACKEND_ERRORS.upstream, err.message, String(err.code));
+    return errorResponse(502, BACKEND_ERRORS.upstream, err.message, { upstreamCode: String(err.code) });
   }
   if (err instanceof UploadElementsError) {
     const status =
@@ -493,8 +493,8 @@ function errorFor(err: unknown): Response {
   return errorResponse(500, 'error', err instanceof Error ? err.message : String(err));
 }
 
-function errorResponse(status: number, code: string, message: string, upstreamCode?: string): Response {
-  return json(status, { error: { code, message, ...(upstreamCode ? { upstreamCode } : {}) } });
+function errorResponse(status: number, code: string, message: string, extra: Record<string, unknown> = {}): Response {
+  return json(status, { error: { code, message, ...extra } });
 }
 
 function json(status: number, value: unknown): Response {

@@ -213,7 +213,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEvents> {
       this.#dashboard?.setOptions({ locale: dashboardLocale(this.#text) });
     }
     if (!this.hasUpdated || changed.has('areaId') || changed.has('groupId') || changed.has('locale') || changed.has('strings')) {
-      this.#uppy.getPlugin<TitanUploadPlugin<Meta, TitanBody>>('TitanUpload')?.setOptions({
+      this.#plugin().setOptions({
         areaId: (this.areaId ?? '').split(',').map((s) => s.trim()).filter(Boolean),
         groupId: this.groupId ?? 0,
         hashingMessage: this.#text.hashing,
@@ -374,7 +374,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEvents> {
     // it, unless create_asset was sent already (onSettledAfterCancel reports the outcome).
     uppy.on('file-removed', (file) => {
       const pending = this.#inFlight.get(file.id);
-      if (!pending || this.#uppy.getPlugin<TitanUploadPlugin<Meta, TitanBody>>('TitanUpload')?.committed(file.id)) return;
+      if (!pending || this.#plugin().committed(file.id)) return;
       this.#fail(file.id, pending.name, cancelled());
     });
     uppy.on('complete', (result) => {
@@ -388,6 +388,11 @@ export class TitanUploader extends UploadElement<TitanUploaderEvents> {
         failed: pick(result.failed, 'error').map((e) => e.failure),
       });
     });
+  }
+
+  /** The uploader installed in the constructor. */
+  #plugin(): TitanUploadPlugin<Meta, TitanBody> {
+    return this.#uppy.getPlugin<TitanUploadPlugin<Meta, TitanBody>>('TitanUpload')!;
   }
 
   #succeed(file: UppyFile<Meta, TitanBody>, body: TitanBody): void {

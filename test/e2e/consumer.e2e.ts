@@ -11,7 +11,7 @@ import { cpSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { build, createServer, preview, type Plugin } from 'vite';
+import { build, createServer, preview, type Connect, type Plugin } from 'vite';
 import type { Page } from 'playwright-core';
 import { startSandbox } from '../../src/sandbox/index.js';
 import { launchChromium } from './harness.js';
@@ -54,11 +54,10 @@ await check('every browser subpath imports in Node without a DOM (server-side re
 });
 
 const sandbox = await startSandbox({ timeScale: 0.01, issuer: { generationSeconds: 1, pollSeconds: 1 } });
-const mountSandbox: Plugin = {
-  name: 'sandbox',
-  configureServer: (server) => void server.middlewares.use((req, res, next) => (sandbox.owns(new URL(req.url ?? '/', 'http://x').pathname) ? sandbox.handler(req, res, next) : next())),
-  configurePreviewServer: (server) => void server.middlewares.use((req, res, next) => (sandbox.owns(new URL(req.url ?? '/', 'http://x').pathname) ? sandbox.handler(req, res, next) : next())),
-};
+/** The sandbox on the app's own origin, in the dev server and in the preview of the build. */
+const mount = (server: { middlewares: Connect.Server }) =>
+  void server.middlewares.use((req, res, next) => (sandbox.owns(new URL(req.url ?? '/', 'http://x').pathname) ? sandbox.handler(req, res, next) : next()));
+const mountSandbox: Plugin = { name: 'sandbox', configureServer: mount, configurePreviewServer: mount };
 const common = { root: app, configFile: false as const, logLevel: 'warn' as const, plugins: [mountSandbox], server: { fs: { allow: [root] } } };
 
 interface Recorded {

@@ -33,8 +33,16 @@ function memorySession(): DigiMeSessionStore & { data: DigiMeSessionData | undef
   return store;
 }
 
-function backend(): DigiMeBackend {
-  return createDigiMeBackend({ applicationId: APP, contractId: CONTRACT, privateKeyPem, redirectUri: RETURN, baseUrl: `${sb.url}${DIGIME_API_PREFIX}` });
+/** The helper against the sandbox, optionally through a `fetch` that meddles with its requests. */
+function backend(fetchVia?: typeof fetch): DigiMeBackend {
+  return createDigiMeBackend({
+    applicationId: APP,
+    contractId: CONTRACT,
+    privateKeyPem,
+    redirectUri: RETURN,
+    baseUrl: `${sb.url}${DIGIME_API_PREFIX}`,
+    ...(fetchVia ? { fetch: fetchVia } : {}),
+  });
 }
 
 /** The user's trip through digi.me: the onboarding page answers a redirect back to the app. */
@@ -167,17 +175,10 @@ describe('digi.me backend helper against the sandbox', () => {
     const enc = await encryptForPostbox(new Uint8Array([7]), descriptor, postbox.publicKey);
     // Expire every token the moment it is issued: the sandbox log shows exactly one retry.
     await knob('digime', 'expire-access-tokens');
-    const failing = createDigiMeBackend({
-      applicationId: APP,
-      contractId: CONTRACT,
-      privateKeyPem,
-      redirectUri: RETURN,
-      baseUrl: `${sb.url}${DIGIME_API_PREFIX}`,
-      fetch: async (input, init) => {
-        const res = await fetch(input, init);
-        if (String(input).endsWith('oauth/token')) await knob('digime', 'expire-access-tokens');
-        return res;
-      },
+    const failing = backend(async (input, init) => {
+      const res = await fetch(input, init);
+      if (String(input).endsWith('oauth/token')) await knob('digime', 'expire-access-tokens');
+      return res;
     });
     await assert.rejects(
       failing.write({ userAccessToken: session.data!.userAccessToken!, postboxId: postbox.postboxId, file: enc.ciphertext, ...pick(enc) }),
@@ -216,16 +217,9 @@ describe('digi.me backend helper against the sandbox', () => {
     await knob('digime', 'expire-access-tokens');
     // The retry (the second postbox write) loses its connection.
     let writes = 0;
-    const flaky = createDigiMeBackend({
-      applicationId: APP,
-      contractId: CONTRACT,
-      privateKeyPem,
-      redirectUri: RETURN,
-      baseUrl: `${sb.url}${DIGIME_API_PREFIX}`,
-      fetch: async (input, init) => {
-        if (String(input).includes('/postbox/') && ++writes === 2) throw new TypeError('fetch failed');
-        return fetch(input, init);
-      },
+    const flaky = backend(async (input, init) => {
+      if (String(input).includes('/postbox/') && ++writes === 2) throw new TypeError('fetch failed');
+      return fetch(input, init);
     });
     const enc = await encryptForPostbox(new Uint8Array([5]), descriptor, postbox.publicKey);
     await assert.rejects(flaky.writeFor(session, { file: enc.ciphertext, ...pick(enc) }));
