@@ -7,6 +7,7 @@ import { TitanClient } from '../src/titan/client.js';
 import { TitanUploadPlugin, type TitanBody } from '../src/titan/plugin.js';
 import { PATHS, type Envelope, type UploadInfo } from '../src/titan/protocol.js';
 import '../src/titan/index.js';
+import { hashFile } from '../src/titan/md5.js';
 import { median } from './stats.js';
 import type { SlicedUppy } from '../src/internal/sliced-uppy.js';
 
@@ -34,14 +35,15 @@ async function rawUpload(blob: Blob, userToken: string, md5: string): Promise<nu
   const info = (await (await fetch(`${apiUrl}${PATHS.getUploadInfo}?t=${Date.now()}&need_trace=true&md5=${md5}`, {
     headers: { JwtAuthorization: `Bearer ${userToken}` },
   })).json()) as Envelope<UploadInfo>;
-  const node = info.data!.List[0]!;
+  const node = info.data?.List?.[0];
+  if (!node) throw new Error(`raw upload: no node offered: ${JSON.stringify(info)}`);
   const form = new FormData();
   form.append('file', blob, 'raw.bin');
   const t0 = performance.now();
   const res = await fetch(node.UploadURL, {
     method: 'POST',
     body: form,
-    headers: { Authorization: `Bearer ${node.Token}`, JwtAuthorization: `Bearer ${userToken}` },
+    headers: { Authorization: `Bearer ${node.Token}` },
   });
   const body = (await res.json()) as { code: number };
   if (body.code !== 0) throw new Error(`raw upload failed: ${JSON.stringify(body)}`);
@@ -193,6 +195,55 @@ const benches = {
     clearInterval(timer);
     peak = Math.max(peak, perf.memory.usedJSHeapSize);
     return { heapGrowthMiB: (live - base) / MiB, peakGrowthMiB: (peak - base) / MiB, endToEndMBps: blob.size / 1e6 / (run.ms / 1000) };
+  },
+
+  /**
+   * md5 + UnixFS CID in one Worker pass vs md5 alone, on the same file: interleaved, who goes first
+   * alternating, median of 3 each (the warm worker is reused by both).
+   */
+  async cid(sizeMiB = 256) {
+    const [blob] = pickedFiles(1, sizeMiB) as [File];
+    await hashFile(blob.slice(0, MiB), { cid: true }); // starts the worker, loads both hashers
+    const md5Only: number[] = [];
+    const both: number[] = [];
+    let hashes: { md5: string; cid?: string } = { md5: '' };
+    for (let i = 0; i < 3; i++) {
+      const runMd5 = async () => md5Only.push((await timed(() => hashFile(blob))).ms);
+      const runBoth = async () => {
+        const r = await timed(() => hashFile(blob, { cid: true }));
+        both.push(r.ms);
+        hashes = r.value;
+      };
+      if (i % 2 === 0) await runMd5().then(runBoth);
+      else await runBoth().then(runMd5);
+    }
+    const mb = blob.size / 1e6;
+    return { md5MBps: mb / (median(md5Only) / 1000), bothMBps: mb / (median(both) / 1000), ...hashes };
+  },
+
+  /** JS heap while hashing md5 + CID on the main thread (where a Worker's heap would not show). */
+  async cidHeap(sizeMiB = 1024) {
+    const perf = performance as Performance & { memory?: { usedJSHeapSize: number } };
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (!perf.memory || !gc) throw new Error('the heap bench needs --enable-precise-memory-info and --js-flags=--expose-gc');
+    const [blob] = pickedFiles(1, sizeMiB) as [File];
+    gc();
+    const base = perf.memory.usedJSHeapSize;
+    let peak = base;
+    let live = base;
+    // As the heap bench: peak sampled every 50 ms, live after a collection every half second.
+    let ticks = 0;
+    const timer = setInterval(() => {
+      peak = Math.max(peak, perf.memory!.usedJSHeapSize);
+      if (++ticks % 10 === 0) {
+        gc();
+        live = Math.max(live, perf.memory!.usedJSHeapSize);
+      }
+    }, 50);
+    const run = await timed(() => hashFile(blob, { worker: false, cid: true }));
+    clearInterval(timer);
+    peak = Math.max(peak, perf.memory.usedJSHeapSize);
+    return { heapGrowthMiB: (live - base) / MiB, peakGrowthMiB: (peak - base) / MiB, MBps: blob.size / 1e6 / (run.ms / 1000), ...run.value };
   },
 
   /** Adding 1,000 small files to <titan-uploader> (auto-proceed off). */

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { launchChromium } from '../test/e2e/harness.js';
 import { median } from './stats.js';
 import { startSandbox } from '../src/sandbox/index.js';
+import { unixfsCidOfFile } from '../src/sandbox/unixfs-cid.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -100,6 +101,32 @@ try {
     row(`md5 ${mib} MiB in a Worker vs hash-wasm stream (main)`, `${f1(r.workerMBps)} vs ${f1(r.hashWasmStreamMBps)} MB/s = ${((r.workerMBps / r.hashWasmStreamMBps) * 100).toFixed(0)} %`, '≥ 90 %', r.workerMBps / r.hashWasmStreamMBps >= 0.9);
     // The Long Tasks API reports only tasks over 50 ms: 0 means none was.
     row('longest main-thread task while hashing in the Worker', r.workerLongestTaskMs ? `${f1(r.workerLongestTaskMs)} ms` : 'none over 50 ms', '< 50 ms', r.workerLongestTaskMs < 50);
+  }
+  if (want('cid')) {
+    const mib = quick ? 32 : 256;
+    await pick(1, mib);
+    const r = await run<{ md5MBps: number; bothMBps: number; cid?: string }>('cid', mib);
+    // The reference library on the same file: a wrong CID fails the row, whatever the speed.
+    const right = r.cid === (await unixfsCidOfFile(picked[0]!));
+    const ratio = r.bothMBps / r.md5MBps;
+    row(
+      `md5 + UnixFS CID ${mib} MiB in one Worker pass vs md5 only, median of 3`,
+      `${f1(r.bothMBps)} vs ${f1(r.md5MBps)} MB/s = ${(ratio * 100).toFixed(0)} %${right ? '' : `, WRONG CID ${r.cid}`}`,
+      '≥ 70 %, CID = ipfs-unixfs-importer',
+      right && ratio >= 0.7,
+    );
+  }
+  if (want('cid-heap')) {
+    const mib = quick ? 128 : 1024;
+    await pick(1, mib);
+    const r = await run<{ heapGrowthMiB: number; peakGrowthMiB: number; MBps: number; cid?: string }>('cidHeap', mib);
+    const right = r.cid === (await unixfsCidOfFile(picked[0]!));
+    row(
+      `JS heap growth hashing md5 + UnixFS CID of ${mib} MiB on the main thread: live after GC, peak with garbage`,
+      `${f1(r.heapGrowthMiB)} MiB live, ${f1(r.peakGrowthMiB)} MiB peak (${f1(r.MBps)} MB/s)${right ? '' : `, WRONG CID ${r.cid}`}`,
+      '≤ 64 MiB live',
+      right && r.heapGrowthMiB <= 64,
+    );
   }
   if (want('batch')) {
     const [n, mib] = quick ? [4, 8] : [8, 32];

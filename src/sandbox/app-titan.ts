@@ -1,4 +1,10 @@
-import { createExtraIdHandler, createTitanCallbackHandler, createTitanTokenHandler, type WebHandler } from '../server/handlers.js';
+import {
+  createExtraIdHandler,
+  createTitanDeleteCallbackHandler,
+  createTitanTokenHandler,
+  createTitanUploadCallbackHandler,
+  type WebHandler,
+} from '../server/handlers.js';
 import { createTitanTenant } from '../server/titan.js';
 import type { DeleteNotification, UploadNotification } from '../titan/protocol.js';
 import { HttpError, parsedBodies, readBody, sendJson, sendWebResponse, toWebRequest } from './http.js';
@@ -7,7 +13,8 @@ import type { SandboxContext, SandboxService } from './types.js';
 /**
  * The demo app's backend for `<titan-uploader>`, built only from `upload-elements/server` the
  * way a real app would use it: `/app/titan/token`, `/app/titan/extra-id`, `/app/titan/callback`
- * (Titan's notify URL), plus `/app/titan/received` for the demo page.
+ * (Titan's upload notify URL), `/app/titan/callback/delete` (its delete notify URL: the bodies
+ * cannot tell the two apart), plus `/app/titan/received` for the demo page.
  */
 
 const PREFIX = '/app/titan';
@@ -35,7 +42,12 @@ export function createAppTitanService(ctx: SandboxContext): SandboxService {
   const token: WebHandler = (request) =>
     createTitanTokenHandler({
       tenant: tenant(),
-      user: async (r) => ({ ...DEMO_USER, username: r.headers.get('x-demo-user')?.trim() || DEMO_USER.username }),
+      // Titan keys a sub-account on entry_uuid (api/tenant.go SSOLoginHandler finds the user by
+      // uuid and keeps its first username), so another demo user needs its own entry_uuid.
+      user: async (r) => {
+        const name = r.headers.get('x-demo-user')?.trim();
+        return name && name !== DEMO_USER.username ? { entryUuid: `demo-user-${name}`, username: name } : DEMO_USER;
+      },
       // A page may send its current token to have it refreshed rather than replaced.
       refresh: async (_r, body) => {
         const t = typeof body === 'object' && body !== null ? (body as { token?: unknown }).token : undefined;
@@ -53,11 +65,14 @@ export function createAppTitanService(ctx: SandboxContext): SandboxService {
     received.push({ kind, extraId: n.ExtraID, cid: n.AssetCID, name: 'AssetName' in n ? n.AssetName : '', signatureOk: true, at: Date.now(), notification: n });
   };
 
-  const callback = createTitanCallbackHandler({
-    secret: ctx.options.tenant.apiSecret,
-    onUpload: (n) => record('upload', n),
-    onDelete: (n) => record('delete', n),
-  });
+  const uploadCallback = createTitanUploadCallbackHandler({ secret: ctx.options.tenant.apiSecret, onUpload: (n) => record('upload', n) });
+  const deleteCallback = createTitanDeleteCallbackHandler({ secret: ctx.options.tenant.apiSecret, onDelete: (n) => record('delete', n) });
+  const routes: Record<string, WebHandler> = {
+    '/token': token,
+    '/extra-id': extraId,
+    '/callback': uploadCallback,
+    '/callback/delete': deleteCallback,
+  };
 
   return {
     name: 'app-titan',
@@ -66,7 +81,7 @@ export function createAppTitanService(ctx: SandboxContext): SandboxService {
     async handle(req, res, url) {
       const route = url.pathname.slice(PREFIX.length);
       if (route === '/received' && req.method === 'GET') return sendJson(res, 200, received);
-      const handler = route === '/token' ? token : route === '/extra-id' ? extraId : route === '/callback' ? callback : undefined;
+      const handler = Object.hasOwn(routes, route) ? routes[route] : undefined;
       if (!handler) throw new HttpError(404, `no demo route ${url.pathname}`);
       if (req.method !== 'POST') throw new HttpError(405, 'use POST');
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { HttpError, parsedBodies, readJson, sendJson } from './http.js';
 import type { LogEntry, ResolvedSandboxOptions, SandboxContext, SandboxOptions, SandboxService, ServiceFactory } from './types.js';
-import { createTitanService } from './titan.js';
+import { createTitanService } from './titan/index.js';
 import { createUniversaService } from './universa.js';
 import { createDigimeService } from './digime.js';
 import { createAppTitanService } from './app-titan.js';

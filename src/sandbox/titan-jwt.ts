@@ -1,7 +1,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** HS256 JWTs, as Titan's gin-jwt issues them. Small enough to own instead of a dependency. */
+/**
+ * HS256 JWT pieces shared by the two Go JWT libraries Titan uses: golang-jwt/jwt v4 behind
+ * gin-jwt (user tokens, API server) and gbrlsnchs/jwt v3 (node tokens). Each caller puts the
+ * pieces together in its library's order and with its library's messages.
+ */
 
+/** `{"alg":"HS256","typ":"JWT"}`: what both libraries write (Go marshals map keys sorted). */
 const HEADER = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
 
 export function signJwt(secret: string | Buffer, claims: Record<string, unknown>): string {
@@ -9,35 +14,35 @@ export function signJwt(secret: string | Buffer, claims: Record<string, unknown>
   return `${input}.${mac(secret, input)}`;
 }
 
-export type JwtCheck<T> =
-  | { ok: true; claims: T }
-  | { ok: false; reason: 'malformed' | 'bad-signature' };
+/** Constant-time check of an HS256 signature over `signingInput` (`header.payload`). */
+export function hmacMatches(secret: string | Buffer, signingInput: string, signature: string): boolean {
+  const expected = Buffer.from(mac(secret, signingInput), 'base64url');
+  const given = Buffer.from(signature, 'base64url');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
 
 /**
- * Checks the signature only; expiry is the caller's business because refresh_token must
- * accept an expired token that is still inside the refresh window.
+ * Go's `base64.RawURLEncoding.DecodeString` error for `segment`, or undefined when it decodes:
+ * `illegal base64 data at input byte N` at the first byte outside the alphabet, or at the last
+ * byte when a lone character is left over.
  */
-export function verifyJwt<T extends object>(secret: string | Buffer, token: string): JwtCheck<T> {
-  const parts = token.split('.');
-  if (parts.length !== 3) return { ok: false, reason: 'malformed' };
-  const [header, payload, sig] = parts as [string, string, string];
-  let alg: unknown;
+export function base64Error(segment: string): string | undefined {
+  const bad = segment.search(/[^A-Za-z0-9_-]/);
+  if (bad >= 0) return `illegal base64 data at input byte ${bad}`;
+  if (segment.length % 4 === 1) return `illegal base64 data at input byte ${segment.length - 1}`;
+  return undefined;
+}
+
+/** Decodes a base64url JSON segment, or answers `encoding/json`'s message for it. */
+export function decodeJsonSegment(segment: string): { value: unknown } | { error: string } {
+  const b64 = base64Error(segment);
+  if (b64) return { error: b64 };
+  const text = Buffer.from(segment, 'base64url').toString('utf8');
   try {
-    alg = (JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { alg?: unknown }).alg;
+    return { value: JSON.parse(text) as unknown };
   } catch {
-    return { ok: false, reason: 'malformed' };
-  }
-  // Only HS256: refuses `alg: none` and algorithm-confusion tokens outright.
-  if (alg !== 'HS256') return { ok: false, reason: 'bad-signature' };
-  const expected = Buffer.from(mac(secret, `${header}.${payload}`), 'base64url');
-  const given = Buffer.from(sig, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad-signature' };
-  try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown;
-    if (typeof claims !== 'object' || claims === null) return { ok: false, reason: 'malformed' };
-    return { ok: true, claims: claims as T };
-  } catch {
-    return { ok: false, reason: 'malformed' };
+    const first = text.trimStart()[0];
+    return { error: first === undefined ? 'unexpected end of JSON input' : `invalid character '${first}' looking for beginning of value` };
   }
 }
 

@@ -7,7 +7,10 @@
 export interface PartHeaders {
   /** Header names lower-cased. */
   headers: Record<string, string>;
-  /** `name` parameter of Content-Disposition. */
+  /**
+   * `name` parameter of a `form-data` Content-Disposition; `''` without one (Go's `Part.FormName`),
+   * and Go's `ReadForm` skips such a part.
+   */
   name: string;
   /** `filename` parameter, when the part is a file. */
   filename?: string;
@@ -80,16 +83,16 @@ export class MultipartParser {
         // RFC 2046 allows transport padding (spaces, tabs) after the delimiter.
         const eol = buf.indexOf(CRLF, pos);
         if (eol === -1) {
-          if (buf.length - pos > 256) throw new MultipartError('malformed multipart delimiter line');
+          if (buf.length - pos > 256) throw new MultipartError('multipart: unexpected line in Next()');
           break;
         }
-        if (!/^[ \t]*$/.test(buf.toString('latin1', pos, eol))) throw new MultipartError('malformed multipart delimiter line');
+        if (!/^[ \t]*$/.test(buf.toString('latin1', pos, eol))) throw new MultipartError('multipart: unexpected line in Next()');
         pos = eol + 2;
         this.state = 'headers';
       } else if (this.state === 'headers') {
         const end = buf.indexOf(HEADER_END, pos);
         if (end === -1) {
-          if (buf.length - pos > MAX_HEADER_BYTES) throw new MultipartError('multipart part headers too large');
+          if (buf.length - pos > MAX_HEADER_BYTES) throw new MultipartError('multipart: message too large');
           break;
         }
         events.push({ type: 'part', part: parseHeaders(buf.toString('utf8', pos, end)) });
@@ -104,9 +107,10 @@ export class MultipartParser {
     return events;
   }
 
-  /** Throws when the body ended before the closing delimiter. */
+  /** Throws when the body ended before the closing delimiter (with Go's `mime/multipart` messages). */
   end(): void {
-    if (this.state !== 'done') throw new MultipartError('multipart body ended before the closing boundary');
+    if (this.state === 'body') throw new MultipartError('unexpected EOF');
+    if (this.state !== 'done') throw new MultipartError('multipart: NextPart: EOF');
   }
 }
 
@@ -118,10 +122,8 @@ function parseHeaders(block: string): PartHeaders {
     headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
   const disposition = headers['content-disposition'] ?? '';
-  if (!/^form-data\b/i.test(disposition)) throw new MultipartError('multipart part without Content-Disposition: form-data');
-  const params = dispositionParams(disposition);
-  if (params.name === undefined) throw new MultipartError('multipart part without a name');
-  return { headers, name: params.name, filename: params.filename, contentType: headers['content-type'] };
+  const params = /^form-data\b/i.test(disposition) ? dispositionParams(disposition) : {};
+  return { headers, name: params.name ?? '', filename: params.filename, contentType: headers['content-type'] };
 }
 
 function dispositionParams(value: string): Record<string, string> {

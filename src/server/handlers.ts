@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CALLBACK_ACK, type DeleteNotification, type UploadNotification } from '../titan/protocol.js';
-import { TitanCallbackError, verifyTitanCallback, type NonceStore } from './callback.js';
+import { TitanCallbackError, verifyTitanCallback, type NonceStore, type TitanCallback, type TitanCallbackKind } from './callback.js';
 import { TitanTenantError, type TitanSubUser, type TitanTenant } from './titan.js';
 
 /** A web-standard request handler (Node ≥ 20, Deno, Bun, workers, or via an adapter). */
@@ -97,43 +97,122 @@ export function createExtraIdHandler(options: ExtraIdHandlerOptions = {}): WebHa
   };
 }
 
-export interface TitanCallbackHandlerOptions {
+/** Options every Titan callback endpoint takes. */
+export interface TitanCallbackHandlerCommonOptions {
   /** The tenant's API secret. */
   secret: string;
+  /** Replay store (keyed on the signature); share one across instances. Default in-memory. */
   nonceStore?: NonceStore;
-  /** Store the result; throw to make Titan retry later. */
-  onUpload?: (notification: UploadNotification, request: Request) => Promise<void> | void;
-  onDelete?: (notification: DeleteNotification, request: Request) => Promise<void> | void;
+  /** How far ahead of this server's clock a callback timestamp may be, ms; default 10 minutes. */
+  maxFutureSkewMs?: number;
   /** Sees what `onUpload`/`onDelete` threw (Titan itself only learns "retry"). */
   onError?: (error: unknown, request: Request) => void;
 }
 
+export interface TitanUploadCallbackHandlerOptions extends TitanCallbackHandlerCommonOptions {
+  /** Store the result; throw to make Titan retry later. */
+  onUpload: (notification: UploadNotification, request: Request) => Promise<void> | void;
+}
+
+export interface TitanDeleteCallbackHandlerOptions extends TitanCallbackHandlerCommonOptions {
+  /** Forget the asset; throw to make Titan retry later. */
+  onDelete: (notification: DeleteNotification, request: Request) => Promise<void> | void;
+}
+
+export interface TitanCallbackHandlerOptions extends TitanCallbackHandlerCommonOptions {
+  /**
+   * Which notify URL this endpoint is. Titan's bodies cannot tell an upload from a delete (a
+   * delete body carries every upload key, zeroed), so the endpoint decides.
+   */
+  kind?: TitanCallbackKind;
+  /** Called for `kind: 'upload'`. */
+  onUpload?: (notification: UploadNotification, request: Request) => Promise<void> | void;
+  /** Called for `kind: 'delete'`. */
+  onDelete?: (notification: DeleteNotification, request: Request) => Promise<void> | void;
+}
+
 /**
- * The endpoint registered as `notify_url_on_upload` / `notify_url_on_delete`. It verifies the
- * signature, timestamp and nonce, awaits your handler and only then answers `success`; if your
- * handler throws it answers 500 so Titan retries on its schedule.
+ * The endpoint registered as `notify_url_on_upload`. It verifies the signature, timestamp and
+ * replay store, awaits `onUpload` and only then answers `success`; if `onUpload` throws it
+ * answers 500 so Titan retries on its schedule.
  *
  * @example
  * ```ts
- * const callbackHandler = createTitanCallbackHandler({
+ * const onUpload = createTitanUploadCallbackHandler({
  *   secret: process.env.TITAN_API_SECRET!,
  *   onUpload: async (n) => db.uploads.update(n.ExtraID, { cid: n.AssetCID, url: n.AssetDirectUrl }),
  * });
+ * app.post('/hooks/titan/upload', toNodeHandler(onUpload));
  * ```
  */
+export function createTitanUploadCallbackHandler(options: TitanUploadCallbackHandlerOptions): WebHandler {
+  return callbackHandler('upload', options);
+}
+
+/**
+ * The endpoint registered as `notify_url_on_delete`; like
+ * {@link createTitanUploadCallbackHandler}, with `onDelete`.
+ *
+ * @example
+ * ```ts
+ * const onDelete = createTitanDeleteCallbackHandler({
+ *   secret: process.env.TITAN_API_SECRET!,
+ *   onDelete: async (n) => db.uploads.markDeleted(n.ExtraID),
+ * });
+ * app.post('/hooks/titan/delete', toNodeHandler(onDelete));
+ * ```
+ */
+export function createTitanDeleteCallbackHandler(options: TitanDeleteCallbackHandlerOptions): WebHandler {
+  return callbackHandler('delete', options);
+}
+
+/**
+ * One notify URL's endpoint, its `kind` given: `onUpload` or `onDelete` is called. Same as
+ * {@link createTitanUploadCallbackHandler} / {@link createTitanDeleteCallbackHandler}.
+ */
+export function createTitanCallbackHandler(options: TitanCallbackHandlerOptions & { kind: TitanCallbackKind }): WebHandler;
+/**
+ * @deprecated Pass `kind`, or use `createTitanUploadCallbackHandler` and
+ * `createTitanDeleteCallbackHandler` on two endpoints. Without `kind` the endpoint is an upload
+ * endpoint (a delete endpoint when only `onDelete` is given): it can no longer tell the two
+ * apart by the body, which was wrong for Titan's real delete bodies anyway.
+ */
+export function createTitanCallbackHandler(options: TitanCallbackHandlerOptions): WebHandler;
 export function createTitanCallbackHandler(options: TitanCallbackHandlerOptions): WebHandler {
+  let kind = options.kind;
+  if (kind === undefined) {
+    kind = options.onDelete && !options.onUpload ? 'delete' : 'upload';
+    if (!warnedNoKind) {
+      warnedNoKind = true;
+      globalThis.process?.emitWarning?.(
+        `createTitanCallbackHandler without \`kind\` is deprecated: this endpoint now handles ${kind} callbacks only. Mount one endpoint per notify URL (createTitanUploadCallbackHandler / createTitanDeleteCallbackHandler).`,
+        { type: 'DeprecationWarning', code: 'UPLOAD_ELEMENTS_TITAN_CALLBACK_KIND' },
+      );
+    }
+  }
+  return callbackHandler(kind, options);
+}
+
+let warnedNoKind = false;
+
+function callbackHandler(kind: TitanCallbackKind, options: TitanCallbackHandlerOptions): WebHandler {
+  // A configuration error, reported when the app starts rather than on every callback.
+  if (kind !== 'upload' && kind !== 'delete') throw new TypeError(`Titan callback kind must be 'upload' or 'delete', not ${JSON.stringify(kind)}.`);
   return async (request) => {
     if (request.method !== 'POST') return text(405, 'method not allowed');
     const rawBody = new Uint8Array(await request.arrayBuffer());
-    let callback;
+    let callback: TitanCallback;
     try {
       callback = await verifyTitanCallback({
+        kind,
         secret: options.secret,
         method: request.method,
+        // Still percent-encoded: verifyTitanCallback decodes it as Titan does before signing.
         path: new URL(request.url).pathname,
         rawBody,
         headers: request.headers,
         nonceStore: options.nonceStore,
+        maxFutureSkewMs: options.maxFutureSkewMs,
       });
     } catch (err) {
       if (err instanceof TitanCallbackError) return text(err.reason === 'bad-json' ? 400 : 401, err.reason);

@@ -41,7 +41,13 @@ export interface TitanTenant {
   ssoLogin(user: TitanSubUser): Promise<TokenData>;
   /** A fresh token for one that is still inside Titan's refresh window (even when expired). */
   refreshToken(token: string): Promise<TokenData>;
+  /** `POST /api/v1/tenant/sync_user` (the server's handler is empty today: it answers 200, no body). */
   syncUser(user: TitanSubUser): Promise<void>;
+  /**
+   * `DELETE /api/v1/tenant/user?entry_uuid=…&with_asset=…`, the server's route (api/router.go);
+   * the Go SDK's `delete_user` path does not exist there. The server's handler is empty today
+   * (200, no body), so this resolves without Titan deleting anything yet.
+   */
   deleteUser(entryUuid: string, options: { withAssets: boolean }): Promise<void>;
 }
 
@@ -60,7 +66,8 @@ export function createTitanTenant(options: TitanTenantOptions): TitanTenant {
   const doFetch = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 15_000;
 
-  async function call<T>(method: string, path: string, query?: Record<string, string>, body?: unknown): Promise<T | undefined> {
+  /** `emptyOk`: a 2xx answer without a body is success (gin's answer when a handler writes nothing). */
+  async function call<T>(method: string, path: string, query?: Record<string, string>, body?: unknown, emptyOk = false): Promise<T | undefined> {
     const url = new URL(`${base}${path}`);
     for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
     const what = `Titan ${path}`;
@@ -92,6 +99,7 @@ export function createTitanTenant(options: TitanTenantOptions): TitanTenant {
         message: `${what} answered HTTP ${res.status}${msg ? `: ${msg}` : ''}`,
       });
     }
+    if (emptyOk && text.trim() === '') return undefined;
     if (!envelope || typeof envelope !== 'object' || typeof envelope.code !== 'number') {
       throw new TitanTenantError({ code: 'bad-response', msg: `${what} did not answer a JSON envelope.`, status: res.status });
     }
@@ -128,10 +136,12 @@ export function createTitanTenant(options: TitanTenantOptions): TitanTenant {
     ssoLogin: (user) => tokenCall('POST', PATHS.ssoLogin, undefined, wire(user)),
     refreshToken: (token) => tokenCall('GET', PATHS.refreshToken, { token }),
     async syncUser(user) {
-      await call('POST', PATHS.syncUser, undefined, wire(user));
+      await call('POST', PATHS.syncUser, undefined, wire(user), true);
     },
     async deleteUser(entryUuid, { withAssets }) {
-      await call('DELETE', PATHS.deleteUser, { entry_uuid: entryUuid, with_assets: String(withAssets) });
+      // `with_asset`: the name the server's (commented-out) handler reads, api/tenant.go
+      // `SubUserDeleteHandler`; the Go SDK sends `with_assets` to its non-existent path.
+      await call('DELETE', PATHS.deleteUser, { entry_uuid: entryUuid, with_asset: String(withAssets) }, undefined, true);
     },
   };
 }

@@ -1,33 +1,35 @@
 import {
-  bareNodeId,
   CODES,
   DEFAULT_API_URL,
+  ERR,
   HEADERS,
-  isUnauthorized,
   PATHS,
+  TRANSFER_STATE,
   UPLOAD_FIELD,
-  type CreateAssetData,
   type CreateAssetRequest,
   type Envelope,
-  type NodeUploadResponse,
-  type TransferReportItem,
+  type TransferReport,
   type UploadInfo,
   type UploadNode,
 } from './protocol.js';
 import { abortedError, TitanError } from './errors.js';
-import { md5 as hashMd5, type Md5Options } from './md5.js';
+import { hashFile, md5 as hashMd5, type FileHashes, type Md5Options } from './md5.js';
 
 export { TitanError } from './errors.js';
+export type { FileHashes } from './md5.js';
 
-/** The steps of one upload, in order (`upload-info` … `create-asset` talk to Titan). */
-export type TitanUploadPhase = 'md5' | 'upload-info' | 'node-upload' | 'create-asset' | 'done';
+/** The steps of one upload, in order (`upload-info` … `report` talk to Titan). */
+export type TitanUploadPhase = 'md5' | 'upload-info' | 'node-upload' | 'create-asset' | 'report' | 'done';
+
+/** Titan's message language: `cn` answers Chinese `msg`s, `en` English (the `Lang` header). */
+export type TitanLang = 'en' | 'cn';
 
 export interface TitanClientOptions {
   /** Titan API base; default the JS SDK's test API. */
   apiUrl?: string;
   /** Initial user token. Without one, the first request asks `tokenProvider`. */
   token?: string;
-  /** Returns a fresh user token; called at start (when no token) and on every 401. */
+  /** Returns a fresh user token; called at start (when no token), when it expired, and on every 401. */
   tokenProvider?: () => Promise<string>;
   /** Node upload retries: `perNode` tries on each node (default 3), waiting `delaysMs[i]` after try i. */
   retry?: { perNode?: number; delaysMs?: number[] };
@@ -35,6 +37,10 @@ export interface TitanClientOptions {
   md5Worker?: boolean | 'require';
   /** A node upload that makes no progress for this long is abandoned as failed (default 120 s). */
   nodeStallTimeoutMs?: number;
+  /** Language of Titan's error messages (default `en`). */
+  lang?: TitanLang;
+  /** transfer/report tries (default 3) and the waits between them (default 1 s, 2 s). */
+  report?: { tries?: number; delaysMs?: number[] };
 }
 
 export interface UploadAssetOptions {
@@ -48,7 +54,12 @@ export interface UploadAssetOptions {
    * retrying a file: after an answer lost on the way, the asset Titan kept carries the first.
    */
   extraId?: string;
-  /** A precomputed lowercase hex md5 (skips hashing). */
+  /**
+   * Hashes computed beforehand (by `hash()`), so the file is not read again. With `md5` alone
+   * the node's CID cannot be checked (`verified: false`).
+   */
+  hashes?: FileHashes;
+  /** @deprecated Pass `hashes: {md5, cid}` (from `hash()`); an md5 alone leaves the CID unverified. */
   md5?: string;
   /**
    * Cancels the upload up to create_asset. Once create_asset is sent Titan records the asset
@@ -62,17 +73,27 @@ export interface UploadAssetOptions {
   onPhase?: (phase: TitanUploadPhase) => void;
 }
 
+/** What became of the transfer/report that lets Titan call the app backend back. */
+export interface TransferReportOutcome {
+  /** `sent`: Titan accepted it; `failed`: every try failed (the file is stored all the same). */
+  status: 'sent' | 'failed';
+  tries: number;
+  /** Why the last try failed. */
+  error?: { code: number | string; message: string };
+}
+
 export interface UploadAssetResult {
   cid: string;
-  /** Direct link, when Titan returned `assetDirectUrl`. */
+  /** Direct link: share_asset's first URL, or the `assetDirectUrl` of Titan's 1017 answer. */
   url?: string;
   /**
-   * True when Titan already held these bytes, so no new copy was stored: get_upload_info
-   * answered AlreadyExists, create_asset answered an empty list (another user has them) or
-   * err 1017 (this user has them).
+   * True when Titan already held these bytes, so no new copy was sent: get_upload_info
+   * answered AlreadyExists, or create_asset answered err 1017 (this user has them).
    */
   deduplicated: boolean;
-  /** The node that received the bytes, without its `c_` prefix; absent when none did. */
+  /** True when `cid` equals the CID computed here from the file's bytes. */
+  verified: boolean;
+  /** The node that received the bytes, exactly as Titan named it (`c_…`); absent when none did. */
   nodeId?: string;
   md5: string;
   /**
@@ -80,6 +101,8 @@ export interface UploadAssetResult {
    * created no asset, so no upload callback carries it unless it was this file's own retry.
    */
   extraId?: string;
+  /** The transfer/report, which is what makes Titan call the app's upload callback. */
+  report: TransferReportOutcome;
 }
 
 const UNAUTHORIZED = Symbol('unauthorized');
@@ -90,27 +113,33 @@ interface ApiAnswer<T> {
   envelope: Envelope<T> | undefined;
 }
 
+/** One node's part in an upload, for the transfer/report. */
 interface NodeAttempt {
   node: UploadNode;
   started: number;
+  firstByte: number;
   ended: number;
-  ok: boolean;
-  cid: string;
   errors: string[];
 }
 
 const DEFAULT_DELAYS_MS = [1000, 2000, 4000];
+const DEFAULT_REPORT_DELAYS_MS = [1000, 2000];
+/** Renew a token this long before its `exp`, so a request does not leave with one about to lapse. */
+const EXPIRY_MARGIN_S = 30;
 
 /**
- * Headless Titan Storage client: the upload flow of the Titan JS SDK (md5 → get_upload_info →
- * multipart POST to a node → create_asset → transfer/report) with streamed hashing, real
- * upload progress, abort, node fallback, and single-flight token renewal.
+ * Headless Titan Storage client: the upload flow of Titan's own server (md5 + UnixFS CID in one
+ * read → get_upload_info → multipart POST to a node, whose CID is checked → create_asset →
+ * transfer/report → share_asset) with real upload progress, abort, node fallback, and
+ * single-flight token renewal.
  *
  * Fires `tokenrenewed` (an `Event`; also `ontokenrenewed`) after a rejected token was replaced.
  */
 export class TitanClient extends EventTarget {
   ontokenrenewed: ((event: Event) => void) | null = null;
   tokenProvider: (() => Promise<string>) | undefined;
+  /** Language of Titan's messages. */
+  lang: TitanLang;
 
   #apiUrl = DEFAULT_API_URL;
   #token: string | undefined;
@@ -119,16 +148,21 @@ export class TitanClient extends EventTarget {
   readonly #delaysMs: number[];
   readonly #md5Worker: boolean | 'require';
   readonly #stallMs: number;
+  readonly #reportTries: number;
+  readonly #reportDelaysMs: number[];
 
   constructor(options: TitanClientOptions = {}) {
     super();
     this.apiUrl = options.apiUrl ?? DEFAULT_API_URL;
     this.#token = options.token || undefined;
     this.tokenProvider = options.tokenProvider;
+    this.lang = options.lang ?? 'en';
     this.#perNode = Math.max(1, options.retry?.perNode ?? 3);
     this.#delaysMs = options.retry?.delaysMs?.length ? options.retry.delaysMs : DEFAULT_DELAYS_MS;
     this.#md5Worker = options.md5Worker ?? true;
     this.#stallMs = options.nodeStallTimeoutMs ?? 120_000;
+    this.#reportTries = Math.max(1, options.report?.tries ?? 3);
+    this.#reportDelaysMs = options.report?.delaysMs?.length ? options.report.delaysMs : DEFAULT_REPORT_DELAYS_MS;
   }
 
   /** Titan API base, without a trailing slash; empty falls back to the default. */
@@ -150,14 +184,21 @@ export class TitanClient extends EventTarget {
     this.#token = token || undefined;
   }
 
-  /** Resolves once a token is known, asking the provider when there is none yet. */
+  /** Resolves once a usable token is known, asking the provider when there is none or it expired. */
   async ensureToken(signal?: AbortSignal): Promise<string> {
-    return this.#token ?? (await raceAbort(this.#requestToken(undefined), signal));
+    const token = this.#token;
+    if (token && !isExpired(token)) return token;
+    return raceAbort(this.#requestToken(token), signal);
   }
 
   /** Lowercase hex MD5 of `file`, streamed (in a Worker when possible). */
   md5(file: Blob, options: Omit<Md5Options, 'worker'> = {}): Promise<string> {
     return hashMd5(file, { ...options, worker: this.#md5Worker });
+  }
+
+  /** md5 and the UnixFS CID Titan's node will compute, from one streamed read (in a Worker when possible). */
+  hash(file: Blob, options: Omit<Md5Options, 'worker'> = {}): Promise<FileHashes> {
+    return hashFile(file, { ...options, worker: this.#md5Worker, cid: true });
   }
 
   /** Uploads one file and registers it as an asset of the user. */
@@ -168,31 +209,40 @@ export class TitanClient extends EventTarget {
     const extraId = options.extraId ?? '';
     const total = file.size;
     throwIfAborted(signal);
+    // Titan refuses size 0 (createAssetRequest `binding:"required"`) and the scheduler refuses the
+    // empty file's hash (asset_impl.go CreateAsset): say so before reading or sending anything.
+    if (total === 0) throw new TitanError('empty-file', `${name} is empty: Titan does not store empty files.`);
 
     onPhase?.('md5');
-    const md5 = options.md5 ?? (await this.md5(file, { signal, onProgress: options.onMd5Progress }));
+    const hashes =
+      options.hashes ?? (options.md5 ? { md5: options.md5 } : await this.hash(file, { signal, onProgress: options.onMd5Progress }));
+    const { md5 } = hashes;
     throwIfAborted(signal);
 
     onPhase?.('upload-info');
-    const info = await this.getUploadInfo(md5, areaId, signal);
+    const started = Date.now();
+    let info = await this.getUploadInfo(md5, areaId, signal);
+    // Titan's copy of bytes with this md5 must be these bytes under this CID; otherwise they are
+    // uploaded, so that nothing is registered that was not verified.
+    if (info.AlreadyExists && hashes.cid && info.CID !== hashes.cid) {
+      info = await this.getUploadInfo(undefined, areaId, signal);
+    }
 
     let cid: string;
-    let nodeId: string | undefined;
-    let deduplicated = false;
+    let node: UploadNode | undefined;
     let attempts: NodeAttempt[] = [];
-    if (info.AlreadyExists && info.CID) {
+    if (info.AlreadyExists) {
       cid = info.CID;
-      deduplicated = true;
     } else {
       onPhase?.('node-upload');
-      const outcome = await this.#uploadToNodes(info.List, file, name, signal, options.onProgress);
+      const outcome = await this.#uploadToNodes(info, file, name, hashes.cid, { areaId, signal, onProgress: options.onProgress });
       attempts = outcome.attempts;
-      if (!outcome.success) {
-        this.#report(attempts, info.TraceID, total);
+      if (!outcome.cid) {
+        await this.#report(outcome.attempts, info, '', total, TRANSFER_STATE.failure, started);
         throw outcome.error;
       }
-      cid = outcome.success.cid;
-      nodeId = bareNodeId(outcome.success.node.NodeID);
+      cid = outcome.cid;
+      node = outcome.node;
     }
     // A cancelled upload stops here. Past this point Titan records the asset whether or not
     // this page still waits for the answer, so create_asset is not aborted: a file reported
@@ -202,52 +252,77 @@ export class TitanClient extends EventTarget {
     onPhase?.('create-asset');
     const created = await this.#createAsset({
       asset_name: name,
+      asset_cid: cid,
+      area_id: areaId,
+      node_id: node?.NodeID ?? '',
       asset_type: 'file',
       asset_size: total,
-      asset_cid: cid,
       group_id: options.groupId ?? 0,
-      node_id: nodeId ?? '',
-      extra_id: extraId,
       md5,
-      area_id: areaId,
+      extra_id: extraId,
+      need_trace: true,
     });
-    if (attempts.length) this.#report(attempts, info.TraceID, total);
+
+    // The report is what makes Titan call the app back (events.go AssetTransferReport), so it is
+    // sent even when no bytes moved, and after 1017 too: that answer may follow a first try whose
+    // create_asset went through but whose answer (and so whose report) was lost.
+    onPhase?.('report');
+    const report = await this.#report(attempts, info, cid, total, TRANSFER_STATE.success, started);
+    const url = created.url ?? (await this.#directUrl(cid));
     onPhase?.('done');
     return {
       cid,
-      ...(created.url ? { url: created.url } : {}),
-      deduplicated: deduplicated || created.deduplicated,
-      ...(nodeId ? { nodeId } : {}),
+      ...(url ? { url } : {}),
+      deduplicated: info.AlreadyExists || created.exists,
+      verified: cid === hashes.cid,
+      ...(node ? { nodeId: node.NodeID } : {}),
       md5,
       ...(extraId ? { extraId } : {}),
+      report,
     };
   }
 
-  /** get_upload_info: the nodes to upload to, or `AlreadyExists` + `CID` when Titan has the bytes. */
-  async getUploadInfo(md5: string, areaId: string[] = [], signal?: AbortSignal): Promise<UploadInfo> {
-    const query = new URLSearchParams({ t: String(Date.now()), need_trace: 'true', md5 });
+  /**
+   * get_upload_info: the nodes to upload to, or `AlreadyExists` + `CID` when Titan has bytes with
+   * this md5 (Titan treats md5 as optional: without one it always offers nodes).
+   */
+  async getUploadInfo(md5: string | undefined, areaId: string[] = [], signal?: AbortSignal): Promise<UploadInfo> {
+    const query = new URLSearchParams({ t: String(Date.now()), need_trace: 'true' });
+    if (md5) query.set('md5', md5);
     for (const id of areaId) query.append('area_id', id);
-    const env = await this.#call<unknown>('GET', PATHS.getUploadInfo, { query, signal });
-    const data = expectOk(env, 'get_upload_info');
-    const merged = { ...(isRecord(env.envelope) ? env.envelope : {}), ...(isRecord(data) ? data : {}) };
-    const list = Array.isArray(data) ? data : merged['List'];
+    const data = expectOk(await this.#call<unknown>('GET', PATHS.getUploadInfo, { query, signal }), 'get_upload_info');
+    const bad = (why: string) => new TitanError('bad-response', `Titan get_upload_info answered ${why}.`);
+    if (!isRecord(data) || typeof data['AlreadyExists'] !== 'boolean') throw bad('without AlreadyExists');
     const info: UploadInfo = {
-      List: Array.isArray(list) ? (list as UploadNode[]).filter((n) => n && typeof n.UploadURL === 'string') : [],
-      TraceID: typeof merged['TraceID'] === 'string' ? merged['TraceID'] : '',
-      AlreadyExists: merged['AlreadyExists'] === true,
-      ...(typeof merged['CID'] === 'string' && merged['CID'] ? { CID: merged['CID'] } : {}),
+      AlreadyExists: data['AlreadyExists'],
+      Log: str(data['Log']),
+      CID: str(data['CID']),
+      TraceID: str(data['TraceID']),
     };
-    if (!info.AlreadyExists && info.List.length === 0) {
-      throw new TitanError('no-nodes', 'Titan offered no upload node for this file.');
+    if (typeof data['AreaID'] === 'string') info.AreaID = data['AreaID'];
+    if (info.AlreadyExists) {
+      if (!info.CID) throw bad('AlreadyExists without a CID');
+      return info;
     }
+    const list = data['List'];
+    if (!Array.isArray(list)) throw bad('neither AlreadyExists nor a List of nodes');
+    info.List = list.map((n: unknown) => {
+      if (!isRecord(n) || typeof n['UploadURL'] !== 'string' || typeof n['Token'] !== 'string' || typeof n['NodeID'] !== 'string') {
+        throw bad('a node without UploadURL, Token and NodeID');
+      }
+      return { UploadURL: n['UploadURL'], Token: n['Token'], NodeID: n['NodeID'] };
+    });
+    if (info.List.length === 0) throw new TitanError('no-nodes', 'Titan offered no upload node for this file.');
     return info;
   }
 
-  /** share_asset: Titan's download/share links for an asset, as Titan returns them. */
-  async shareAsset(cid: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
-    const env = await this.#call<unknown>('GET', PATHS.shareAsset, { query: new URLSearchParams({ asset_cid: cid }), signal });
-    const data = expectOk(env, 'share_asset');
-    return Array.isArray(data) ? { List: data } : isRecord(data) ? data : {};
+  /** share_asset: the download URLs of one of the user's assets (each ends in `&filename=`). */
+  async shareAsset(cid: string, signal?: AbortSignal): Promise<string[]> {
+    const query = new URLSearchParams({ asset_cid: cid });
+    const data = expectOk(await this.#call<unknown>('GET', PATHS.shareAsset, { query, signal }), 'share_asset');
+    const urls = isRecord(data) ? data['url'] : undefined;
+    if (!Array.isArray(urls)) throw new TitanError('bad-response', 'Titan share_asset answered without a url list.');
+    return urls.filter((u): u is string => typeof u === 'string' && this.#isSafeUrl(u));
   }
 
   /** delete_asset: removes the user's asset (optionally only in some areas). */
@@ -260,63 +335,96 @@ export class TitanClient extends EventTarget {
   /** get_area_id: the storage areas the user may pick from. */
   async getAreaIds(signal?: AbortSignal): Promise<string[]> {
     const data = expectOk(await this.#call<unknown>('GET', PATHS.getAreaId, { signal }), 'get_area_id');
-    const list = Array.isArray(data) ? data : isRecord(data) ? (data['List'] ?? data['list']) : undefined;
-    return Array.isArray(list) ? list.map(String) : [];
+    const list = isRecord(data) ? data['list'] : undefined;
+    if (!Array.isArray(list)) throw new TitanError('bad-response', 'Titan get_area_id answered without a list.');
+    return list.map(String);
   }
 
   // ---------------------------------------------------------------- node upload
 
+  /**
+   * Tries the nodes in order, `perNode` times each. A node that refuses its token (the node
+   * answers HTTP 200 `{code:-1, msg:"…, http status code 401"}`) gets fresh node tokens from
+   * get_upload_info once; a node whose CID differs from the file's ends the upload.
+   */
   async #uploadToNodes(
-    nodes: UploadNode[],
+    info: UploadInfo,
     file: Blob,
     name: string,
-    signal: AbortSignal | undefined,
-    onProgress: UploadAssetOptions['onProgress'],
-  ): Promise<{ attempts: NodeAttempt[]; success?: NodeAttempt; error: TitanError }> {
+    expectedCid: string | undefined,
+    options: { areaId: string[]; signal: AbortSignal | undefined; onProgress: UploadAssetOptions['onProgress'] },
+  ): Promise<{ attempts: NodeAttempt[]; cid?: string; node?: UploadNode; error: TitanError }> {
+    const { signal } = options;
     const attempts: NodeAttempt[] = [];
     let lastError = new TitanError('node-upload', 'No upload node accepted the file.');
-    for (const node of nodes) {
-      const attempt: NodeAttempt = { node, started: Date.now(), ended: 0, ok: false, cid: '', errors: [] };
+    let nodes = info.List ?? [];
+    let renewedNodeTokens = false;
+    for (let n = 0; n < nodes.length; n++) {
+      const node = nodes[n]!;
+      const attempt: NodeAttempt = { node, started: Date.now(), firstByte: 0, ended: 0, errors: [] };
       attempts.push(attempt);
+      if (!this.#isSafeUrl(node.UploadURL)) {
+        attempt.errors.push(`refused upload URL ${node.UploadURL.slice(0, 100)}`);
+        lastError = new TitanError('bad-node-url', `Titan offered node ${node.NodeID} at a URL this page does not send files to (not https).`);
+        continue;
+      }
       for (let i = 0; i < this.#perNode; i++) {
         throwIfAborted(signal);
+        let answer: NodeAnswer;
         try {
-          const answer = await this.#authorized(signal, (token) => this.#postToNode(node, token, file, name, signal, onProgress));
-          attempt.ended = Date.now();
-          attempt.ok = true;
-          attempt.cid = answer.cid;
-          return { attempts, success: attempt, error: lastError };
+          answer = await this.#postToNode(node, file, name, attempt, signal, options.onProgress);
         } catch (err) {
-          // Aborts and a token that stays rejected end the upload; anything else is the node's fault.
           if (isAbort(err, signal)) throw abortedError();
-          if (err instanceof TitanError && (err.code === 401 || err.code === 'token-renewal')) throw err;
-          const message = err instanceof Error ? err.message : String(err);
-          attempt.errors.push(message);
-          attempt.ended = Date.now();
-          lastError = new TitanError('node-upload', `Upload to node ${bareNodeId(node.NodeID)} failed: ${message}`, { cause: err });
+          answer = { ok: false, message: err instanceof Error ? err.message : String(err), code: (err as TitanError).code ?? 'network' };
+        }
+        attempt.ended = Date.now();
+        if (answer.ok) {
+          if (expectedCid && answer.cid !== expectedCid && !encryptsAtNode(node.Token)) {
+            const error = new TitanError(
+              'cid-mismatch',
+              `Node ${node.NodeID} stored ${name} as ${answer.cid}, but its bytes hash to ${expectedCid}: not registered. Was the file changed while it uploaded?`,
+            );
+            attempt.errors.push(error.message);
+            return { attempts, error };
+          }
+          return { attempts, cid: answer.cid, node, error: lastError };
+        }
+        attempt.errors.push(answer.message);
+        lastError = new TitanError(answer.code, `Upload to node ${node.NodeID} failed: ${answer.message}`);
+        if (answer.unauthorized) {
+          if (renewedNodeTokens) break;
+          // Node tokens come from get_upload_info (titan-node GetNodeUploadInfoV2): ask for new ones.
+          renewedNodeTokens = true;
+          const fresh = await this.getUploadInfo(undefined, options.areaId, signal);
+          nodes = fresh.List ?? [];
+          n = -1;
+          break;
         }
         // Waiting only makes sense before trying the same node again.
         if (i < this.#perNode - 1) await sleep(this.#delaysMs[Math.min(i, this.#delaysMs.length - 1)] ?? 0, signal);
       }
     }
-    const tried = attempts.map((a) => bareNodeId(a.node.NodeID)).join(', ');
+    const tried = [...new Set(attempts.map((a) => a.node.NodeID))].join(', ');
     return {
       attempts,
-      error: new TitanError('node-upload', `No upload node accepted the file (tried ${tried}). Last error: ${lastError.message}`, {
+      error: new TitanError(lastError.code, `No upload node accepted the file (tried ${tried}). Last error: ${lastError.message}`, {
         cause: lastError,
       }),
     };
   }
 
-  /** One multipart POST through XHR: fetch has no upload progress. */
+  /**
+   * One multipart POST through XHR (fetch has no upload progress), authorized with the node's own
+   * token only. The node answers HTTP 200 with its verdict in the body (handler_uploadv2.go).
+   */
   #postToNode(
     node: UploadNode,
-    token: string,
     file: Blob,
     name: string,
+    attempt: NodeAttempt,
     signal: AbortSignal | undefined,
     onProgress: UploadAssetOptions['onProgress'],
-  ): Promise<{ cid: string } | Unauthorized> {
+  ): Promise<NodeAnswer> {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
       let stall: ReturnType<typeof setTimeout> | undefined;
@@ -341,10 +449,11 @@ export class TitanClient extends EventTarget {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
 
+      const sent = Date.now();
       xhr.open('POST', node.UploadURL, true);
       xhr.setRequestHeader(HEADERS.nodeAuth, `Bearer ${node.Token}`);
-      xhr.setRequestHeader(HEADERS.jwt, `Bearer ${token}`);
       xhr.upload.onprogress = (event) => {
+        attempt.firstByte ||= Date.now() - sent;
         armStall();
         onProgress?.(event.loaded, event.lengthComputable ? event.total : file.size);
       };
@@ -352,17 +461,21 @@ export class TitanClient extends EventTarget {
       xhr.onerror = () => fail(new TitanError('network', 'network error (node unreachable or CORS refused)'));
       xhr.onload = () => {
         cleanup();
-        const body = parseJson<NodeUploadResponse>(xhr.responseText);
-        if (isUnauthorized(xhr.status, body)) return resolve(UNAUTHORIZED);
-        if (xhr.status < 200 || xhr.status >= 300) {
-          return reject(new TitanError(xhr.status, `HTTP ${xhr.status}${body?.msg ? `: ${body.msg}` : ''}`));
+        const body = parseJson<unknown>(xhr.responseText);
+        const code = isRecord(body) && typeof body['code'] === 'number' ? body['code'] : undefined;
+        const msg = isRecord(body) && typeof body['msg'] === 'string' ? body['msg'] : '';
+        if (code === CODES.ok && isRecord(body) && typeof body['cid'] === 'string' && body['cid']) {
+          onProgress?.(file.size, file.size);
+          return resolve({ ok: true, cid: body['cid'] });
         }
-        if (!body) return reject(new TitanError('bad-response', 'the node did not answer JSON'));
-        if (body.code !== CODES.ok || !body.cid) {
-          return reject(new TitanError(body.code, body.msg || `code ${body.code}${body.cid ? '' : ', no cid'}`));
-        }
-        onProgress?.(file.size, file.size);
-        resolve({ cid: body.cid });
+        const status = xhr.status;
+        // A proxy in front of a node may answer with a status of its own.
+        const unauthorized = /http status code 401\b/.test(msg) || status === 401 || status === 403;
+        const message =
+          code !== undefined
+            ? `${msg || 'no message'} (code ${code})`
+            : `HTTP ${status}${xhr.responseText ? `: ${xhr.responseText.slice(0, 200)}` : ''} (not a node answer)`;
+        resolve({ ok: false, message, code: code ?? (status >= 200 && status < 300 ? 'bad-response' : status), unauthorized });
       };
       const form = new FormData();
       form.append(UPLOAD_FIELD, file, name);
@@ -371,42 +484,92 @@ export class TitanClient extends EventTarget {
     });
   }
 
-  // ---------------------------------------------------------------- create_asset, report
-
-  async #createAsset(request: CreateAssetRequest): Promise<{ url?: string; deduplicated: boolean }> {
-    const answer = await this.#call<unknown>('POST', PATHS.createAsset, { body: request });
-    const env = answer.envelope;
-    const data = env?.data;
-    const url = pickUrl(data) ?? pickUrl(env);
-    // 1017 arrives top level or, as the JS SDK merges it, inside data.
-    if (env && (env.err === CODES.assetExists || (isRecord(data) && data['err'] === CODES.assetExists))) {
-      return { ...(url ? { url } : {}), deduplicated: true };
+  /** Links and node URLs must be https (or http on loopback or on the API's own host). */
+  #isSafeUrl(value: string): boolean {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return false;
     }
-    expectOk(answer, 'create_asset');
-    const emptyList =
-      (Array.isArray(data) && data.length === 0) ||
-      (isRecord(data) && Array.isArray(data['List']) && (data['List'] as unknown[]).length === 0);
-    return { ...(url ? { url } : {}), deduplicated: emptyList };
+    if (url.protocol === 'https:') return true;
+    if (url.protocol !== 'http:') return false;
+    const api = new URL(this.apiUrl, globalThis.location?.href);
+    return /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url.hostname) || url.hostname === api.hostname;
   }
 
-  /** transfer/report, best effort: never awaited by the upload, never fails it. */
-  #report(attempts: NodeAttempt[], traceId: string, size: number): void {
-    const items: TransferReportItem[] = attempts.map((a) => {
-      const elapsedTime = Math.max(1, (a.ended || Date.now()) - a.started);
-      const nodeId = bareNodeId(a.node.NodeID);
-      return {
-        status: a.ok ? 1 : 2,
-        msg: a.ok ? '' : (a.errors.at(-1) ?? 'failed'),
-        elapsedTime,
-        transferRate: a.ok ? Math.floor((size / elapsedTime) * 1000) : 0,
-        size,
-        traceId,
-        nodeId,
-        cId: a.cid,
-        log: a.errors.length ? JSON.stringify({ [nodeId]: a.errors }) : '',
-      };
-    });
-    this.#call('POST', PATHS.transferReport, { body: items }).catch(() => undefined);
+  // ---------------------------------------------------------------- create_asset, report, link
+
+  async #createAsset(request: CreateAssetRequest): Promise<{ url?: string; exists: boolean }> {
+    const answer = await this.#call<unknown>('POST', PATHS.createAsset, { body: request });
+    const env = answer.envelope;
+    // 1017: this user already has the asset; a success, with the direct link (CreateAssetPostHandler).
+    if (env?.code === CODES.error && env.err === ERR.fileExists) {
+      const link = isRecord(env.data) ? env.data['assetDirectUrl'] : undefined;
+      return { exists: true, ...(typeof link === 'string' && this.#isSafeUrl(link) ? { url: link } : {}) };
+    }
+    const data = expectOk(answer, 'create_asset');
+    if (!Array.isArray(data)) throw new TitanError('bad-response', 'Titan create_asset answered without a data list.');
+    return { exists: false };
+  }
+
+  /** The first share_asset URL; an upload that stored its file does not fail for want of a link. */
+  async #directUrl(cid: string): Promise<string | undefined> {
+    try {
+      return (await this.shareAsset(cid))[0];
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * transfer/report: ONE `model.AssetTransferLog` object per upload (events.go
+   * `AssetTransferReport`), retried a bounded number of times. Titan answers `{"msg":"success"}`
+   * without a `code` when it took it; an accepted report is never sent again (each accepted
+   * success queues one callback). Never throws.
+   */
+  async #report(
+    attempts: NodeAttempt[],
+    info: UploadInfo,
+    cid: string,
+    size: number,
+    state: TransferReport['state'],
+    started: number,
+  ): Promise<TransferReportOutcome> {
+    const last = attempts.at(-1);
+    const costMs = Math.max(1, (last?.ended || Date.now()) - (last?.started ?? started));
+    const failures = Object.fromEntries(attempts.filter((a) => a.errors.length).map((a) => [a.node.NodeID, a.errors.join('; ')]));
+    const body: TransferReport = {
+      trace_id: info.TraceID ?? '',
+      cid,
+      node_id: last?.node.NodeID ?? '',
+      rate: last && state === TRANSFER_STATE.success ? Math.floor((size / costMs) * 1000) : 0,
+      cost_ms: costMs,
+      total_size: size,
+      state,
+      transfer_type: 'upload',
+      log: Object.keys(failures).length ? JSON.stringify(failures) : '',
+      first_byte_time: last?.firstByte ?? 0,
+      available_bandwidth: 0,
+    };
+    let error: TitanError | undefined;
+    for (let i = 0; i < this.#reportTries; i++) {
+      if (i > 0) await sleep(this.#reportDelaysMs[Math.min(i - 1, this.#reportDelaysMs.length - 1)] ?? 0, undefined);
+      try {
+        const answer = await this.#call<unknown>('POST', PATHS.transferReport, { body });
+        const env = answer.envelope as Record<string, unknown> | undefined;
+        if (answer.status === 200 && env?.['msg'] === 'success' && (env['code'] === undefined || env['code'] === CODES.ok)) {
+          return { status: 'sent', tries: i + 1 };
+        }
+        expectOk(answer, 'transfer/report');
+        return { status: 'sent', tries: i + 1 };
+      } catch (err) {
+        error = err instanceof TitanError ? err : new TitanError('error', String(err), { cause: err });
+        // A body Titan cannot bind will not bind the next time either.
+        if (error.code === ERR.invalidParams) return { status: 'failed', tries: i + 1, error: error.toJSON() };
+      }
+    }
+    return { status: 'failed', tries: this.#reportTries, ...(error ? { error: error.toJSON() } : {}) };
   }
 
   // ---------------------------------------------------------------- API calls and tokens
@@ -419,7 +582,8 @@ export class TitanClient extends EventTarget {
   ): Promise<ApiAnswer<T>> {
     return this.#authorized(options.signal, async (token) => {
       const url = `${this.apiUrl}${path}${options.query ? `?${options.query}` : ''}`;
-      const headers: Record<string, string> = { accept: 'application/json', [HEADERS.jwt]: `Bearer ${token}` };
+      // Only headers Titan's CORS allow-list names (api/jwt.go `Cors`: content-type, jwtauthorization, lang).
+      const headers: Record<string, string> = { [HEADERS.jwt]: `Bearer ${token}`, [HEADERS.lang]: this.lang };
       if (options.body !== undefined) headers['content-type'] = 'application/json';
       let res: Response;
       try {
@@ -431,9 +595,11 @@ export class TitanClient extends EventTarget {
         });
       } catch (err) {
         if (isAbort(err, options.signal)) throw abortedError();
-        throw new TitanError('network', `Could not reach Titan at ${this.apiUrl} (${pathName(path)}): network or CORS failure.`, {
-          cause: err,
-        });
+        throw new TitanError(
+          'network',
+          `Could not reach Titan at ${this.apiUrl} (${pathName(path)}): network or CORS failure. Check api-url / apiUrl.`,
+          { cause: err },
+        );
       }
       let text: string;
       try {
@@ -443,13 +609,18 @@ export class TitanClient extends EventTarget {
         throw new TitanError('network', `The connection to Titan broke while reading ${pathName(path)}.`, { cause: err });
       }
       const envelope = parseJson<Envelope<T>>(text);
-      if (isUnauthorized(res.status, envelope)) return UNAUTHORIZED;
+      // gin-jwt answers HTTP 200 {code: 401}; proxies and the report's bad token answer HTTP 401;
+      // a missing or expired token on an AuthRequired route falls through to a handler that
+      // panics, which gin.Recovery answers with an empty HTTP 500 (api/jwt.go, api/api.go).
+      if (res.status === 401 || envelope?.code === CODES.unauthorized || (res.status === 500 && !isRecord(envelope))) {
+        return UNAUTHORIZED;
+      }
       return { status: res.status, envelope: isRecord(envelope) ? envelope : undefined };
     });
   }
 
   /**
-   * Runs `run` with the current token; on a 401 (either shape) renews once — shared by every
+   * Runs `run` with the current token; on a 401 (any shape) renews once — shared by every
    * request of this client that sees the same stale token — and runs it once more.
    */
   async #authorized<R>(signal: AbortSignal | undefined, run: (token: string) => Promise<R | Unauthorized>): Promise<R> {
@@ -509,13 +680,18 @@ export class TitanClient extends EventTarget {
   }
 }
 
+type NodeAnswer =
+  | { ok: true; cid: string }
+  | { ok: false; message: string; code: number | string; unauthorized?: boolean };
+
 // ---------------------------------------------------------------- helpers
 
+/** `data` of a `{code: 0}` answer; anything else is a TitanError with Titan's `err`/`code` and `msg`. */
 function expectOk<T>(answer: ApiAnswer<T>, what: string): T | undefined {
   const env = answer.envelope;
   if (answer.status >= 200 && answer.status < 300 && env && env.code === CODES.ok) return env.data;
   if (env && typeof env.code === 'number') {
-    const code = env.err ?? env.code;
+    const code = typeof env.err === 'number' ? env.err : env.code;
     throw new TitanError(code, `Titan ${what} failed: ${env.msg || 'no message'} (code ${code}).`);
   }
   throw new TitanError(
@@ -524,14 +700,34 @@ function expectOk<T>(answer: ApiAnswer<T>, what: string): T | undefined {
   );
 }
 
-function pickUrl(value: unknown): string | undefined {
-  if (!isRecord(value)) return undefined;
-  const url = value['assetDirectUrl'] ?? value['AssetDirectUrl'];
-  return typeof url === 'string' && url ? url : undefined;
+/** The JWT's payload, unverified (only the issuer can verify it; this reads its own claims). */
+function jwtClaims(token: string): Record<string, unknown> | undefined {
+  try {
+    const part = token.split('.')[1] ?? '';
+    const claims: unknown = JSON.parse(atob(part.replace(/-/g, '+').replace(/_/g, '/')));
+    return isRecord(claims) ? claims : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the token says it has expired (a token without a readable `exp` is left to Titan). */
+function isExpired(token: string): boolean {
+  const exp = jwtClaims(token)?.['exp'];
+  return typeof exp === 'number' && exp - EXPIRY_MARGIN_S < Date.now() / 1000;
+}
+
+/** A node token with a `FilePassNonce` makes the node encrypt the file first, so its CID is of other bytes. */
+function encryptsAtNode(nodeToken: string): boolean {
+  return !!jwtClaims(nodeToken)?.['FilePassNonce'];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function str(value: unknown): string {
+  return typeof value === 'string' ? value : '';
 }
 
 function parseJson<T>(text: string): T | undefined {

@@ -6,6 +6,26 @@ export const MD5_PROGRESS_BYTES = 4 * 1024 * 1024;
 /** The one buffer a BYOB read fills again and again. */
 export const MD5_READ_BYTES = 1024 * 1024;
 
+/** What one read of a file gives: its md5, and its Titan (UnixFS) CID when asked for. */
+export interface FileHashes {
+  /** Lowercase hex. */
+  md5: string;
+  /**
+   * The root CID a Titan node computes for the file (`bafk…`/`bafy…`). Absent unless asked for,
+   * and where no SHA-256 can run (a page that neither is a secure context nor allows WebAssembly).
+   */
+  cid?: string;
+}
+
+export interface DigestBlobOptions {
+  onProgress?: (done: number, total: number) => void;
+  /** Polled between chunks; true stops hashing (the result is then `undefined`). */
+  isAborted?: () => boolean;
+  progressBytes?: number;
+  /** Also compute the UnixFS CID, from the same chunks. */
+  cid?: boolean;
+}
+
 /**
  * Lowercase hex MD5 of `blob`, read as a stream through an incremental hasher, so memory stays
  * bounded whatever the file size. Where the stream is a byte stream (Chromium, Firefox) one
@@ -16,10 +36,17 @@ export const MD5_READ_BYTES = 1024 * 1024;
 export async function hashBlob(
   blob: Blob,
   onProgress?: (done: number, total: number) => void,
-  isAborted: () => boolean = () => false,
-  progressBytes: number = MD5_PROGRESS_BYTES,
+  isAborted?: () => boolean,
+  progressBytes?: number,
 ): Promise<string | undefined> {
+  return (await digestBlob(blob, { onProgress, isAborted, progressBytes }))?.md5;
+}
+
+/** `hashBlob`, and with `cid` the UnixFS CID too, both fed from each chunk of the one read. */
+export async function digestBlob(blob: Blob, options: DigestBlobOptions = {}): Promise<FileHashes | undefined> {
+  const { onProgress, isAborted = () => false, progressBytes = MD5_PROGRESS_BYTES } = options;
   const hasher = await createHasher();
+  const tree = options.cid ? await createCidHasher() : undefined;
   const total = blob.size;
   const read = byteReader(blob.stream());
   let done = 0;
@@ -29,7 +56,11 @@ export async function hashBlob(
       if (isAborted()) return undefined;
       const chunk = await read.next();
       if (!chunk) break;
+      // The tree starts its leaf hashes (WebCrypto's run on threads of their own) before md5 takes
+      // this thread; the chunk is free for the next read once both are done with it.
+      const treeDone = tree?.update(chunk);
       hasher.update(chunk);
+      await treeDone;
       done += chunk.length;
       if (done - reported >= progressBytes) {
         reported = done;
@@ -40,8 +71,10 @@ export async function hashBlob(
     read.release();
   }
   if (isAborted()) return undefined;
+  const md5 = hasher.digest();
+  const cid = await tree?.digest();
   onProgress?.(total, total);
-  return hasher.digest();
+  return cid ? { md5, cid } : { md5 };
 }
 
 /** Reads a stream chunk by chunk, into one reused buffer when it is a byte stream. */
@@ -106,9 +139,27 @@ async function createHasher(): Promise<Hasher> {
   return new Md5();
 }
 
+/**
+ * The UnixFS CID hasher, fetched only when a CID is asked for (the worker bundles it). Its SHA-256
+ * is WebCrypto's where there is one (secure contexts): it runs off this thread, beside md5, with
+ * the CPU's SHA instructions; else hash-wasm's. With neither, no CID.
+ */
+async function createCidHasher(): Promise<{ update(data: Uint8Array): Promise<void>; digest(): Promise<string> } | undefined> {
+  const { UnixFsFileHasher, webCryptoSha256, wasmSha256 } = await import('./unixfs.js');
+  if (globalThis.crypto?.subtle) return new UnixFsFileHasher(webCryptoSha256);
+  if (!wasmRefused) {
+    try {
+      return new UnixFsFileHasher(await wasmSha256());
+    } catch {
+      wasmRefused = true;
+    }
+  }
+  return undefined;
+}
+
 /** Messages between `md5.ts` and `md5.worker.ts`. */
-export type Md5Request = { blob: Blob; progressBytes?: number; wasm?: boolean };
+export type Md5Request = { blob: Blob; progressBytes?: number; wasm?: boolean; cid?: boolean };
 export type Md5Reply =
   | { type: 'progress'; done: number; total: number }
-  | { type: 'done'; md5: string; wasm: boolean }
+  | { type: 'done'; md5: string; cid?: string; wasm: boolean }
   | { type: 'error'; message: string };

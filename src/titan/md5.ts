@@ -1,5 +1,7 @@
 import { abortedError, TitanError } from './errors.js';
-import { hashBlob, type Md5Reply, type Md5Request } from './md5-core.js';
+import { digestBlob, type FileHashes, type Md5Reply, type Md5Request } from './md5-core.js';
+
+export type { FileHashes } from './md5-core.js';
 
 export interface Md5Options {
   signal?: AbortSignal;
@@ -9,6 +11,15 @@ export interface Md5Options {
    * start; false hashes on the main thread; 'require' fails instead of falling back.
    */
   worker?: boolean | 'require';
+}
+
+export interface HashFileOptions extends Md5Options {
+  /**
+   * Also compute the CID a Titan node will answer for the file (its UnixFS root, as the node's
+   * go-unixfsnode builds it), from the same read as the md5. It is left out where no SHA-256
+   * can run (a page neither served from a secure context nor allowing WebAssembly).
+   */
+  cid?: boolean;
 }
 
 /** The one Trusted Types policy of this library: it lets only its own md5 worker through. */
@@ -58,18 +69,26 @@ let workersUnavailable = false;
  * to the main thread when a Worker cannot be created.
  */
 export async function md5(blob: Blob, options: Md5Options = {}): Promise<string> {
-  const { signal, onProgress } = options;
+  return (await hashFile(blob, { ...options, cid: false })).md5;
+}
+
+/**
+ * `md5()`, and with `cid: true` the file's Titan CID as well, both computed from one read of the
+ * file in the same pass (in the Worker, or on the main thread where none can start).
+ */
+export async function hashFile(blob: Blob, options: HashFileOptions = {}): Promise<FileHashes> {
+  const { signal, onProgress, cid = false } = options;
   if (signal?.aborted) throw abortedError();
   if (options.worker === 'require' || (options.worker !== false && !workersUnavailable)) {
-    const viaWorker = await md5InWorker(blob, signal, onProgress);
+    const viaWorker = await hashInWorker(blob, signal, onProgress, cid);
     if (viaWorker !== undefined) return viaWorker;
     if (options.worker === 'require') throw new TitanError('md5', 'The hashing worker could not start.');
     workersUnavailable = true;
   }
   try {
-    const hex = await hashBlob(blob, onProgress, () => signal?.aborted === true);
-    if (hex === undefined) throw abortedError();
-    return hex;
+    const hashes = await digestBlob(blob, { onProgress, isAborted: () => signal?.aborted === true, cid });
+    if (hashes === undefined) throw abortedError();
+    return hashes;
   } catch (err) {
     if (err instanceof TitanError) throw err;
     throw new TitanError('md5', `Could not read the file to hash it: ${(err as Error).message}`, { cause: err });
@@ -107,18 +126,19 @@ function releaseWorker(worker: Worker): void {
 }
 
 /** Resolves `undefined` when the worker could not start, so the caller falls back. */
-function md5InWorker(
+function hashInWorker(
   blob: Blob,
   signal: AbortSignal | undefined,
   onProgress: Md5Options['onProgress'],
-): Promise<string | undefined> {
+  cid: boolean,
+): Promise<FileHashes | undefined> {
   let worker: Worker;
   try {
     worker = takeWorker();
   } catch {
     return Promise.resolve(undefined);
   }
-  return new Promise<string | undefined>((resolve, reject) => {
+  return new Promise<FileHashes | undefined>((resolve, reject) => {
     let started = false;
     // A worker that finished its job is kept for the next one; any other end terminates it
     // (that is also how a running hash is cancelled).
@@ -145,7 +165,7 @@ function md5InWorker(
       else if (msg.type === 'done') {
         if (!msg.wasm) wasmRefused = true;
         finish(true);
-        resolve(msg.md5);
+        resolve(msg.cid ? { md5: msg.md5, cid: msg.cid } : { md5: msg.md5 });
       } else {
         finish();
         reject(new TitanError('md5', `Could not hash the file: ${msg.message}`));
@@ -158,6 +178,6 @@ function md5InWorker(
       if (started) reject(new TitanError('md5', `The hashing worker failed: ${event.message || 'unknown error'}`));
       else resolve(undefined);
     };
-    worker.postMessage({ blob, wasm: !wasmRefused } satisfies Md5Request);
+    worker.postMessage({ blob, wasm: !wasmRefused, cid } satisfies Md5Request);
   });
 }

@@ -1,8 +1,9 @@
 // One hash job per worker: the page posts the Blob (structured clone shares it, no copy) and
 // terminates the worker to cancel, so no abort message is needed.
-import { hashBlob, refuseWasm, wasmAllowed, type Md5Reply, type Md5Request } from './md5-core.js';
-// Bundled into the worker, so md5-core's on-demand import of it needs no file of its own here.
+import { digestBlob, refuseWasm, wasmAllowed, type Md5Reply, type Md5Request } from './md5-core.js';
+// Bundled into the worker, so md5-core's on-demand imports of them need no files of their own here.
 import './md5-js.js';
+import './unixfs.js';
 
 // The project compiles against the DOM lib (the WebWorker lib conflicts with it), so the
 // little of the worker scope used here is typed locally.
@@ -15,10 +16,10 @@ const scope = self as unknown as WorkerScope;
 scope.onmessage = async (event: MessageEvent<Md5Request>) => {
   const reply = (message: Md5Reply) => scope.postMessage(message);
   try {
-    const { blob, progressBytes, wasm } = event.data;
+    const { blob, progressBytes, wasm, cid } = event.data;
     if (wasm === false) refuseWasm();
-    const md5 = await hashBlob(blob, (done, total) => reply({ type: 'progress', done, total }), undefined, progressBytes);
-    reply({ type: 'done', md5: md5 ?? '', wasm: wasmAllowed() });
+    const hashes = await digestBlob(blob, { onProgress: (done, total) => reply({ type: 'progress', done, total }), progressBytes, cid });
+    reply({ type: 'done', md5: hashes?.md5 ?? '', ...(hashes?.cid && { cid: hashes.cid }), wasm: wasmAllowed() });
   } catch (err) {
     reply({ type: 'error', message: err instanceof Error ? err.message : String(err) });
   }

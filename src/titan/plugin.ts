@@ -1,6 +1,6 @@
 import { BasePlugin, EventManager, type Body, type Meta, type PluginOpts, type Uppy, type UppyFile } from '@uppy/core';
 import { filterFilesToEmitUploadStarted, filterFilesToUpload } from '@uppy/core/utils';
-import type { TitanClient, UploadAssetResult } from './client.js';
+import type { TitanClient, TransferReportOutcome, UploadAssetResult } from './client.js';
 import { abortedError, TitanError } from './errors.js';
 
 /** What `upload-success` carries in `response.body` for a Titan upload (use it as Uppy's `B`). */
@@ -8,9 +8,14 @@ export type TitanBody = {
   cid: string;
   url?: string;
   deduplicated: boolean;
+  /** The node's CID equals the one computed here from the file. */
+  verified: boolean;
   extraId?: string;
+  /** Titan's node id, with its `c_` prefix. */
   nodeId?: string;
   md5: string;
+  /** Whether Titan took the transfer/report that triggers the app's upload callback. */
+  report: TransferReportOutcome;
 };
 
 export interface TitanUploadPluginOptions<M extends Meta, B extends Body> extends PluginOpts {
@@ -100,9 +105,9 @@ export class TitanUploadPlugin<M extends Meta, B extends Body> extends BasePlugi
       // Rejections are handled where it is awaited; this only keeps an early one from being "unhandled".
       extraIdPromise.catch(() => undefined);
 
-      const md5 = await this.#hashSlots.run(signal, () => {
+      const hashes = await this.#hashSlots.run(signal, () => {
         const message = this.opts.hashingMessage ?? 'Hashing…';
-        return this.opts.client.md5(data, {
+        return this.opts.client.hash(data, {
           signal,
           onProgress: (done, total) =>
             this.uppy.emit('preprocess-progress', current(), { mode: 'determinate', message, value: total ? done / total : 1 }),
@@ -114,7 +119,7 @@ export class TitanUploadPlugin<M extends Meta, B extends Body> extends BasePlugi
         const extraId = await extraIdPromise;
         return this.opts.client.uploadAsset(data, {
           name,
-          md5,
+          hashes,
           signal,
           ...(extraId ? { extraId } : {}),
           ...(this.opts.areaId?.length ? { areaId: this.opts.areaId } : {}),
@@ -173,7 +178,9 @@ function toBody(result: UploadAssetResult): TitanBody {
   return {
     cid: result.cid,
     deduplicated: result.deduplicated,
+    verified: result.verified,
     md5: result.md5,
+    report: result.report,
     ...(result.url ? { url: result.url } : {}),
     ...(result.extraId ? { extraId: result.extraId } : {}),
     ...(result.nodeId ? { nodeId: result.nodeId } : {}),

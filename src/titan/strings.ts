@@ -9,6 +9,10 @@ export type TitanStringKey =
   | 'copyFailed'
   | 'open'
   | 'deduplicated'
+  | 'verified'
+  | 'verifiedLabel'
+  | 'errorEmpty'
+  | 'errorCid'
   | 'failed'
   | 'cancelled'
   | 'hashing'
@@ -40,6 +44,10 @@ const en: TitanStrings = {
   copyFailed: 'Select and copy',
   open: 'Open',
   deduplicated: 'already stored',
+  verified: 'verified',
+  verifiedLabel: 'The CID was computed from the file on this device and matches the one Titan stored.',
+  errorEmpty: 'The file is empty; Titan does not store empty files.',
+  errorCid: 'Titan stored different bytes than this file holds; the file was not registered.',
   failed: 'Failed',
   cancelled: 'Cancelled',
   hashing: 'Computing checksum…',
@@ -70,6 +78,10 @@ const de: TitanStrings = {
   copyFailed: 'Markieren und kopieren',
   open: 'Öffnen',
   deduplicated: 'bereits gespeichert',
+  verified: 'geprüft',
+  verifiedLabel: 'Die CID wurde auf diesem Gerät aus der Datei berechnet und stimmt mit der von Titan gespeicherten überein.',
+  errorEmpty: 'Die Datei ist leer; Titan speichert keine leeren Dateien.',
+  errorCid: 'Titan hat andere Bytes gespeichert, als die Datei enthält; die Datei wurde nicht registriert.',
   failed: 'Fehlgeschlagen',
   cancelled: 'Abgebrochen',
   hashing: 'Prüfsumme wird berechnet…',

@@ -7,7 +7,7 @@ import { fetchJson } from '../internal/fetch-json.js';
 import { SlicedUppy } from '../internal/sliced-uppy.js';
 import { fixDashboardRoles } from '../internal/uppy-a11y.js';
 import { format, pickStrings } from '../internal/i18n.js';
-import { TitanClient } from './client.js';
+import { TitanClient, type TransferReportOutcome } from './client.js';
 import { TitanUploadPlugin, type TitanBody } from './plugin.js';
 import { dashboardLocale, titanStrings, type TitanStrings } from './strings.js';
 import { styles } from './titan-uploader.styles.js';
@@ -18,9 +18,16 @@ export interface TitanUploadResult {
   name: string;
   size: number;
   cid: string;
+  /** The CID was computed here from the file's bytes and the node's answer matched it. */
+  verified: boolean;
+  md5: string;
   url?: string;
   extraId?: string;
+  /** The Titan node that received the bytes (`c_…`); absent when Titan had them already. */
+  nodeId?: string;
   deduplicated: boolean;
+  /** Whether Titan took the transfer/report, which triggers the app backend's upload callback. */
+  report: TransferReportOutcome;
 }
 
 export interface TitanUploadFailure {
@@ -70,7 +77,7 @@ const cancelled = () => new UploadElementsError('aborted', 'The upload was cance
  *
  * @event titan-upload-start - `{fileId, name, size}` when a file's upload begins.
  * @event titan-upload-progress - `{fileId, bytesUploaded, bytesTotal}` while bytes go to the node.
- * @event titan-upload-success - `{fileId, name, size, cid, url?, extraId?, deduplicated}` when Titan stored the file.
+ * @event titan-upload-success - `{fileId, name, size, cid, verified, md5, url?, extraId?, nodeId?, deduplicated, report}` when Titan stored the file.
  * @event titan-upload-error - `{fileId, name, error: {code, message}}` when a file failed or was cancelled (`code: 'aborted'`).
  * @event titan-token-renewed - `{}` after a rejected token was replaced through the token source.
  * @event titan-complete - `{successful, failed}` when an upload run finished.
@@ -81,6 +88,7 @@ const cancelled = () => new UploadElementsError('aborted', 'The upload was cance
  * @csspart result - One finished file.
  * @csspart name - A file's name.
  * @csspart cid - A stored file's CID (monospace).
+ * @csspart verified - The mark shown when the CID was checked against the file's own bytes.
  * @csspart copy - The button copying a CID.
  * @csspart link - The link to a stored file, when Titan returned one.
  * @csspart error - A failed file's error text.
@@ -209,7 +217,10 @@ export class TitanUploader extends UploadElement<TitanUploaderEvents> {
     if (changed.has('theme')) this.#dashboard?.setOptions({ theme: this.theme ?? 'light' });
     if (changed.has('token') && this.token) this.#client.updateToken(this.token);
     if (!this.hasUpdated || changed.has('locale') || changed.has('strings')) {
-      this.#text = pickStrings(titanStrings, this.locale ?? document.documentElement.lang, this.strings);
+      const locale = this.locale ?? document.documentElement.lang;
+      this.#text = pickStrings(titanStrings, locale, this.strings);
+      // Titan's own messages (in errors) come in Chinese for `Lang: cn`, otherwise in English.
+      this.#client.lang = /^zh\b/i.test(locale) ? 'cn' : 'en';
       this.#dashboard?.setOptions({ locale: dashboardLocale(this.#text) });
     }
     if (!this.hasUpdated || changed.has('areaId') || changed.has('groupId') || changed.has('locale') || changed.has('strings')) {
@@ -269,6 +280,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEvents> {
     return html`<li part="result" class="result success" data-file-id=${r.fileId}>
       <span part="name" class="name">${r.name}</span>
       <code part="cid" class="cid">${r.cid}</code>
+      ${r.verified ? html`<span part="verified" class="note verified" title=${s.verifiedLabel}>${s.verified}</span>` : nothing}
       <button
         part="copy"
         class="copy"
@@ -305,7 +317,12 @@ export class TitanUploader extends UploadElement<TitanUploaderEvents> {
         return s.errorUnauthorized;
       case 'node-upload':
       case 'no-nodes':
+      case 'bad-node-url':
         return s.errorNode;
+      case 'empty-file':
+        return s.errorEmpty;
+      case 'cid-mismatch':
+        return s.errorCid;
       case 'extra-id':
         return s.errorExtraId;
       default:
@@ -402,9 +419,13 @@ export class TitanUploader extends UploadElement<TitanUploaderEvents> {
       name: fileName(file),
       size: file.size ?? 0,
       cid: body.cid,
+      verified: body.verified,
+      md5: body.md5,
       ...(body.url ? { url: body.url } : {}),
       ...(body.extraId ? { extraId: body.extraId } : {}),
+      ...(body.nodeId ? { nodeId: body.nodeId } : {}),
       deduplicated: body.deduplicated,
+      report: body.report,
     };
     this.#record({ fileId: file.id, status: 'success', result });
     this.emit('titan-upload-success', result);

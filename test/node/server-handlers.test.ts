@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { createMemoryNonceStore, signTitanCallback } from '../../src/server/callback.js';
-import { createExtraIdHandler, createTitanCallbackHandler, createTitanTokenHandler } from '../../src/server/handlers.js';
+import {
+  createExtraIdHandler,
+  createTitanCallbackHandler,
+  createTitanDeleteCallbackHandler,
+  createTitanTokenHandler,
+  createTitanUploadCallbackHandler,
+} from '../../src/server/handlers.js';
 import { createTitanTenant } from '../../src/server/titan.js';
 import { PATHS, type UploadNotification } from '../../src/titan/protocol.js';
 
@@ -103,22 +109,28 @@ describe('createExtraIdHandler', () => {
   });
 });
 
-describe('createTitanCallbackHandler', () => {
+describe('Titan callback handlers', () => {
   const SECRET = 'cb-secret';
+  /** Titan's real delete body (job/handler_delete_nofify.go): every upload key zeroed. */
+  const DELETE_RAW =
+    '{"ExtraID":"e-1","TenantID":"t","UserID":"t/u","AssetName":"","AssetCID":"bafy","AssetType":"","AssetSize":0,"GroupID":0,"CreatedTime":"0001-01-01T00:00:00Z","AssetDirectUrl":"","Area":"","NotifyUrl":"","RetryCount":0}';
   const NOTE: UploadNotification = {
     ExtraID: 'e-1', TenantID: 't', UserID: 't/u', AssetName: 'n', AssetCID: 'bafy', AssetType: 'file', AssetSize: 1, GroupID: 0, CreatedTime: '2025-01-01T00:00:00Z', AssetDirectUrl: '',
   };
-  const callbackRequest = (raw = JSON.stringify(NOTE), opts: { secret?: string; nonce?: string } = {}) =>
+  const callbackRequest = (raw = JSON.stringify(NOTE), opts: { secret?: string; nonce?: string; timestamp?: Date } = {}) =>
     new Request('http://app.test/hooks/titan?ignored=1', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...signTitanCallback({ secret: opts.secret ?? SECRET, method: 'POST', path: '/hooks/titan', rawBody: raw, nonce: opts.nonce }) },
+      headers: {
+        'content-type': 'application/json',
+        ...signTitanCallback({ secret: opts.secret ?? SECRET, method: 'POST', path: '/hooks/titan', rawBody: raw, nonce: opts.nonce, timestamp: opts.timestamp }),
+      },
       body: raw,
     });
 
   test('answers exactly "success" only after the app handler resolved', async () => {
     let release!: () => void;
     const got: UploadNotification[] = [];
-    const handler = createTitanCallbackHandler({
+    const handler = createTitanUploadCallbackHandler({
       secret: SECRET,
       nonceStore: createMemoryNonceStore(),
       onUpload: (n) => new Promise<void>((resolve) => {
@@ -140,7 +152,7 @@ describe('createTitanCallbackHandler', () => {
 
   test('500 when the app handler throws, so Titan retries; onError sees the error', async () => {
     const errors: unknown[] = [];
-    const handler = createTitanCallbackHandler({
+    const handler = createTitanUploadCallbackHandler({
       secret: SECRET,
       nonceStore: createMemoryNonceStore(),
       onUpload: async () => {
@@ -156,17 +168,70 @@ describe('createTitanCallbackHandler', () => {
 
   test('401 for a bad signature or a replay, 400 for bad JSON; the app is not called', async () => {
     let calls = 0;
-    const handler = createTitanCallbackHandler({ secret: SECRET, nonceStore: createMemoryNonceStore(), onUpload: () => void calls++, onDelete: () => void calls++ });
+    const handler = createTitanUploadCallbackHandler({ secret: SECRET, nonceStore: createMemoryNonceStore(), onUpload: () => void calls++ });
     assert.equal((await handler(callbackRequest(undefined, { secret: 'wrong' }))).status, 401);
-    const first = await handler(callbackRequest(undefined, { nonce: 'n-1' }));
+    const genuine = callbackRequest();
+    const first = await handler(genuine.clone());
     assert.equal(first.status, 200);
-    const replay = await handler(callbackRequest(undefined, { nonce: 'n-1' }));
+    const replay = await handler(genuine);
     assert.equal(replay.status, 401);
     assert.equal(await replay.text(), 'replayed-nonce');
     assert.equal((await handler(callbackRequest('{oops'))).status, 400);
-    const del = await handler(callbackRequest(JSON.stringify({ ExtraID: 'e', TenantID: 't', UserID: 'u', AssetCID: 'c' })));
-    assert.equal(await del.text(), 'success');
-    assert.equal(calls, 2);
+    assert.equal(calls, 1);
+  });
+
+  test("two endpoints: the delete endpoint hands Titan's real delete body to onDelete, the upload one never sees it", async () => {
+    const seen: string[] = [];
+    const store = createMemoryNonceStore();
+    const onUpload = createTitanUploadCallbackHandler({ secret: SECRET, nonceStore: store, onUpload: (n) => void seen.push(`upload ${n.ExtraID}`) });
+    const onDelete = createTitanDeleteCallbackHandler({ secret: SECRET, nonceStore: store, onDelete: (n) => void seen.push(`delete ${n.ExtraID} ${n.AssetCID}`) });
+    assert.equal(await (await onDelete(callbackRequest(DELETE_RAW))).text(), 'success');
+    assert.equal(await (await onUpload(callbackRequest())).text(), 'success');
+    assert.deepEqual(seen, ['delete e-1 bafy', 'upload e-1']);
+  });
+
+  test('createTitanCallbackHandler({kind}) is one endpoint of that kind', async () => {
+    const seen: string[] = [];
+    const handler = createTitanCallbackHandler({
+      kind: 'delete',
+      secret: SECRET,
+      nonceStore: createMemoryNonceStore(),
+      onUpload: () => void seen.push('upload'),
+      onDelete: (n) => void seen.push(`delete ${n.AssetCID}`),
+    });
+    assert.equal(await (await handler(callbackRequest(DELETE_RAW))).text(), 'success');
+    assert.deepEqual(seen, ['delete bafy']);
+  });
+
+  test('createTitanCallbackHandler without kind still serves uploads, with a DeprecationWarning', async () => {
+    const warnings: Error[] = [];
+    const listen = (w: Error) => void warnings.push(w);
+    process.on('warning', listen);
+    try {
+      const seen: string[] = [];
+      const handler = createTitanCallbackHandler({ secret: SECRET, nonceStore: createMemoryNonceStore(), onUpload: (n) => void seen.push(n.AssetName), onDelete: () => void seen.push('delete') });
+      assert.equal(await (await handler(callbackRequest(DELETE_RAW))).text(), 'success');
+      assert.deepEqual(seen, ['']);
+      await new Promise((r) => setImmediate(r));
+      assert.ok(warnings.some((w) => w.name === 'DeprecationWarning' && /kind/.test(w.message)), 'a DeprecationWarning about kind');
+    } finally {
+      process.off('warning', listen);
+    }
+  });
+
+  test('a kind other than "upload" or "delete" is a TypeError when the handler is made, not a silent upload endpoint', () => {
+    const options = { kind: 'Delete', secret: SECRET, onDelete: () => {} } as unknown as Parameters<typeof createTitanCallbackHandler>[0];
+    assert.throws(() => createTitanCallbackHandler(options), TypeError);
+  });
+
+  test('maxFutureSkewMs reaches the verifier: a callback 2 minutes ahead is refused at a 1-minute allowance', async () => {
+    const ahead = new Date(Date.now() + 2 * 60_000);
+    const strict = createTitanUploadCallbackHandler({ secret: SECRET, nonceStore: createMemoryNonceStore(), maxFutureSkewMs: 60_000, onUpload: () => {} });
+    const res = await strict(callbackRequest(undefined, { timestamp: ahead }));
+    assert.equal(res.status, 401);
+    assert.equal(await res.text(), 'stale-timestamp');
+    const lenient = createTitanUploadCallbackHandler({ secret: SECRET, nonceStore: createMemoryNonceStore(), onUpload: () => {} });
+    assert.equal(await (await lenient(callbackRequest(undefined, { timestamp: ahead }))).text(), 'success');
   });
 });
 
@@ -209,5 +274,15 @@ describe('demo app backend (/app/titan) built on these handlers', () => {
     assert.equal(await ok.text(), 'success');
     const received = (await sb.control('app-titan', 'received')) as Array<{ kind: string; extraId: string; cid: string; name: string; signatureOk: boolean }>;
     assert.deepEqual(received.map((r) => [r.kind, r.extraId, r.cid, r.name, r.signatureOk]), [['upload', 'e-5', 'bafy', 'f', true]]);
+  });
+
+  test('delete notify URL /app/titan/callback/delete records a real delete body as a delete', async () => {
+    const raw =
+      '{"ExtraID":"e-6","TenantID":"t","UserID":"u","AssetName":"","AssetCID":"bafy","AssetType":"","AssetSize":0,"GroupID":0,"CreatedTime":"0001-01-01T00:00:00Z","AssetDirectUrl":"","Area":"","NotifyUrl":"","RetryCount":0}';
+    const headers = signTitanCallback({ secret: sb.options.tenant.apiSecret, method: 'POST', path: '/app/titan/callback/delete', rawBody: raw });
+    const res = await fetch(`${sb.url}/app/titan/callback/delete`, { method: 'POST', headers, body: raw });
+    assert.equal(await res.text(), 'success');
+    const received = (await sb.control('app-titan', 'received')) as Array<{ kind: string; extraId: string; cid: string }>;
+    assert.deepEqual(received.map((r) => [r.kind, r.extraId, r.cid]), [['delete', 'e-6', 'bafy']]);
   });
 });

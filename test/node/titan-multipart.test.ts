@@ -78,9 +78,13 @@ describe('streaming multipart parser', () => {
     assert.throws(() => parse(B, [body.subarray(0, body.indexOf(`\r\n--${B}--`))]), MultipartError);
   });
 
-  test('a part without a name is an error', () => {
-    const bad = Buffer.from(`--${B}\r\nContent-Disposition: form-data\r\n\r\nx\r\n--${B}--\r\n`);
-    assert.throws(() => parse(B, [bad]), MultipartError);
+  test('a part without a form name is reported with name "" (Go Part.FormName; ReadForm skips it)', () => {
+    const unnamed = Buffer.from(`--${B}\r\nContent-Disposition: form-data\r\n\r\nx\r\n--${B}\r\nContent-Disposition: attachment; name="y"\r\n\r\nz\r\n--${B}--\r\n`);
+    assert.deepEqual(parse(B, [unnamed]).map((p) => [p.name, p.body.toString()]), [['', 'x'], ['', 'z']]);
+  });
+
+  test('a body cut inside a part ends with Go\'s "unexpected EOF"', () => {
+    assert.throws(() => parse(B, [Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="a"\r\n\r\nhalf`)]), { message: 'unexpected EOF' });
   });
 
   test('boundary from Content-Type', () => {

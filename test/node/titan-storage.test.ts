@@ -1,311 +1,280 @@
+// The storage API of the Titan replica, against gnasnik/titan-explorer api/events.go
+// (GetUploadInfoHandler, CreateAssetPostHandler, AssetTransferReport, ShareAssetsHandler,
+// DeleteAssetHandler, GetSchedulerAreaIDs, GetStorageSizeHandler), api/response.go
+// (respJSON, respErrorCode), core/errors/errors.go, and the scheduler it calls
+// (Titannet-dao/titan-node node/scheduler/asset_impl.go CreateAsset, getUploadInfo, ShareAssetV2).
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
-import { CID } from 'multiformats/cid';
-import * as raw from 'multiformats/codecs/raw';
-import { sha256 } from 'multiformats/hashes/sha2';
+import { randomBytes } from 'node:crypto';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { createTitanTenant } from '../../src/server/titan.js';
-import { HEADERS, PATHS, isUnauthorized, type Envelope, type UploadInfo } from '../../src/titan/protocol.js';
+import { HEADERS, PATHS } from '../../src/titan/protocol.js';
+import { call, login, md5, nodePost, rawLeafCid, report, store, uploadInfo } from './sandbox/titan-helpers.js';
 
 let sb: Sandbox;
 before(async () => {
-  sb = await startSandbox({ timeScale: 0.001, tokenTtlSeconds: 3600 });
+  sb = await startSandbox({ timeScale: 0.001 });
 });
 after(() => sb.close());
 beforeEach(() => sb.reset());
 
-const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
-/** Computed here with multiformats alone, independently of the sandbox. */
-const expectedCid = async (b: Uint8Array) => CID.create(1, raw.code, await sha256.digest(b)).toString();
+const SHENZHEN = 'Asia-China-Guangdong-Shenzhen';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const createAsset = (token: string, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+  call(sb, 'POST', PATHS.createAsset, { token, headers, body: { asset_name: 'a.bin', asset_type: 'file', group_id: 0, extra_id: '', md5: '', area_id: [], ...body } });
 
-async function login(username = 'alice'): Promise<string> {
-  const tenant = createTitanTenant({ apiUrl: `${sb.url}/titan`, apiKey: sb.options.tenant.apiKey });
-  return (await tenant.ssoLogin({ entryUuid: `e-${username}`, username })).token;
-}
-
-async function api<T = unknown>(token: string | undefined, path: string, init: { query?: Record<string, string | string[]>; body?: unknown } = {}) {
-  const url = new URL(`${sb.url}/titan${path}`);
-  for (const [k, v] of Object.entries(init.query ?? {})) for (const x of [v].flat()) url.searchParams.append(k, x);
-  const res = await fetch(url, {
-    method: init.body === undefined ? 'GET' : 'POST',
-    headers: { ...(token ? { [HEADERS.jwt]: `Bearer ${token}` } : {}), ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  return { status: res.status, body: (await res.json()) as Envelope<T> };
-}
-
-async function uploadInfo(token: string, hash: string, areaIds: string[] = []): Promise<UploadInfo> {
-  const r = await api<UploadInfo>(token, PATHS.getUploadInfo, { query: { t: String(Date.now()), need_trace: 'true', md5: hash, area_id: areaIds } });
-  assert.equal(r.body.code, 0, JSON.stringify(r.body));
-  return r.body.data!;
-}
-
-async function nodeUpload(url: string, nodeToken: string, userToken: string, bytes: Uint8Array, field = 'file') {
-  const form = new FormData();
-  form.append('note', 'ignored');
-  form.append(field, new Blob([new Uint8Array(bytes)]), 'data.bin');
-  const res = await fetch(url, { method: 'POST', headers: { [HEADERS.nodeAuth]: `Bearer ${nodeToken}`, [HEADERS.jwt]: `Bearer ${userToken}` }, body: form });
-  return { status: res.status, body: (await res.json()) as { code: number; cid?: string; msg?: string } };
-}
-
-/** Full flow up to create_asset; returns the create_asset answer. */
-async function store(token: string, bytes: Uint8Array, extra: Record<string, unknown> = {}) {
-  const hash = md5(bytes);
-  const info = await uploadInfo(token, hash);
-  let cid = info.CID;
-  if (!info.AlreadyExists) {
-    const up = await nodeUpload(info.List[0]!.UploadURL, info.List[0]!.Token, token, bytes);
-    assert.equal(up.body.code, 0, JSON.stringify(up.body));
-    cid = up.body.cid;
-  }
-  const r = await api<unknown>(token, PATHS.createAsset, {
-    body: { asset_name: 'data.bin', asset_type: 'file', asset_size: bytes.length, asset_cid: cid, group_id: 0, node_id: 'node1', extra_id: '', md5: hash, area_id: [], ...extra },
-  });
-  return { cid: cid!, ...r };
-}
-
-describe('storage API authorization', () => {
-  test('missing, garbage and expired tokens get HTTP 401 {code: 401} by default', async () => {
-    const token = await login();
-    for (const t of [undefined, 'garbage']) {
-      const r = await api(t, PATHS.getAreaId);
-      assert.equal(r.status, 401);
-      assert.equal(r.body.code, 401);
-      assert.ok(r.body.msg);
-      assert.ok(isUnauthorized(r.status, r.body));
-    }
-    assert.equal((await api(token, PATHS.getAreaId)).body.code, 0);
-    await sb.control('titan', 'expire-tokens');
-    const r = await api(token, PATHS.getAreaId);
-    assert.deepEqual([r.status, r.body.code, r.body.msg], [401, 401, 'token is expired']);
+describe('get_upload_info (api/events.go GetUploadInfoHandler, asset_impl.go getUploadInfo)', () => {
+  test('data is {AlreadyExists, AreaID, CID, List, Log, TraceID}; AreaID is the area key\'s country', async () => {
+    const r = await call(sb, 'GET', PATHS.getUploadInfo, { token: await login(sb), query: { md5: md5(Buffer.from('x')), need_trace: 'true' } });
+    assert.deepEqual(Object.keys(r.json), ['code', 'data']);
+    assert.deepEqual(Object.keys(r.json.data), ['AlreadyExists', 'AreaID', 'CID', 'List', 'Log', 'TraceID']);
+    assert.deepEqual([r.json.data.AlreadyExists, r.json.data.AreaID, r.json.data.CID, r.json.data.Log], [false, 'China', '', SHENZHEN]);
+    assert.match(r.json.data.TraceID, UUID);
   });
 
-  test('unauthorized-as envelope answers HTTP 200 {code: 401}, on the API and at the node', async () => {
-    await sb.control('titan', 'unauthorized-as', { shape: 'envelope' });
-    const token = await login();
-    const info = await uploadInfo(token, md5(Buffer.from('x')));
-    await sb.control('titan', 'expire-tokens');
-    const r = await api(token, PATHS.getUploadInfo, { query: { md5: md5(Buffer.from('x')) } });
-    assert.deepEqual([r.status, r.body.code], [200, 401]);
-    assert.ok(isUnauthorized(r.status, r.body));
-    const up = await nodeUpload(info.List[0]!.UploadURL, info.List[0]!.Token, token, Buffer.from('x'));
-    assert.deepEqual([up.status, up.body.code], [200, 401]);
-    // A renewed user token works with the node token issued before the renewal.
-    const fresh = await login();
-    const ok = await nodeUpload(info.List[0]!.UploadURL, info.List[0]!.Token, fresh, Buffer.from('x'));
-    assert.equal(ok.body.code, 0);
-    await sb.control('titan', 'unauthorized-as', { shape: 'http' });
-    assert.equal((await api(token, PATHS.getAreaId)).status, 401);
+  test('List holds every candidate as NodeUploadInfo {UploadURL, Token, NodeID}: c_-prefixed ids, /uploadv2 URLs', async () => {
+    const info = await uploadInfo(sb, await login(sb));
+    assert.deepEqual(info.List!.map((n) => Object.keys(n)), [['UploadURL', 'Token', 'NodeID'], ['UploadURL', 'Token', 'NodeID']]);
+    assert.deepEqual(info.List!.map((n) => n.NodeID), ['c_node1', 'c_node2']);
+    assert.deepEqual(info.List!.map((n) => n.UploadURL), [`${sb.url}/titan-node/node1/uploadv2`, `${sb.url}/titan-node/node2/uploadv2`]);
   });
-});
 
-describe('get_upload_info and upload nodes', () => {
-  test('two nodes, node1 first, with signed node tokens; md5 required', async () => {
-    const token = await login();
-    const info = await uploadInfo(token, md5(Buffer.from('abc')), ['area-1', 'area-2']);
-    assert.ok(info.List.length >= 2);
-    assert.deepEqual(info.List.slice(0, 2).map((n) => n.NodeID), ['c_node1', 'c_node2']);
-    assert.equal(info.List[0]!.UploadURL, `${sb.url}/titan-node/node1/upload`);
-    assert.equal(info.List[0]!.Token.split('.').length, 3);
-    assert.ok(info.TraceID);
+  test('the node token is the node\'s AuthNew of types.JWTPayload: no expiry, the user in ID', async () => {
+    const token = await login(sb);
+    const info = await uploadInfo(sb, token);
+    const payload = JSON.parse(Buffer.from(info.List![0]!.Token.split('.')[1]!, 'base64url').toString());
+    assert.deepEqual(payload, { Allow: ['user'], ID: `${sb.options.tenant.id}/alice`, NodeID: '', Extend: '', AccessControlList: null, FilePassNonce: '', TraceID: info.TraceID });
+  });
+
+  test('without need_trace=true TraceID is ""', async () => {
+    const r = await call(sb, 'GET', PATHS.getUploadInfo, { token: await login(sb), query: { md5: md5(Buffer.from('x')) } });
+    assert.equal(r.json.data.TraceID, '');
+  });
+
+  test('md5 is optional', async () => {
+    const r = await call(sb, 'GET', PATHS.getUploadInfo, { token: await login(sb) });
+    assert.deepEqual([r.json.code, r.json.data.AlreadyExists], [0, false]);
+  });
+
+  test('an md5 another user stored (dao.CheckAssetByMd5AndAreaExists): {AlreadyExists: true, CID, Log} only', async () => {
+    const bytes = randomBytes(5000);
+    const { cid } = await store(sb, await login(sb, 'alice'), bytes);
+    const r = await call(sb, 'GET', PATHS.getUploadInfo, { token: await login(sb, 'bob'), query: { md5: md5(bytes), need_trace: 'true' } });
+    assert.deepEqual(r.json, { code: 0, data: { AlreadyExists: true, CID: cid, Log: SHENZHEN } });
+  });
+
+  test('dedup keys on the md5 create_asset was given, not on the bytes', async () => {
+    const bytes = randomBytes(5000);
+    await store(sb, await login(sb, 'alice'), bytes, { md5: '' });
+    const info = await uploadInfo(sb, await login(sb, 'bob'), { md5: md5(bytes) });
     assert.equal(info.AlreadyExists, false);
-    const entry = sb.log.findLast((e) => e.path === `/titan${PATHS.getUploadInfo}`);
-    assert.equal(entry?.headers.jwtauthorization, `Bearer ${token}`);
-    const bad = await api(token, PATHS.getUploadInfo, { query: { md5: 'nope' } });
-    assert.notEqual(bad.body.code, 0);
-  });
-
-  test('a multi-MB upload streams to disk and answers the raw sha2-256 CIDv1', async () => {
-    const token = await login();
-    const bytes = randomBytes(6 * 1024 * 1024 + 123);
-    const info = await uploadInfo(token, md5(bytes));
-    const up = await nodeUpload(info.List[1]!.UploadURL, info.List[1]!.Token, token, bytes);
-    assert.equal(up.status, 200);
-    assert.deepEqual(up.body, { code: 0, cid: await expectedCid(bytes) });
-    assert.ok(up.body.cid!.startsWith('bafkrei'));
-  });
-
-  test('a hand-chunked body with odd chunk sizes gives the same CID', async () => {
-    const token = await login();
-    const bytes = randomBytes(300_000);
-    const info = await uploadInfo(token, md5(bytes));
-    const boundary = '----sandbox-test-boundary';
-    const body = Buffer.concat([
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`),
-      bytes,
-      Buffer.from(`\r\n--${boundary}--\r\n`),
-    ]);
-    const url = new URL(info.List[0]!.UploadURL);
-    const answer = await new Promise<string>((resolve, reject) => {
-      const req = httpRequest(url, {
-        method: 'POST',
-        headers: {
-          'content-type': `multipart/form-data; boundary=${boundary}`,
-          authorization: `Bearer ${info.List[0]!.Token}`,
-          jwtauthorization: `Bearer ${token}`,
-        },
-      });
-      req.on('response', (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve(text));
-      });
-      req.on('error', reject);
-      // Chunk sizes that put delimiter bytes across chunk edges.
-      let pos = 0;
-      for (let i = 0; pos < body.length; i++) {
-        const n = [1, 7, 13, 4093, 65_537][i % 5]!;
-        req.write(body.subarray(pos, pos + n));
-        pos += n;
-      }
-      req.end();
-    });
-    assert.deepEqual(JSON.parse(answer), { code: 0, cid: await expectedCid(bytes) });
-  });
-
-  test('bytes whose md5 differs from the token are rejected, as is a body without a file part', async () => {
-    const token = await login();
-    const bytes = randomBytes(1000);
-    const info = await uploadInfo(token, md5(bytes));
-    const truncated = await nodeUpload(info.List[0]!.UploadURL, info.List[0]!.Token, token, bytes.subarray(0, 999));
-    assert.notEqual(truncated.body.code, 0);
-    assert.match(truncated.body.msg ?? '', /999 bytes/);
-    const noFile = await nodeUpload(info.List[0]!.UploadURL, info.List[0]!.Token, token, bytes, 'other');
-    assert.notEqual(noFile.body.code, 0);
-    assert.match(noFile.body.msg ?? '', /"file"/);
-    // Nothing was stored, so create_asset does not know the CID.
-    const created = await api(token, PATHS.createAsset, { body: { asset_name: 'a', asset_type: 'file', asset_size: 999, asset_cid: await expectedCid(bytes.subarray(0, 999)) } });
-    assert.notEqual(created.body.code, 0);
-  });
-
-  test('a node token only works at its node and for its user', async () => {
-    const alice = await login('alice');
-    const bob = await login('bob');
-    const bytes = randomBytes(100);
-    const info = await uploadInfo(alice, md5(bytes));
-    const wrongNode = await nodeUpload(info.List[1]!.UploadURL, info.List[0]!.Token, alice, bytes);
-    assert.equal(wrongNode.status, 403);
-    const wrongUser = await nodeUpload(info.List[0]!.UploadURL, info.List[0]!.Token, bob, bytes);
-    assert.equal(wrongUser.status, 403);
-    const noToken = await nodeUpload(info.List[0]!.UploadURL, '', alice, bytes);
-    assert.equal(noToken.status, 403);
-  });
-
-  test('node knobs: down (503), error (200 {code: 500}), slow, and failCount', async () => {
-    const token = await login();
-    const bytes = randomBytes(2000);
-    const info = await uploadInfo(token, md5(bytes));
-    const [n1, n2] = info.List as [UploadInfo['List'][0], UploadInfo['List'][0]];
-
-    await sb.control('titan', 'node', { nodeId: 'node1', mode: 'down' });
-    for (let i = 0; i < 2; i++) assert.equal((await nodeUpload(n1.UploadURL, n1.Token, token, bytes)).status, 503);
-    assert.equal((await nodeUpload(n2.UploadURL, n2.Token, token, bytes)).body.code, 0, 'the other node is unaffected');
-
-    await sb.control('titan', 'node', { nodeId: 'node1', mode: 'error', failCount: 2 });
-    for (let i = 0; i < 2; i++) {
-      const r = await nodeUpload(n1.UploadURL, n1.Token, token, bytes);
-      assert.deepEqual([r.status, r.body.code], [200, 500]);
-    }
-    assert.equal((await nodeUpload(n1.UploadURL, n1.Token, token, bytes)).body.code, 0, 'ok again after failCount');
-
-    await sb.control('titan', 'node', { nodeId: 'c_node2', mode: 'slow', delayMs: 300, failCount: 1 });
-    let t = Date.now();
-    assert.equal((await nodeUpload(n2.UploadURL, n2.Token, token, bytes)).body.code, 0);
-    assert.ok(Date.now() - t >= 290, `slow took ${Date.now() - t} ms`);
-    t = Date.now();
-    await nodeUpload(n2.UploadURL, n2.Token, token, bytes);
-    assert.ok(Date.now() - t < 290);
-
-    await sb.control('titan', 'node', { nodeId: 'node1', mode: 'down' });
-    await sb.control('titan', 'node', { nodeId: 'node1', mode: 'ok' });
-    assert.equal((await nodeUpload(n1.UploadURL, n1.Token, token, bytes)).body.code, 0);
-    await assert.rejects(sb.control('titan', 'node', { nodeId: 'node9', mode: 'down' }));
   });
 });
 
-describe('create_asset, dedup and the other storage calls', () => {
-  test('create_asset answers assetDirectUrl, which serves the stored bytes', async () => {
-    const token = await login();
-    const bytes = randomBytes(50_000);
-    const r = await store(token, bytes);
-    assert.equal(r.body.code, 0);
-    const url = (r.body.data as { assetDirectUrl: string }).assetDirectUrl;
-    assert.equal(url, `${sb.url}/titan-node/node1/ipfs/${r.cid}`);
-    const got = Buffer.from(await (await fetch(url)).arrayBuffer());
-    assert.ok(got.equals(bytes));
-    const assets = (await sb.control('titan', 'assets')) as Array<{ cid: string; size: number; md5: string; userId: string }>;
-    assert.deepEqual(assets.map((a) => [a.cid, a.size, a.md5]), [[r.cid, bytes.length, md5(bytes)]]);
+describe('create_asset (api/events.go CreateAssetPostHandler, asset_impl.go CreateAsset)', () => {
+  test('a file: {Log, code: 0, data: [{CandidateAddr, Token, TraceID}]} naming the chosen node\'s /upload', async () => {
+    const { created, node } = await store(sb, await login(sb), randomBytes(3000));
+    assert.deepEqual(Object.keys(created.json), ['Log', 'code', 'data']);
+    assert.deepEqual([created.json.Log, created.json.code], [SHENZHEN, 0]);
+    assert.equal(created.json.data.length, 1);
+    assert.deepEqual(Object.keys(created.json.data[0]), ['CandidateAddr', 'Token', 'TraceID']);
+    assert.equal(created.json.data[0].CandidateAddr, node.UploadURL.replace(/uploadv2$/, 'upload'));
+    assert.match(created.json.data[0].TraceID, UUID);
   });
 
-  test('repeat by the same user is err 1017; another user gets AlreadyExists and data []', async () => {
-    const alice = await login('alice');
-    const bytes = randomBytes(10_000);
-    const first = await store(alice, bytes);
-    assert.equal(first.body.code, 0);
-
-    const again = await store(alice, bytes);
-    assert.equal(again.status, 200);
-    assert.notEqual(again.body.code, 0);
-    assert.equal(again.body.err, 1017);
-    assert.equal(again.body.msg, 'asset already exists');
-
-    const bob = await login('bob');
-    const info = await uploadInfo(bob, md5(bytes));
-    assert.equal(info.AlreadyExists, true);
-    assert.equal(info.CID, first.cid);
-    const fast = await store(bob, bytes);
-    assert.deepEqual(fast.body, { code: 0, data: [] });
-    const owners = ((await sb.control('titan', 'assets')) as Array<{ userId: string }>).map((a) => a.userId.split('/')[1]);
-    assert.deepEqual(owners, ['alice', 'bob']);
+  test('node_id without its c_ prefix is an unknown candidate: {Log, code: -1, err: 10008, msg}', async () => {
+    const token = await login(sb);
+    const cid = await rawLeafCid(Buffer.from('abc'));
+    const r = await createAsset(token, { asset_cid: cid, asset_size: 3, node_id: 'node1' });
+    assert.deepEqual(r.json, { Log: SHENZHEN, code: -1, err: 10008, msg: "storage's node node1 not found" });
   });
 
-  test('create_asset validates fields and refuses unknown CIDs and wrong sizes', async () => {
-    const token = await login();
-    const bytes = randomBytes(1000);
-    const bad = await api(token, PATHS.createAsset, { body: { asset_type: 'file', asset_size: -1 } });
-    assert.deepEqual([bad.body.code, bad.body.err], [-1, 1001]);
-    assert.match(bad.body.msg!, /asset_name.*asset_size.*asset_cid/);
-    const unknown = await api(token, PATHS.createAsset, { body: { asset_name: 'a', asset_type: 'file', asset_size: 1000, asset_cid: await expectedCid(bytes) } });
-    assert.notEqual(unknown.body.code, 0);
-    assert.match(unknown.body.msg!, /unknown asset_cid/);
-    const wrongSize = await store(token, bytes, { asset_size: 999 });
-    assert.notEqual(wrongSize.body.code, 0);
-    assert.equal((await sb.control('titan', 'assets') as unknown[]).length, 0);
+  test('asset_size 0 fails binding:"required": respErrorCode 1001 with extra null', async () => {
+    const r = await createAsset(await login(sb), { asset_cid: await rawLeafCid(Buffer.from('abc')), asset_size: 0, node_id: 'c_node1' });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json, { code: -1, err: 1001, extra: null, msg: 'invalid params' });
+    assert.equal(r.text, '{"code":-1,"err":1001,"extra":null,"msg":"invalid params"}');
   });
 
-  test('transfer/report is stored; share, area ids, storage size and delete answer envelopes', async () => {
-    const token = await login();
-    const bytes = randomBytes(4000);
-    const { cid } = await store(token, bytes);
-    const item = { status: 1, msg: '', elapsedTime: 12, transferRate: 1000, size: 4000, traceId: 't', nodeId: 'node1', cId: cid, log: '' };
-    assert.equal((await api(token, PATHS.transferReport, { body: [item] })).body.code, 0);
-    assert.notEqual((await api(token, PATHS.transferReport, { body: { not: 'an array' } })).body.code, 0);
-    const reports = (await sb.control('titan', 'reports')) as Array<{ userId: string; items: unknown[] }>;
-    assert.deepEqual(reports.map((r) => r.items), [[item]]);
-
-    const share = await api<{ url: string[] }>(token, PATHS.shareAsset, { query: { asset_cid: cid } });
-    assert.equal(share.body.code, 0);
-    assert.ok(share.body.data!.url.includes(`${sb.url}/titan-node/node1/ipfs/${cid}`));
-    const areas = await api<string[]>(token, PATHS.getAreaId);
-    assert.ok(Array.isArray(areas.body.data) && areas.body.data.length > 0);
-    const size = await api<{ UsedSize: number }>(token, PATHS.getStorageSize);
-    assert.equal(size.body.data!.UsedSize, 4000);
-
-    assert.equal((await api(token, PATHS.deleteAsset, { query: { asset_cid: cid } })).body.code, 0);
-    assert.notEqual((await api(token, PATHS.deleteAsset, { query: { asset_cid: cid } })).body.code, 0);
-    assert.equal((await api<{ UsedSize: number }>(token, PATHS.getStorageSize)).body.data!.UsedSize, 0);
-    assert.equal((await uploadInfo(token, md5(bytes))).AlreadyExists, false);
+  test('a fractional asset_size does not bind into int64: 1001', async () => {
+    const r = await createAsset(await login(sb), { asset_cid: await rawLeafCid(Buffer.from('abc')), asset_size: 2.5, node_id: 'c_node1' });
+    assert.equal(r.json.err, 1001);
   });
 
-  test('reset clears assets and knobs; accounts and their valid tokens survive', async () => {
-    const token = await login();
-    await store(token, randomBytes(10));
-    await sb.control('titan', 'unauthorized-as', { shape: 'envelope' });
+  test('Lang: cn gives the Chinese half of the ErrMap text', async () => {
+    const r = await createAsset(await login(sb), { asset_size: 0 }, { [HEADERS.lang]: 'cn' });
+    assert.deepEqual(r.json, { code: -1, err: 1001, extra: null, msg: '参数有误' });
+  });
+
+  test('the empty file\'s CID is refused by the scheduler: err 10030', async () => {
+    const r = await createAsset(await login(sb), { asset_cid: await rawLeafCid(new Uint8Array(0)), asset_size: 1, node_id: 'c_node1' });
+    assert.deepEqual(r.json, { Log: SHENZHEN, code: -1, err: 10030, msg: 'Uploading empty files is not allowed' });
+  });
+
+  test('a CID that does not decode: respErrorCode 1004', async () => {
+    const r = await createAsset(await login(sb), { asset_cid: 'not-a-cid', asset_size: 3, node_id: 'c_node1' });
+    assert.deepEqual(r.json, { code: -1, err: 1004, extra: null, msg: 'Server Busy' });
+  });
+
+  test('the same user again: err 1017 with data.assetDirectUrl, keys as gin.H sorts them', async () => {
+    const token = await login(sb);
+    const bytes = randomBytes(2000);
+    const { cid } = await store(sb, token, bytes);
+    const again = await createAsset(token, { asset_cid: cid, asset_size: bytes.length, node_id: 'c_node1' });
+    assert.deepEqual(Object.keys(again.json), ['code', 'data', 'err', 'extra', 'msg']);
+    assert.deepEqual([again.json.code, again.json.err, again.json.extra, again.json.msg], [-1, 1017, null, 'file already exists no need to upload']);
+    assert.deepEqual(Object.keys(again.json.data), ['assetDirectUrl']);
+    assert.ok(again.json.data.assetDirectUrl.startsWith(`${sb.url}/titan-node/node1/ipfs/${cid}?token=`));
+  });
+
+  test('another user with a CID already synced in the area: data [] and no scheduler call', async () => {
+    const bytes = randomBytes(2000);
+    const { cid } = await store(sb, await login(sb, 'alice'), bytes);
+    const r = await createAsset(await login(sb, 'bob'), { asset_cid: cid, asset_size: bytes.length, node_id: '' });
+    assert.deepEqual(r.json, { Log: SHENZHEN, code: 0, data: [] });
+  });
+
+  test('a folder without node_id: one /upload entry per candidate (the CAR flow)', async () => {
+    const r = await createAsset(await login(sb), { asset_name: 'dir', asset_type: 'folder', asset_cid: await rawLeafCid(Buffer.from('car')), asset_size: 99, need_trace: true });
+    assert.deepEqual(r.json.data.map((e: { CandidateAddr: string }) => e.CandidateAddr), [`${sb.url}/titan-node/node1/upload`, `${sb.url}/titan-node/node2/upload`]);
+  });
+
+  test('the asset is recorded as given (md5, extra_id, group) with the chosen area synced', async () => {
+    const bytes = randomBytes(700);
+    const { cid } = await store(sb, await login(sb), bytes, { extra_id: 'order-1', group_id: 7 });
+    const [asset] = (await sb.control('titan', 'assets')) as Array<Record<string, unknown>>;
+    assert.deepEqual(
+      [asset!.cid, asset!.size, asset!.md5, asset!.extraId, asset!.groupId, asset!.areas],
+      [cid, 700, md5(bytes), 'order-1', 7, { [SHENZHEN]: true, 'NorthAmerica-UnitedStates-California-SanJose': false }],
+    );
+  });
+});
+
+describe('transfer/report (api/events.go AssetTransferReport)', () => {
+  test('accepted: exactly {"msg":"success"}, no code', async () => {
+    const token = await login(sb);
+    const { cid } = await store(sb, token, randomBytes(100));
+    const r = await report(sb, token, cid);
+    assert.deepEqual([r.status, r.text], [200, '{"msg":"success"}']);
+  });
+
+  test('stored as one AssetTransferLog: user from the JWT, node_id given the c_ prefix, the node\'s area', async () => {
+    const token = await login(sb);
+    const { cid, traceId } = await store(sb, token, randomBytes(100));
+    await report(sb, token, cid, { trace_id: traceId });
+    const logs = (await sb.control('titan', 'reports')) as Array<Record<string, unknown>>;
+    const row = logs.find((l) => l.trace_id === traceId)!;
+    assert.deepEqual([row.user_id, row.node_id, row.area, row.state, row.transfer_type], [`${sb.options.tenant.id}/alice`, 'c_node1', SHENZHEN, 1, 'upload']);
+  });
+
+  test('an array body does not bind: {code: -1, err: 1001, extra: null, msg}', async () => {
+    const r = await call(sb, 'POST', PATHS.transferReport, { token: await login(sb), body: [{ state: 1 }] });
+    assert.deepEqual([r.status, r.json], [200, { code: -1, err: 1001, extra: null, msg: 'invalid params' }]);
+  });
+
+  test('a JwtAuthorization header that does not verify: HTTP 401 with err 1028', async () => {
+    const r = await report(sb, 'garbage', 'x');
+    assert.deepEqual([r.status, r.json], [401, { code: -1, err: 1028, extra: null, msg: 'permission not allowed' }]);
+  });
+
+  test('the report knob refuses as the server can (invalid-params, permission-not-allowed, server-busy)', async () => {
+    const token = await login(sb);
+    await sb.control('titan', 'report', { refuse: 'server-busy', failCount: 1 });
+    assert.deepEqual((await report(sb, token, 'x')).json, { code: -1, err: 1004, extra: null, msg: 'Server Busy' });
+    assert.equal((await report(sb, token, 'x')).text, '{"msg":"success"}');
+  });
+});
+
+describe('share_asset (api/events.go ShareAssetsHandler, asset_impl.go ShareAssetV2)', () => {
+  test('data is {asset_cid, available_nodes, redirect, size, trace_id, url}', async () => {
+    const token = await login(sb);
+    const { cid } = await store(sb, token, randomBytes(1234));
+    const r = await call(sb, 'GET', PATHS.shareAsset, { token, query: { asset_cid: cid } });
+    assert.deepEqual(Object.keys(r.json.data), ['asset_cid', 'available_nodes', 'redirect', 'size', 'trace_id', 'url']);
+    assert.deepEqual([r.json.data.asset_cid, r.json.data.available_nodes, r.json.data.redirect, r.json.data.size, r.json.data.trace_id], [cid, 1, false, 1234, '']);
+  });
+
+  test('each url is the node\'s /ipfs/<cid>?token=… plus &filename=<QueryEscape(name)>, and serves the bytes', async () => {
+    const token = await login(sb);
+    const bytes = randomBytes(1234);
+    const { cid } = await store(sb, token, bytes, { asset_name: "my file (1).bin" });
+    const r = await call(sb, 'GET', PATHS.shareAsset, { token, query: { asset_cid: cid } });
+    const [url] = r.json.data.url as string[];
+    assert.match(url!, new RegExp(`^${sb.url}/titan-node/node1/ipfs/${cid}\\?token=[^&]+&filename=my\\+file\\+%281%29\\.bin$`));
+    const got = await fetch(url!);
+    assert.ok(Buffer.from(await got.arrayBuffer()).equals(bytes));
+  });
+
+  test('no node holds the CID: err 10008 with the area in extra', async () => {
+    const token = await login(sb);
+    const cid = await rawLeafCid(Buffer.from('never uploaded'));
+    await createAsset(token, { asset_cid: cid, asset_size: 14, node_id: 'c_node1' });
+    const r = await call(sb, 'GET', PATHS.shareAsset, { token, query: { asset_cid: cid } });
+    assert.deepEqual(r.json, { code: -1, err: 10008, extra: [SHENZHEN], msg: "Can't find the node" });
+  });
+
+  test('an asset the user does not have: err 1000', async () => {
+    const r = await call(sb, 'GET', PATHS.shareAsset, { token: await login(sb), query: { asset_cid: await rawLeafCid(Buffer.from('x')) } });
+    assert.deepEqual(r.json, { code: -1, err: 1000, extra: null, msg: 'not found' });
+  });
+});
+
+describe('delete_asset, get_area_id, get_storage_size', () => {
+  test('delete_asset (DeleteAssetHandler): {code: 0, data: {msg: "delete success"}}, then err 10000', async () => {
+    const token = await login(sb);
+    const { cid } = await store(sb, token, randomBytes(100));
+    assert.deepEqual((await call(sb, 'GET', PATHS.deleteAsset, { token, query: { asset_cid: cid } })).json, { code: 0, data: { msg: 'delete success' } });
+    assert.deepEqual((await call(sb, 'GET', PATHS.deleteAsset, { token, query: { asset_cid: cid } })).json, { code: -1, err: 10000, extra: null, msg: 'not found' });
+  });
+
+  test('get_area_id (GetSchedulerAreaIDs) needs no token: {area_maps: [{key, value}], list} of countries', async () => {
+    const r = await call(sb, 'GET', PATHS.getAreaId);
+    assert.deepEqual(r.json, { code: 0, data: { area_maps: [{ key: 'China', value: 'China' }, { key: 'UnitedStates', value: 'UnitedStates' }], list: ['China', 'UnitedStates'] } });
+  });
+
+  test('get_area_id with Lang: cn names the countries in Chinese in area_maps keys', async () => {
+    const r = await call(sb, 'GET', PATHS.getAreaId, { headers: { [HEADERS.lang]: 'cn' } });
+    assert.deepEqual(r.json.data.area_maps, [{ key: '中国', value: 'China' }, { key: '美国', value: 'UnitedStates' }]);
+  });
+
+  test('get_storage_size (GetStorageSizeHandler): {PeakBandwidth, TotalSize, TotalTraffic, UsedSize, UsedTraffic}', async () => {
+    const token = await login(sb);
+    await store(sb, token, randomBytes(4000));
+    const r = await call(sb, 'GET', PATHS.getStorageSize, { token });
+    assert.deepEqual(r.json.data, { PeakBandwidth: 0, TotalSize: 0, TotalTraffic: 1024 ** 3, UsedSize: 4000, UsedTraffic: 0 });
+  });
+});
+
+describe('storage knob and reset', () => {
+  test('failCount: the call answers HTTP 500 with an empty body (gin.Recovery), then works', async () => {
+    const token = await login(sb);
+    await sb.control('titan', 'storage', { call: 'get_upload_info', failCount: 1 });
+    const failed = await call(sb, 'GET', PATHS.getUploadInfo, { token });
+    assert.deepEqual([failed.status, failed.text], [500, '']);
+    assert.equal((await call(sb, 'GET', PATHS.getUploadInfo, { token })).json.code, 0);
+  });
+
+  test('delayMs: create_asset answers late and still records the asset', async () => {
+    const token = await login(sb);
+    await sb.control('titan', 'storage', { call: 'create_asset', delayMs: 300 });
+    const t0 = Date.now();
+    const { created } = await store(sb, token, randomBytes(10));
+    assert.ok(Date.now() - t0 >= 290);
+    assert.equal(created.json.code, 0);
+  });
+
+  test('reset clears assets and knobs; accounts and their tokens survive', async () => {
+    const token = await login(sb);
+    await store(sb, token, randomBytes(10));
+    await sb.control('titan', 'unauthorized', { mode: 'http' });
     await fetch(`${sb.url}/_sandbox/reset`, { method: 'POST', body: '{}' });
     assert.deepEqual(await sb.control('titan', 'assets'), []);
-    assert.equal((await sb.control('titan', 'users') as unknown[]).length > 0, true);
-    assert.equal((await api(token, PATHS.getAreaId)).status, 200, 'a token issued before the reset still works');
-    assert.equal((await api('garbage', PATHS.getAreaId)).status, 401, '401 back to the HTTP shape');
+    assert.equal((await call(sb, 'GET', PATHS.getStorageSize, { token })).json.code, 0);
+    assert.equal((await call(sb, 'GET', PATHS.getStorageSize)).status, 200, 'back to the source shape (1001 for get_storage_size)');
+  });
+
+  test('a node token can be used without the user\'s JwtAuthorization (the node checks only its own token)', async () => {
+    const info = await uploadInfo(sb, await login(sb));
+    const up = await nodePost(info.List![1]!.UploadURL, info.List![1]!.Token, Buffer.from('hello'));
+    assert.equal(up.json.code, 0);
   });
 });

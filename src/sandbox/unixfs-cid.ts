@@ -1,0 +1,56 @@
+// The CID a Titan node answers for an upload, computed by an independent UnixFS implementation
+// (ipfs-unixfs-importer, IPFS's own JS importer), configured to build what the node builds:
+// titan-node lib/carutil/car.go CreateCar → go-unixfsnode v1.10.0 data/builder BuildUnixFSFile.
+// Node only (the sandbox); the browser computes the same CID with src/titan/unixfs.ts.
+import { createReadStream } from 'node:fs';
+import { importByteStream, type ImporterOptions } from 'ipfs-unixfs-importer';
+import { fixedSize } from 'ipfs-unixfs-importer/chunker';
+import { balanced, type FileLayout } from 'ipfs-unixfs-importer/layout';
+import type { CID } from 'multiformats/cid';
+
+/** Chunk size and links per node; Titan's (go-unixfsnode's defaults) unless a test asks for others. */
+export interface UnixFsShape {
+  chunkBytes?: number;
+  linksPerBlock?: number;
+}
+
+/**
+ * go-unixfsnode's balanced tree: batches of DefaultLinksPerBlock (174) children per node, and a
+ * batch of one child is that child itself, at every depth (data/builder/file.go
+ * fileTreeRecursive, "degenerate case": `len(children) == 1` returns `children[0]`). The
+ * importer's own balanced layout would wrap a lone last child in a node of one link (it does for
+ * a 175-chunk file, for one), so its reducer is given that one rule.
+ */
+const goBalanced = (linksPerBlock: number): FileLayout => (source, reduce) =>
+  balanced({ maxChildrenPerNode: linksPerBlock })(source, (children) => (children.length === 1 ? Promise.resolve(children[0]!) : reduce(children)));
+
+const importerOptions = ({ chunkBytes = 256 * 1024, linksPerBlock = 174 }: UnixFsShape): ImporterOptions => ({
+  // boxo/chunker FromString("") → DefaultSplitter: 256 KiB fixed-size chunks.
+  chunker: fixedSize({ chunkSize: chunkBytes }),
+  layout: goBalanced(linksPerBlock),
+  // leafLinkProto / fileLinkProto: CIDv1 everywhere, raw (0x55) leaves, dag-pb (0x70) nodes, sha2-256.
+  cidVersion: 1,
+  rawLeaves: true,
+  // A file of one chunk (or none: an empty raw block) is its raw leaf, with no node above it.
+  reduceSingleLeafToSelf: true,
+  // go-codec-dagpb writes Links before Data.
+  fieldOrder: 'links-first',
+});
+
+/** Blocks are only hashed, never kept. */
+const discard = { put: (cid: CID) => cid };
+
+async function cidOf(content: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, shape: UnixFsShape): Promise<string> {
+  const { cid } = await importByteStream(content, discard, importerOptions(shape));
+  return cid.toString();
+}
+
+/** The root CID a Titan node gives the file at `path`, streamed from disk (memory stays small). */
+export function unixfsCidOfFile(path: string, shape: UnixFsShape = {}): Promise<string> {
+  return cidOf(createReadStream(path, { highWaterMark: 1024 * 1024 }), shape);
+}
+
+/** The root CID a Titan node gives a file of these bytes. */
+export function unixfsCidOfBytes(bytes: Uint8Array, shape: UnixFsShape = {}): Promise<string> {
+  return cidOf([bytes], shape);
+}
