@@ -60,7 +60,8 @@ function cssInline() {
 
 export default {
   files: ['test/browser/**/*.test.ts'],
-  nodeResolve: { exportConditions: ['browser'] },
+  // browser: the package.json `browser` maps apply too (multiformats maps its node:crypto sha2 away).
+  nodeResolve: { exportConditions: ['browser'], browser: true },
   concurrency: 1,
   concurrentBrowsers: 1,
   testsFinishTimeout: 240_000,

@@ -1,10 +1,9 @@
 // The CID a Titan node answers for an upload, computed by an independent UnixFS implementation
 // (ipfs-unixfs-importer, IPFS's own JS importer), configured to build what the node builds:
 // titan-node lib/carutil/car.go CreateCar → go-unixfsnode v1.10.0 data/builder BuildUnixFSFile.
-// Node only (the sandbox); the browser computes the same CID with src/titan/unixfs.ts.
-import { createReadStream } from 'node:fs';
+// No Node built-ins, so browser tests can use it as their reference too; the client computes the
+// same CID with its own code (src/titan/unixfs.ts).
 import { importByteStream, type ImporterOptions } from 'ipfs-unixfs-importer';
-import { fixedSize } from 'ipfs-unixfs-importer/chunker';
 import { balanced, type FileLayout } from 'ipfs-unixfs-importer/layout';
 import type { CID } from 'multiformats/cid';
 
@@ -24,9 +23,37 @@ export interface UnixFsShape {
 const goBalanced = (linksPerBlock: number): FileLayout => (source, reduce) =>
   balanced({ maxChildrenPerNode: linksPerBlock })(source, (children) => (children.length === 1 ? Promise.resolve(children[0]!) : reduce(children)));
 
+/**
+ * Fixed-size chunks. (The importer's own `fixedSize` is the same, but its module's siblings pull
+ * in rabin-wasm, whose Node build does not load in a browser test.)
+ */
+const fixedSize =
+  (chunkBytes: number) =>
+  async function* (source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    let buf = new Uint8Array(chunkBytes);
+    let used = 0;
+    let yielded = false;
+    for await (const piece of source) {
+      for (let at = 0; at < piece.length; ) {
+        const n = Math.min(chunkBytes - used, piece.length - at);
+        buf.set(piece.subarray(at, at + n), used);
+        used += n;
+        at += n;
+        if (used === chunkBytes) {
+          yielded = true;
+          yield buf;
+          buf = new Uint8Array(chunkBytes);
+          used = 0;
+        }
+      }
+    }
+    // The empty file is one empty chunk.
+    if (used > 0 || !yielded) yield buf.subarray(0, used);
+  };
+
 const importerOptions = ({ chunkBytes = 256 * 1024, linksPerBlock = 174 }: UnixFsShape): ImporterOptions => ({
   // boxo/chunker FromString("") → DefaultSplitter: 256 KiB fixed-size chunks.
-  chunker: fixedSize({ chunkSize: chunkBytes }),
+  chunker: fixedSize(chunkBytes),
   layout: goBalanced(linksPerBlock),
   // leafLinkProto / fileLinkProto: CIDv1 everywhere, raw (0x55) leaves, dag-pb (0x70) nodes, sha2-256.
   cidVersion: 1,
@@ -45,9 +72,12 @@ async function cidOf(content: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, 
   return cid.toString();
 }
 
-/** The root CID a Titan node gives the file at `path`, streamed from disk (memory stays small). */
-export function unixfsCidOfFile(path: string, shape: UnixFsShape = {}): Promise<string> {
-  return cidOf(createReadStream(path, { highWaterMark: 1024 * 1024 }), shape);
+/**
+ * The root CID a Titan node gives a file read as this stream of chunks (of any sizes), e.g.
+ * `createReadStream(path)`: memory stays small.
+ */
+export function unixfsCidOfStream(content: AsyncIterable<Uint8Array>, shape: UnixFsShape = {}): Promise<string> {
+  return cidOf(content, shape);
 }
 
 /** The root CID a Titan node gives a file of these bytes. */

@@ -105,8 +105,14 @@ export interface UploadAssetResult {
   report: TransferReportOutcome;
 }
 
-const UNAUTHORIZED = Symbol('unauthorized');
-type Unauthorized = typeof UNAUTHORIZED;
+/**
+ * An answer that says (or may say) the user token was refused: `explicit` (HTTP 401 or
+ * `{code: 401}`) or `blank-500` (an empty HTTP 500, which is also how a real server failure looks).
+ */
+interface Unauthorized {
+  unauthorized: 'explicit' | 'blank-500';
+}
+const isUnauthorized = (value: unknown): value is Unauthorized => isRecord(value) && 'unauthorized' in value;
 
 interface ApiAnswer<T> {
   status: number;
@@ -580,7 +586,7 @@ export class TitanClient extends EventTarget {
     path: string,
     options: { query?: URLSearchParams; body?: unknown; signal?: AbortSignal },
   ): Promise<ApiAnswer<T>> {
-    return this.#authorized(options.signal, async (token) => {
+    return this.#authorized(options.signal, async (token): Promise<ApiAnswer<T> | Unauthorized> => {
       const url = `${this.apiUrl}${path}${options.query ? `?${options.query}` : ''}`;
       // Only headers Titan's CORS allow-list names (api/jwt.go `Cors`: content-type, jwtauthorization, lang).
       const headers: Record<string, string> = { [HEADERS.jwt]: `Bearer ${token}`, [HEADERS.lang]: this.lang };
@@ -612,25 +618,26 @@ export class TitanClient extends EventTarget {
       // gin-jwt answers HTTP 200 {code: 401}; proxies and the report's bad token answer HTTP 401;
       // a missing or expired token on an AuthRequired route falls through to a handler that
       // panics, which gin.Recovery answers with an empty HTTP 500 (api/jwt.go, api/api.go).
-      if (res.status === 401 || envelope?.code === CODES.unauthorized || (res.status === 500 && !isRecord(envelope))) {
-        return UNAUTHORIZED;
-      }
+      if (res.status === 401 || envelope?.code === CODES.unauthorized) return { unauthorized: 'explicit' };
+      if (res.status === 500 && !isRecord(envelope)) return { unauthorized: 'blank-500' };
       return { status: res.status, envelope: isRecord(envelope) ? envelope : undefined };
     });
   }
 
   /**
-   * Runs `run` with the current token; on a 401 (any shape) renews once — shared by every
+   * Runs `run` with the current token; on a 401 (any shape, or an empty 500) renews once — shared by every
    * request of this client that sees the same stale token — and runs it once more.
    */
   async #authorized<R>(signal: AbortSignal | undefined, run: (token: string) => Promise<R | Unauthorized>): Promise<R> {
     const token = await this.ensureToken(signal);
     const first = await run(token);
-    if (first !== UNAUTHORIZED) return first;
+    if (!isUnauthorized(first)) return first;
     throwIfAborted(signal);
     const renewed = await raceAbort(this.#requestToken(token), signal);
     const second = await run(renewed);
-    if (second !== UNAUTHORIZED) return second;
+    if (!isUnauthorized(second)) return second;
+    // With a fresh token, an empty 500 is the server failing, not the token.
+    if (second.unauthorized === 'blank-500') throw new TitanError(500, 'Titan answered HTTP 500 without a body (a server failure).');
     throw new TitanError(CODES.unauthorized, 'Titan rejected the user token even after renewing it (401 Unauthorized).');
   }
 

@@ -1,7 +1,5 @@
 // Shared by the titan-*.test.ts files: talk to the sandbox the way the tests' assertions need.
-import { CID } from 'multiformats/cid';
-import * as raw from 'multiformats/codecs/raw';
-import { sha256 } from 'multiformats/hashes/sha2';
+import { unixfsCidOfStream } from '../../src/sandbox/unixfs-cid.js';
 import { sandboxLog, sandboxUrl, type LogEntry } from './sandbox-client.js';
 
 export { knob, resetSandbox, sandboxUrl, type LogEntry } from './sandbox-client.js';
@@ -15,7 +13,11 @@ export const requestLog = (service: 'titan' | 'app-titan'): Promise<LogEntry[]> 
 export const is = {
   uploadInfo: (e: LogEntry) => e.path.endsWith('/api/v1/storage/get_upload_info'),
   createAsset: (e: LogEntry) => e.path.endsWith('/api/v1/storage/create_asset'),
-  nodeUpload: (node?: string) => (e: LogEntry) => e.method === 'POST' && (node ? e.path === `/titan-node/${node}/upload` : /^\/titan-node\/[^/]+\/upload$/.test(e.path)),
+  report: (e: LogEntry) => e.path.endsWith('/api/v1/storage/transfer/report'),
+  shareAsset: (e: LogEntry) => e.path.endsWith('/api/v1/storage/share_asset'),
+  /** A file upload to a node (handler_uploadv2.go), `node` without its `c_`. */
+  nodeUpload: (node?: string) => (e: LogEntry) =>
+    e.method === 'POST' && (node ? e.path === `/titan-node/${node}/uploadv2` : /^\/titan-node\/[^/]+\/uploadv2$/.test(e.path)),
   token: (e: LogEntry) => e.path === '/app/titan/token',
   extraId: (e: LogEntry) => e.path === '/app/titan/extra-id',
 };
@@ -34,10 +36,21 @@ export function randomFile(size: number, name = 'file.bin', type = 'application/
   return new File([bytes], name, { type });
 }
 
-/** The CID the sandbox node documents (CIDv1, raw codec, sha2-256 over the whole file), computed here independently. */
+/**
+ * The CID a Titan node gives these bytes (a go-unixfsnode UnixFS DAG), from an implementation
+ * independent of the client's: ipfs-unixfs-importer, as the sandbox node uses it.
+ */
 export async function expectedCid(file: Blob): Promise<string> {
-  const digest = await sha256.digest(new Uint8Array(await file.arrayBuffer()));
-  return CID.create(1, raw.code, digest).toString();
+  const reader = file.stream().getReader();
+  return unixfsCidOfStream({
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        yield value;
+      }
+    },
+  });
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -5,11 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnixFsFileHasher, UNIXFS_CHUNK_BYTES, UNIXFS_LINKS_PER_BLOCK, wasmSha256, webCryptoSha256, type Sha256, type UnixFsShape } from '../../src/titan/unixfs.js';
-import { unixfsCidOfBytes, unixfsCidOfFile } from '../../src/sandbox/unixfs-cid.js';
+import { unixfsCidOfBytes, unixfsCidOfStream } from '../../src/sandbox/unixfs-cid.js';
 import { digestBlob } from '../../src/titan/md5-core.js';
 
 const CHUNK = UNIXFS_CHUNK_BYTES;
@@ -142,14 +143,14 @@ test('deep trees (small chunks and links per node, as go-unixfsnode "size-N" chu
   assert.equal(seen.size, data.length + 1, 'every size gives its own CID');
 });
 
-test('unixfsCidOfFile streams a file from disk and agrees with unixfsCidOfBytes and the browser hasher', async () => {
+test('unixfsCidOfStream streams a file from disk and agrees with unixfsCidOfBytes and the browser hasher', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'unixfs-'));
   try {
     const data = randomBytes(LAYER + 3 * CHUNK + 7);
     const path = join(dir, 'file.bin');
     await writeFile(path, data);
     const expected = await unixfsCidOfBytes(data);
-    assert.equal(await unixfsCidOfFile(path), expected);
+    assert.equal(await unixfsCidOfStream(createReadStream(path)), expected);
     assert.equal(await ours(data, webCryptoSha256, uneven), expected);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -20,9 +20,12 @@ export type UnauthorizedMode = 'source' | 'envelope' | 'http';
  * - `error`: the node's own failure, HTTP 200 `{code: -1, err: 0, msg: "…, http status code 500"}`.
  * - `bad-token`: the node's answer to a token it cannot verify (`…, http status code 401`).
  * - `slow`: answers `delayMs` late (and stops waiting when the client gives up).
+ * - `wrong-cid`: takes the file and answers success with the CID of other bytes: a broken or
+ *   tampered node (or anything between it and the page). No honest node does this; the client
+ *   must refuse to register such an upload.
  */
-export type NodeMode = 'down' | 'hang-up' | 'error' | 'bad-token' | 'slow';
-const NODE_MODES: readonly string[] = ['ok', 'down', 'hang-up', 'error', 'bad-token', 'slow'];
+export type NodeMode = 'down' | 'hang-up' | 'error' | 'bad-token' | 'slow' | 'wrong-cid';
+const NODE_MODES: readonly string[] = ['ok', 'down', 'hang-up', 'error', 'bad-token', 'slow', 'wrong-cid'];
 
 export interface NodeFault {
   mode: NodeMode;

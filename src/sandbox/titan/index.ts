@@ -147,7 +147,7 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
      *   'envelope'} sets the same.
      * - `expire-tokens` {} — every user token issued so far now parses as expired (refresh inside
      *   the window still works; tokens issued afterwards work).
-     * - `node` {nodeId, mode: 'ok' | 'down' | 'hang-up' | 'error' | 'bad-token' | 'slow', delayMs?,
+     * - `node` {nodeId, mode: 'ok' | 'down' | 'hang-up' | 'error' | 'bad-token' | 'slow' | 'wrong-cid', delayMs?,
      *   failCount?} — upload node faults (faults.ts `NodeMode`); nodeId with or without `c_`.
      * - `storage` {call: 'create_asset' | 'transfer/report' | …, delayMs?, failCount?} — the call
      *   answers `delayMs` late, or HTTP 500 with an empty body (a recovered panic) for the next

@@ -9,7 +9,7 @@ import { UPLOAD_FIELD } from '../../titan/protocol.js';
 import { sleep } from '../http.js';
 import { base64Error, decodeJsonSegment, hmacMatches } from '../titan-jwt.js';
 import { MultipartError, MultipartParser, multipartBoundary } from '../titan-multipart.js';
-import { unixfsCidOfFile } from '../unixfs-cid.js';
+import { unixfsCidOfBytes, unixfsCidOfStream } from '../unixfs-cid.js';
 import { header } from './auth.js';
 import { verifyCar } from './car.js';
 import type { NodeId, NodeState, Titan } from './state.js';
@@ -119,12 +119,17 @@ export function verifyNodeJwt(secret: Buffer, token: string): { payload: Record<
   return { payload: (payload.value ?? {}) as Record<string, unknown> };
 }
 
-/** The `node` knob's fault for this request; true when it answered. */
-async function applyFault(t: Titan, node: NodeState, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+/**
+ * The `node` knob's fault for this request: true when it answered, `'wrong-cid'` when the
+ * upload goes on and its answer is to be tampered with.
+ */
+async function applyFault(t: Titan, node: NodeState, req: IncomingMessage, res: ServerResponse): Promise<boolean | 'wrong-cid'> {
   const fault = t.faults.takeNode(node.id);
   switch (fault?.mode) {
     case undefined:
       return false;
+    case 'wrong-cid':
+      return 'wrong-cid';
     case 'down':
       // Whatever fronts a dead node; the body is left unread, so the client sees the 503.
       res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 503, msg: `${node.id} is unavailable` }));
@@ -150,7 +155,7 @@ async function applyFault(t: Titan, node: NodeState, req: IncomingMessage, res: 
 }
 
 /** handler_uploadv2.go `uploadv2Handler` + `handleUploadFileV2`: the node computes the CID itself. */
-async function uploadV2(t: Titan, node: NodeState, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+async function uploadV2(t: Titan, node: NodeState, req: IncomingMessage, res: ServerResponse, url: URL, tampered = false): Promise<void> {
   if (req.method !== 'POST') return fail(res, 'only allow post method', 405);
   const tmp = join(t.dir(), 'tmp');
   await mkdir(tmp, { recursive: true });
@@ -164,8 +169,9 @@ async function uploadV2(t: Titan, node: NodeState, req: IncomingMessage, res: Se
   const parsed = await getForm();
   if ('error' in parsed) return fail(res, parsed.error, 400);
   if (!parsed.file) return fail(res, 'http: no such file', 400);
-  const cid = await unixfsCidOfFile(parsed.file.path);
+  const cid = await unixfsCidOfStream(createReadStream(parsed.file.path, { highWaterMark: 1 << 20 }));
   await keep(t, node, cid, parsed.file.path, 'file');
+  if (tampered) return result(res, 0, '', await unixfsCidOfBytes(new TextEncoder().encode(`not ${cid}`)));
   result(res, 0, '', cid);
 }
 
@@ -278,8 +284,9 @@ export async function handleNode(t: Titan, req: IncomingMessage, res: ServerResp
   res.setHeader('access-control-expose-headers', 'Authorization');
   const segment = m?.[2] ?? '';
   if (node && (segment === '/uploadv2' || segment === '/upload')) {
-    if (await applyFault(t, node, req, res)) return;
-    return segment === '/upload' ? uploadCar(t, node, req, res, url) : uploadV2(t, node, req, res, url);
+    const fault = await applyFault(t, node, req, res);
+    if (fault === true) return;
+    return segment === '/upload' ? uploadCar(t, node, req, res, url) : uploadV2(t, node, req, res, url, fault === 'wrong-cid');
   }
   if (node && segment === '/ipfs') return download(t, req, res, url);
   res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('404 page not found\n');
