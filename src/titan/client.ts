@@ -46,6 +46,7 @@ export interface TitanClientOptions {
 export interface UploadAssetOptions {
   /** asset_name; default the File's name. */
   name?: string;
+  /** Storage areas: country names as `getAreaIds()` lists them (e.g. `China`); Titan picks nodes there. */
   areaId?: string[];
   /** Folder id (group_id); default 0, the root. */
   groupId?: number;

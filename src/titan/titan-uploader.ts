@@ -66,7 +66,7 @@ const cancelled = () => new UploadElementsError('aborted', 'The upload was cance
  * @attr token - Initial user token (optional when a token source is set).
  * @attr token-url - App backend endpoint; POST answers `{ "token": "…" }`. Used at start and on every renewal.
  * @attr extra-id-url - App backend endpoint; POST `{name,size,type}` answers `{ "extra_id": "…" }`, once per file.
- * @attr area-id - Comma-separated Titan area ids.
+ * @attr area-id - Comma-separated Titan areas: the country names get_area_id lists (`client.getAreaIds()`), e.g. `China, UnitedStates`.
  * @attr group-id - Titan folder id (default 0).
  * @attr accept - Allowed file types, comma-separated (`image/*,.pdf`).
  * @attr max-file-size - Largest file in bytes.

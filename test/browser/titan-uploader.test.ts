@@ -64,7 +64,9 @@ describe('<titan-uploader> (against the sandbox)', () => {
     const appLog = await requestLog('app-titan');
     expect(appLog.find(is.extraId)!.body).to.deep.equal({ name: 'report.pdf', size: file.size, type: 'application/pdf' });
     const create = (await requestLog('titan')).find(is.createAsset)!;
-    expect(create.body).to.include({ asset_cid: detail.cid, extra_id: detail.extraId, node_id: 'node1', asset_size: file.size });
+    expect(create.body).to.include({ asset_cid: detail.cid, extra_id: detail.extraId, node_id: 'c_node1', asset_size: file.size });
+    expect(detail).to.include({ verified: true, nodeId: 'c_node1' });
+    expect(detail.report).to.deep.equal({ status: 'sent', tries: 1 });
     expect(detail.extraId).to.be.a('string').and.not.equal('');
     const [asset] = await knob<Array<{ cid: string; extraId: string }>>('titan', 'assets');
     expect(asset).to.include({ cid: detail.cid, extraId: detail.extraId });
@@ -79,11 +81,14 @@ describe('<titan-uploader> (against the sandbox)', () => {
     expect(getComputedStyle(cid).fontFamily).to.match(/mono/i);
     const link = shadow(el).querySelector<HTMLAnchorElement>('[part="link"]')!;
     expect(link.href).to.equal(detail.url);
+    const verified = shadow(el).querySelector('[part="verified"]')!;
+    expect(verified.textContent!.trim()).to.equal('verified');
+    expect(verified.getAttribute('title')).to.include('matches');
   });
 
-  for (const shape of ['http', 'envelope'] as const) {
-    it(`renews an expired token (401 as ${shape}) with exactly one more token request`, async () => {
-      await knob('titan', 'unauthorized-as', { shape });
+  for (const [mode, status] of [['source', 500], ['http', 401], ['envelope', 200]] as const) {
+    it(`renews an expired token (refused as ${mode}: HTTP ${status}) with exactly one more token request`, async () => {
+      await knob('titan', 'unauthorized', { mode });
       const el = await mount();
       await firstTokenSettled();
       await knob('titan', 'expire-tokens');
@@ -97,7 +102,7 @@ describe('<titan-uploader> (against the sandbox)', () => {
       expect((await success).cid).to.equal(await expectedCid(file));
       expect(await tokenRequests()).to.have.length(2);
       const infos = (await requestLog('titan')).filter(is.uploadInfo);
-      expect(infos.map((e) => e.status)).to.deep.equal(shape === 'http' ? [401, 200] : [200, 200]);
+      expect(infos.map((e) => e.status)).to.deep.equal([status, 200]);
     });
   }
 
@@ -185,7 +190,9 @@ describe('<titan-uploader> (against the sandbox)', () => {
   });
 
   it('a retried file keeps its extra_id (one extra-id-url request per file)', async () => {
-    await knob('titan', 'storage', { call: 'create_asset', failCount: 1 });
+    // An empty HTTP 500 is also how Titan refuses a stale token, so the client renews and tries
+    // once more before failing: two failures make the file fail.
+    await knob('titan', 'storage', { call: 'create_asset', failCount: 2 });
     const el = await mount();
     const failure = event(el, 'titan-upload-error');
     el.addFiles([randomFile(5000, 'again.bin')]);
@@ -196,7 +203,8 @@ describe('<titan-uploader> (against the sandbox)', () => {
     const detail = await success;
     expect((await requestLog('app-titan')).filter(is.extraId)).to.have.length(1);
     const creates = (await requestLog('titan')).filter(is.createAsset);
-    expect(creates.map((c) => (c.body as { extra_id: string }).extra_id)).to.deep.equal([detail.extraId, detail.extraId]);
+    expect(creates.map((c) => (c.body as { extra_id: string }).extra_id)).to.deep.equal([detail.extraId, detail.extraId, detail.extraId]);
+    expect(creates.map((c) => c.status)).to.deep.equal([500, 500, 200]);
   });
 
   it('treats the same file uploaded twice by the same user (err 1017) as success', async () => {
@@ -295,7 +303,7 @@ describe('<titan-uploader> (against the sandbox)', () => {
     const el = await fixture<TitanUploader>(html`<titan-uploader
       api-url=${await titanApi()}
       token-url="/app/titan/token"
-      area-id="Asia-China-Guangdong-Shenzhen, NorthAmerica-UnitedStates-California-SanJose"
+      area-id="China, UnitedStates"
       group-id="7"
       max-files="1"
     ></titan-uploader>`);
@@ -304,7 +312,7 @@ describe('<titan-uploader> (against the sandbox)', () => {
     expect(el.uppy.getFiles().map((f) => f.name)).to.deep.equal(['kept.bin']);
     await el.upload();
     const log = await requestLog('titan');
-    const areas = ['Asia-China-Guangdong-Shenzhen', 'NorthAmerica-UnitedStates-California-SanJose'];
+    const areas = ['China', 'UnitedStates']; // countries, as get_area_id lists them
     expect(log.find(is.createAsset)!.body).to.deep.include({ asset_name: 'kept.bin', group_id: 7, area_id: areas, extra_id: '' });
     const info = log.find(is.uploadInfo)!;
     // The log folds repeated query keys into one; each area_id is its own parameter on the wire.
