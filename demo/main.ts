@@ -37,7 +37,11 @@ for (const name of EVENTS) {
     const detail = (e as CustomEvent).detail as Record<string, unknown> | undefined;
     const shown = detail && 'bytes' in detail ? { ...detail, bytes: `<${(detail.bytes as Uint8Array).length} bytes>` } : detail;
     logLine(name, JSON.stringify(shown ?? {}));
-    if (name === 'titan-upload-success') void refreshReceived();
+    if (name === 'titan-upload-success') {
+      const { cid, verified, report } = detail as { cid: string; verified: boolean; report: { status: string } };
+      uploads.set(cid, { verified, report: report.status });
+      void refreshReceived();
+    }
     if (name === 'digime-write-success') void refreshPostbox();
   });
 }
@@ -61,8 +65,10 @@ for (const button of document.querySelectorAll<HTMLButtonElement>('[data-knob]')
   button.addEventListener('click', () => void knob(button.dataset.knob!));
 }
 const toggles: Record<string, (on: boolean) => Promise<unknown>> = {
-  'unauthorized-envelope': (on) => knob('titan/unauthorized-as', { shape: on ? 'envelope' : 'http' }),
+  'unauthorized-envelope': (on) => knob('titan/unauthorized', { mode: on ? 'envelope' : 'source' }),
   'node1-down': (on) => knob('titan/node', { nodeId: 'node1', mode: on ? 'down' : 'ok' }),
+  'node1-wrong-cid': (on) => knob('titan/node', { nodeId: 'node1', mode: on ? 'wrong-cid' : 'ok' }),
+  'report-refused': (on) => knob('titan/report', { refuse: on ? 'server-busy' : null }),
   'node-slow': async (on) => {
     for (const nodeId of ['node1', 'node2']) await knob('titan/node', { nodeId, mode: on ? 'slow' : 'ok', delayMs: 3000 });
   },
@@ -84,7 +90,10 @@ for (const input of document.querySelectorAll<HTMLInputElement>('[data-toggle]')
 
 interface Received { kind: string; extraId: string; cid: string; name: string; signatureOk: boolean }
 
-/** Titan's callback reaches the app backend shortly after create_asset; look a few times. */
+/** What the widget said of each stored CID: checked against the file's bytes, and the transfer/report's fate. */
+const uploads = new Map<string, { verified: boolean; report: string }>();
+
+/** Titan calls the app back once the upload's transfer/report reached it; look a few times. */
 async function refreshReceived(tries = 5): Promise<void> {
   for (let i = 0; i < tries; i++) {
     const res = await fetch("/app/titan/received");
@@ -101,14 +110,16 @@ function renderReceived(list: Received[]): void {
   body.textContent = '';
   for (const r of list) {
     const tr = document.createElement('tr');
-    for (const text of [r.extraId, r.name, r.cid, r.signatureOk ? 'verified' : 'REJECTED']) {
+    const upload = uploads.get(r.cid);
+    const checked = upload ? (upload.verified ? 'matches the file' : 'not checked') : '(another page)';
+    for (const text of [r.kind, r.extraId, r.name, r.cid, checked, r.signatureOk ? 'verified' : 'REJECTED']) {
       const td = document.createElement('td');
       td.textContent = text;
       tr.append(td);
     }
     body.append(tr);
   }
-  if (!list.length) body.innerHTML = '<tr><td colspan="4" class="muted">None yet.</td></tr>';
+  if (!list.length) body.innerHTML = '<tr><td colspan="6" class="muted">None yet.</td></tr>';
 }
 
 // ---- Universa ----------------------------------------------------------------------------------
