@@ -3,11 +3,12 @@
 const shared = ['lit', '@uppy/core', '@uppy/dashboard', 'hash-wasm', 'multiformats', 'idb-keyval'];
 // Left out of a measure: Uppy's own CSS (inlined by the build as a chunk of its own, Uppy's
 // weight, not ours) and chunks a page fetches only when it needs them (languages other than
-// English, the plain-JS md5 of strict-CSP pages). ESM output, as a page or bundler loads it:
+// English, the plain-JS md5 of strict-CSP pages, the UnixFS CID hasher that the main thread
+// loads only when no Worker can hash). ESM output, as a page or bundler loads it:
 // size-limit's default IIFE would wrap a dynamic import in CommonJS helpers no real build has.
 const without = (...chunks) => (config) => ({ ...config, format: 'esm', external: [...(config.external ?? []), ...chunks] });
 const uppyCss = './uppy-styles-*';
-const onDemand = ['./strings.*', './md5-js-*'];
+const onDemand = ['./strings.*', './md5-js-*', './unixfs-*'];
 
 module.exports = [
   // The goal is 12 kB. In this bundle lit is 5.6 kB and idb-keyval 0.4 kB; the element with what
@@ -16,7 +17,12 @@ module.exports = [
   // render loop on a failed language load, imports stuck on a failing IndexedDB, a timeout
   // read as a refusal, a contract announced after dispose, an empty ok_url answer).
   { name: 'upload-elements/universa (lit + idb-keyval + own code; goal 12 kB)', path: 'dist/universa.js', import: '*', modifyEsbuildConfig: without(...onDemand), limit: '13.07 kB', gzip: true },
-  { name: 'upload-elements/titan (own code)', path: 'dist/titan.js', import: '*', ignore: shared, modifyEsbuildConfig: without(uppyCss, ...onDemand), limit: '12 kB', gzip: true },
+  // The goal is 12 kB; it held (11.47 kB) until the client learned Titan's real protocol
+  // (issue 10): one transfer/report per upload with bounded retries and its outcome, strict
+  // reading of get_upload_info and node answers, fresh node tokens on a node's 401, the node's CID
+  // checked, https-only node URLs and links, share_asset links, Lang, proactive renewal. Client
+  // 3.59 → 4.83 kB alone; the UnixFS hasher itself is on demand (worker or fallback chunk).
+  { name: 'upload-elements/titan (own code; goal 12 kB)', path: 'dist/titan.js', import: '*', ignore: shared, modifyEsbuildConfig: without(uppyCss, ...onDemand), limit: '13.4 kB', gzip: true },
   { name: 'upload-elements/digime (own code)', path: 'dist/digime.js', import: '*', ignore: shared, modifyEsbuildConfig: without(uppyCss, ...onDemand), limit: '10 kB', gzip: true },
   { name: 'upload-elements/titan (with lit, Uppy, CSS)', path: 'dist/titan.js', import: '*', limit: '120 kB', gzip: true },
   { name: 'dist/cdn/upload-elements.js (everything inlined)', path: 'dist/cdn/upload-elements.js', limit: '140 kB', gzip: true },
