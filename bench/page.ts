@@ -64,6 +64,35 @@ async function clientUploadPhase(client: TitanClient, blob: Blob, md5: string): 
   return end - start;
 }
 
+/**
+ * JS heap growth while `work` runs. Peak: as the page grew, garbage included, sampled every
+ * 50 ms. Live: what survives a collection, every half second, i.e. what the work holds on to.
+ */
+async function heapGrowth<T>(work: () => Promise<T>): Promise<{ heapGrowthMiB: number; peakGrowthMiB: number; run: { ms: number; value: T } }> {
+  const perf = performance as Performance & { memory?: { usedJSHeapSize: number } };
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!perf.memory || !gc) throw new Error('the heap bench needs --enable-precise-memory-info and --js-flags=--expose-gc');
+  gc();
+  const base = perf.memory.usedJSHeapSize;
+  let peak = base;
+  let live = base;
+  let ticks = 0;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, perf.memory!.usedJSHeapSize);
+    if (++ticks % 10 === 0) {
+      gc();
+      live = Math.max(live, perf.memory!.usedJSHeapSize);
+    }
+  }, 50);
+  try {
+    const run = await timed(work);
+    peak = Math.max(peak, perf.memory.usedJSHeapSize);
+    return { heapGrowthMiB: (live - base) / MiB, peakGrowthMiB: (peak - base) / MiB, run };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 async function hashWasmStream(blob: Blob): Promise<string> {
   const h = await createMD5();
   const reader = blob.stream().getReader();
@@ -132,6 +161,7 @@ const benches = {
   async md5(sizeMiB = 256) {
     const [blob] = pickedFiles(1, sizeMiB) as [File];
     const client = new TitanClient({ apiUrl, token: 'unused' });
+    await client.md5(blob.slice(0, MiB)); // starts the worker and its hasher: throughput, not start-up
     const spark = await timed(() => sparkMd5(blob));
     const stream = await timed(() => hashWasmStream(blob));
     const worker = await withLongTasks(() => client.md5(blob));
@@ -145,7 +175,10 @@ const benches = {
     };
   },
 
-  /** 8 files end to end through the Uppy plugin vs the sums of their md5 and raw upload times. */
+  /**
+   * 8 files end to end through the Uppy plugin vs the sums of their hashing (md5 + CID, what an
+   * upload computes) and raw upload times.
+   */
   async batch(count = 8, sizeMiB = 32) {
     const userToken = await token();
     const client = new TitanClient({ apiUrl, token: userToken });
@@ -155,9 +188,9 @@ const benches = {
     const files = pickedFiles(2 * count, sizeMiB);
     for (let i = 0; i < count; i++) {
       const blob = files[i]!;
-      const h = await timed(() => client.md5(blob));
+      const h = await timed(() => client.hash(blob));
       md5Sum += h.ms;
-      uploadSum += await rawUpload(blob, userToken, h.value);
+      uploadSum += await rawUpload(blob, userToken, h.value.md5);
     }
     const uppy = new Uppy<Meta, TitanBody>({ autoProceed: false }).use(TitanUploadPlugin, { client });
     for (let i = 0; i < count; i++) uppy.addFile({ name: `batch-${i}.bin`, type: 'application/octet-stream', data: files[count + i]! });
@@ -170,31 +203,11 @@ const benches = {
 
   /** JS heap (precise memory info) sampled every 50 ms during one large upload (md5 included). */
   async heap(sizeMiB = 1024, inWorker = 1) {
-    const perf = performance as Performance & { memory?: { usedJSHeapSize: number } };
-    if (!perf.memory) throw new Error('performance.memory needs --enable-precise-memory-info');
-    const gc = (globalThis as { gc?: () => void }).gc;
     // A Worker's heap is not in the page's performance.memory: hashing on the main thread shows it.
     const client = new TitanClient({ apiUrl, token: await token(), md5Worker: inWorker === 1 });
     const [blob] = pickedFiles(1, sizeMiB) as [File];
-    if (!gc) throw new Error('the heap bench needs --js-flags=--expose-gc');
-    gc();
-    const base = perf.memory.usedJSHeapSize;
-    let peak = base;
-    let live = base;
-    // Peak: as the page grew, garbage included. Live: what survives a collection, sampled every
-    // half second, i.e. what the upload holds on to.
-    let ticks = 0;
-    const timer = setInterval(() => {
-      peak = Math.max(peak, perf.memory!.usedJSHeapSize);
-      if (++ticks % 10 === 0) {
-        gc();
-        live = Math.max(live, perf.memory!.usedJSHeapSize);
-      }
-    }, 50);
-    const run = await timed(() => client.uploadAsset(blob, { name: 'heap.bin' }));
-    clearInterval(timer);
-    peak = Math.max(peak, perf.memory.usedJSHeapSize);
-    return { heapGrowthMiB: (live - base) / MiB, peakGrowthMiB: (peak - base) / MiB, endToEndMBps: blob.size / 1e6 / (run.ms / 1000) };
+    const { run, ...growth } = await heapGrowth(() => client.uploadAsset(blob, { name: 'heap.bin' }));
+    return { ...growth, endToEndMBps: blob.size / 1e6 / (run.ms / 1000) };
   },
 
   /**
@@ -223,27 +236,9 @@ const benches = {
 
   /** JS heap while hashing md5 + CID on the main thread (where a Worker's heap would not show). */
   async cidHeap(sizeMiB = 1024) {
-    const perf = performance as Performance & { memory?: { usedJSHeapSize: number } };
-    const gc = (globalThis as { gc?: () => void }).gc;
-    if (!perf.memory || !gc) throw new Error('the heap bench needs --enable-precise-memory-info and --js-flags=--expose-gc');
     const [blob] = pickedFiles(1, sizeMiB) as [File];
-    gc();
-    const base = perf.memory.usedJSHeapSize;
-    let peak = base;
-    let live = base;
-    // As the heap bench: peak sampled every 50 ms, live after a collection every half second.
-    let ticks = 0;
-    const timer = setInterval(() => {
-      peak = Math.max(peak, perf.memory!.usedJSHeapSize);
-      if (++ticks % 10 === 0) {
-        gc();
-        live = Math.max(live, perf.memory!.usedJSHeapSize);
-      }
-    }, 50);
-    const run = await timed(() => hashFile(blob, { worker: false, cid: true }));
-    clearInterval(timer);
-    peak = Math.max(peak, perf.memory.usedJSHeapSize);
-    return { heapGrowthMiB: (live - base) / MiB, peakGrowthMiB: (peak - base) / MiB, MBps: blob.size / 1e6 / (run.ms / 1000), ...run.value };
+    const { run, ...growth } = await heapGrowth(() => hashFile(blob, { worker: false, cid: true }));
+    return { ...growth, MBps: blob.size / 1e6 / (run.ms / 1000), ...run.value };
   },
 
   /** Adding 1,000 small files to <titan-uploader> (auto-proceed off). */

@@ -132,7 +132,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEvents> {
   declare extraIdUrl?: string;
   /** Returns the app's extra_id for a file; overrides `extra-id-url`. */
   declare extraIdProvider?: (file: File) => Promise<string | undefined>;
-  /** Comma-separated area ids. */
+  /** Comma-separated Titan areas: country names as get_area_id lists them (`China, UnitedStates`). */
   declare areaId?: string;
   /** Folder id. */
   declare groupId?: number;

@@ -140,6 +140,12 @@ async function nodeUploadInProgress(page: Page, demo: DemoServer): Promise<LogEn
   }, 20_000);
 }
 
+/** The detail of the newest titan-upload-error, once the event log shows one. */
+function uploadErrorDetail(page: Page): Promise<{ error?: { code?: string; message?: string } }> {
+  return until('titan-upload-error in the event log', async () =>
+    (await logLine(page, 'titan-upload-error').count()) ? logDetail<{ error?: { code?: string; message?: string } }>(page, 'titan-upload-error') : undefined, 5000);
+}
+
 /** Waits for the uploader to show a CID (failing fast on an upload error); returns it. */
 async function titanCid(page: Page): Promise<string> {
   const cid = page.locator('titan-uploader [part="cid"]').first();
@@ -241,8 +247,7 @@ async function titanWrongCid(ctx: Ctx): Promise<void> {
 
   const error = page.locator('titan-uploader [part="error"]').first();
   await error.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
-  const detail = await until('titan-upload-error in the event log', async () =>
-    (await logLine(page, 'titan-upload-error').count()) ? logDetail<{ error?: { code?: string; message?: string } }>(page, 'titan-upload-error') : undefined, 5000);
+  const detail = await uploadErrorDetail(page);
   assert(detail.error?.code === 'cid-mismatch', `titan-upload-error code is ${JSON.stringify(detail.error?.code)}, expected "cid-mismatch"`);
   assert(detail.error?.message?.includes(await fileCid(file.buffer)), `the error does not name the file's CID: ${detail.error?.message}`);
   assert(!(await sandboxLog(demo, 'titan')).some(isCreateAsset), 'create_asset was requested for bytes the node answered a wrong CID for');
@@ -278,8 +283,7 @@ async function titanCancelled(ctx: Ctx): Promise<void> {
   await error.waitFor({ state: 'visible', timeout: 10_000 });
   const text = (await error.textContent())?.trim();
   assert(text === 'Cancelled', `the result row says ${JSON.stringify(text)}, expected "Cancelled"`);
-  const detail = await until('titan-upload-error in the event log', async () =>
-    (await logLine(page, 'titan-upload-error').count()) ? logDetail<{ error?: { code?: string } }>(page, 'titan-upload-error') : undefined, 5000);
+  const detail = await uploadErrorDetail(page);
   assert(detail.error?.code === 'aborted', `titan-upload-error code is ${JSON.stringify(detail.error?.code)}, expected "aborted"`);
 
   // Past the slow node's delay: whatever was in flight has ended, and nothing was registered.

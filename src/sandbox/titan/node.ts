@@ -154,16 +154,27 @@ async function applyFault(t: Titan, node: NodeState, req: IncomingMessage, res: 
   }
 }
 
-/** handler_uploadv2.go `uploadv2Handler` + `handleUploadFileV2`: the node computes the CID itself. */
-async function uploadV2(t: Titan, node: NodeState, req: IncomingMessage, res: ServerResponse, url: URL, tampered = false): Promise<void> {
-  if (req.method !== 'POST') return fail(res, 'only allow post method', 405);
+/**
+ * What both upload handlers do first: POST only, then the node's own token (header or form
+ * field). Answers the failure itself and resolves undefined, or gives the (lazily read) form.
+ */
+async function authorize(t: Titan, node: NodeState, req: IncomingMessage, res: ServerResponse, url: URL) {
+  if (req.method !== 'POST') return void fail(res, 'only allow post method', 405);
   const tmp = join(t.dir(), 'tmp');
   await mkdir(tmp, { recursive: true });
   let form: Promise<Form | { error: string }> | undefined;
   const getForm = () => (form ??= readForm(req, tmp));
   const token = await tokenOf(req, url, getForm);
   const verified = 'error' in token ? token : verifyNodeJwt(node.secret, token.token);
-  if ('error' in verified) return fail(res, verified.error, 401);
+  if ('error' in verified) return void fail(res, verified.error, 401);
+  return { getForm, verified, tmp };
+}
+
+/** handler_uploadv2.go `uploadv2Handler` + `handleUploadFileV2`: the node computes the CID itself. */
+async function uploadV2(t: Titan, node: NodeState, req: IncomingMessage, res: ServerResponse, url: URL, tampered = false): Promise<void> {
+  const authorized = await authorize(t, node, req, res, url);
+  if (!authorized) return;
+  const { getForm } = authorized;
   const type = contentType(req);
   if (type !== 'multipart/form-data') return fail(res, `unsupported Content-type ${type}`, 400);
   const parsed = await getForm();
@@ -187,14 +198,9 @@ async function keep(t: Titan, node: NodeState, cid: string, tmpPath: string, kin
 
 /** handler_upload.go `uploadHandler`: a CAR for an asset create_asset announced to this node. */
 async function uploadCar(t: Titan, node: NodeState, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-  if (req.method !== 'POST') return fail(res, 'only allow post method', 405);
-  const tmp = join(t.dir(), 'tmp');
-  await mkdir(tmp, { recursive: true });
-  let form: Promise<Form | { error: string }> | undefined;
-  const getForm = () => (form ??= readForm(req, tmp));
-  const token = await tokenOf(req, url, getForm);
-  const verified = 'error' in token ? token : verifyNodeJwt(node.secret, token.token);
-  if ('error' in verified) return fail(res, verified.error, 401);
+  const authorized = await authorize(t, node, req, res, url);
+  if (!authorized) return;
+  const { getForm, verified, tmp } = authorized;
   // types.AuthUserUploadDownloadAsset
   const p = verified.payload as { UserID?: string; AssetCID?: string; AssetSize?: number; Expiration?: string };
   if (!(Date.now() <= Date.parse(p.Expiration ?? ''))) return fail(res, `token is expire, userID ${p.UserID ?? ''}, cid:${p.AssetCID ?? ''}`, 401);
