@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseUniversaAddress } from '../universa/address.js';
-import { packBoss } from '../universa/boss.js';
+import { packBoss } from './boss.js';
 import { ACTION_SELECT_ADDRESS, type CheckAnswer, type IssuerOffer, type IssuerState } from '../universa/protocol.js';
 import { HttpError, readJson, redirect, requestOrigin, sendJson, sendText, sleep } from './http.js';
 import type { SandboxContext, SandboxService } from './types.js';

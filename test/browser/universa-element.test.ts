@@ -1,5 +1,5 @@
 import { expect } from '@open-wc/testing';
-import { unpackBoss } from '../../src/universa/boss.js';
+import { unpackBoss } from '../../src/sandbox/boss.js';
 import '../../src/universa/index.js';
 import { universaLocales, universaStrings, type UniversaSelectAddress } from '../../src/universa/index.js';
 import {

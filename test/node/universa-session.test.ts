@@ -1,7 +1,7 @@
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { unpackBoss } from '../../src/universa/boss.js';
+import { unpackBoss } from '../../src/sandbox/boss.js';
 import { clampPollSeconds } from '../../src/universa/protocol.js';
 import { ImportSession, isRetryable, type ImportSessionEvents, type ImportState } from '../../src/universa/session.js';
 import { UploadElementsError } from '../../src/internal/errors.js';

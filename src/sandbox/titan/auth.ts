@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { CODES, HEADERS } from '../../titan/protocol.js';
-import { base64Error, decodeJsonSegment, hmacMatches, signJwt } from '../titan-jwt.js';
+import { base64Error, decodeJsonSegment, hmacMatches, signJwt } from './jwt.js';
 import type { GinReply } from './gin.js';
 
 /**

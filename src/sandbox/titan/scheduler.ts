@@ -1,5 +1,5 @@
 import type { UploadNode } from '../../titan/protocol.js';
-import { signJwt } from '../titan-jwt.js';
+import { signJwt } from './jwt.js';
 import { holders, nodePath, NODE_IDS, type NodeState, type Titan } from './state.js';
 
 /**

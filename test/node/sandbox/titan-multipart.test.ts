@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MultipartError, MultipartParser, multipartBoundary, type MultipartEvent } from '../../src/sandbox/titan-multipart.js';
+import { MultipartError, MultipartParser, multipartBoundary, type MultipartEvent } from '../../../src/sandbox/titan/multipart.js';
 
 interface Part {
   name: string;

@@ -1,8 +1,8 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { unpackBoss } from '../../src/universa/boss.js';
-import { decodeBase64 } from '../../src/universa/protocol.js';
+import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
+import { unpackBoss } from '../../../src/sandbox/boss.js';
+import { decodeBase64 } from '../../../src/universa/protocol.js';
 
 const SHORT = '2dwybLfSX4vaeW4joP5odqvnpp2k1XiFcky5HB4NbEfchDYrSrZ';
 let sb: Sandbox;

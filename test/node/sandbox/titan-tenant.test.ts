@@ -3,10 +3,10 @@
 // AuthRequired on the group) and gin-jwt as api/jwt.go configures it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { createTitanTenant } from '../../src/server/titan.js';
-import { HEADERS, PATHS } from '../../src/titan/protocol.js';
-import { call, claimsOf, login, waitFor } from './sandbox/titan-helpers.js';
+import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
+import { createTitanTenant } from '../../../src/server/titan.js';
+import { HEADERS, PATHS } from '../../../src/titan/protocol.js';
+import { call, claimsOf, login, waitFor } from './titan-helpers.js';
 
 const TTL = 3600;
 let sb: Sandbox;

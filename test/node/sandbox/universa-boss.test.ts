@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BossError, packBoss, unpackBoss } from '../../src/universa/boss.js';
+import { BossError, packBoss, unpackBoss } from '../../../src/sandbox/boss.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 

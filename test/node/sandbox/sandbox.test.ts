@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSandbox } from '../../src/sandbox/index.js';
+import { startSandbox } from '../../../src/sandbox/index.js';
 
 test('sandbox listens on loopback, logs requests and resets', async () => {
   const sb = await startSandbox();

@@ -6,9 +6,9 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { HEADERS, PATHS } from '../../src/titan/protocol.js';
-import { call, login, md5, nodePost, rawLeafCid, report, store, uploadInfo } from './sandbox/titan-helpers.js';
+import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
+import { HEADERS, PATHS } from '../../../src/titan/protocol.js';
+import { call, login, md5, nodePost, rawLeafCid, report, store, uploadInfo } from './titan-helpers.js';
 
 let sb: Sandbox;
 before(async () => {

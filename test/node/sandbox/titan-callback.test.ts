@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { CALLBACK_RETRY_DELAYS_MS, type SandboxTitanDelivery } from '../../src/sandbox/titan/index.js';
-import type { ReceivedNotification } from '../../src/sandbox/app-titan.js';
-import { PATHS } from '../../src/titan/protocol.js';
-import { call, login, report, store, waitFor } from './sandbox/titan-helpers.js';
+import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
+import { CALLBACK_RETRY_DELAYS_MS, type SandboxTitanDelivery } from '../../../src/sandbox/titan/index.js';
+import type { ReceivedNotification } from '../../../src/sandbox/app-titan.js';
+import { PATHS } from '../../../src/titan/protocol.js';
+import { call, login, report, store, waitFor } from './titan-helpers.js';
 
 const deliveries = async (sb: Sandbox) => (await sb.control('titan', 'callbacks')) as SandboxTitanDelivery[];
 const received = async (sb: Sandbox) => (await (await fetch(`${sb.url}/app/titan/received`)).json()) as ReceivedNotification[];
