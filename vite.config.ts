@@ -2,6 +2,7 @@ import { defineConfig, type Plugin, type UserConfig } from 'vite';
 import { builtinModules } from 'node:module';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
+import minifyHtmlLiterals from '@lit-labs/rollup-plugin-minify-html-literals';
 
 const root = import.meta.dirname;
 const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
@@ -9,6 +10,14 @@ const deps = Object.keys(pkg.dependencies);
 /** Bare imports of our dependencies (and their subpaths) stay imports in the npm build. */
 const isDependency = (id: string) => deps.some((d) => id === d || id.startsWith(`${d}/`)) && !id.endsWith('?inline');
 const isNodeBuiltin = (id: string) => id.startsWith('node:') || builtinModules.includes(id);
+
+/**
+ * Lit's `html`/`css` template text minified in the npm and CDN builds, so the sources keep
+ * their indentation (the dev server and the tests run the sources as written).
+ */
+function minifyTemplates(): Plugin {
+  return { ...(minifyHtmlLiterals({ include: ['src/**/*.ts'], failOnError: true, options: { minifyOptions: { removeAttributeQuotes: true } } }) as unknown as Plugin), enforce: 'pre', apply: 'build' };
+}
 
 /** `npm start`: the sandbox's doubles mounted on the Vite dev server, so the demo is one URL. */
 function sandbox(): Plugin {
@@ -59,6 +68,7 @@ export default defineConfig(({ mode }): UserConfig => {
         lib: { entry: resolve(root, 'src/index.ts'), formats: ['es'], fileName: () => 'upload-elements.js' },
         rollupOptions: { output: { codeSplitting: false } },
       },
+      plugins: [minifyTemplates()],
       worker: { format: 'es' },
     };
   }
@@ -67,7 +77,7 @@ export default defineConfig(({ mode }): UserConfig => {
     // Relative asset URLs in the library build: the md5 worker resolves against the importing module.
     base: mode === 'production' ? './' : '/',
     server: { port: Number(process.env.PORT ?? 5173), host: '127.0.0.1', fs: { allow: [root] } },
-    plugins: [sandbox()],
+    plugins: [sandbox(), minifyTemplates()],
     worker: { format: 'es' },
     build: {
       target: 'es2022',
@@ -79,6 +89,10 @@ export default defineConfig(({ mode }): UserConfig => {
           titan: resolve(root, 'src/titan/index.ts'),
           universa: resolve(root, 'src/universa/index.ts'),
           digime: resolve(root, 'src/digime/index.ts'),
+          // The headless clients: no element registered, no lit, no Uppy.
+          'titan-client': resolve(root, 'src/titan/headless.ts'),
+          'universa-client': resolve(root, 'src/universa/headless.ts'),
+          'digime-client': resolve(root, 'src/digime/headless.ts'),
           // Types only (React JSX); an empty module so that a plain `import` of it works too.
           react: resolve(root, 'src/react.ts'),
         },

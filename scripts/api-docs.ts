@@ -59,8 +59,8 @@ const elements = manifest.modules
 // React 19 sets a custom element's properties, sets attributes for other props, and listens to
 // `on<event>` props. The detail types come from each subpath's event map.
 const EVENT_MAPS: Record<string, [module: string, type: string]> = {
-  'titan-uploader': ['./titan/index.js', 'TitanUploaderEvents'],
-  'universa-select-address': ['./universa/index.js', 'UniversaSelectAddressEvents'],
+  'titan-uploader': ['./titan/index.js', 'TitanUploaderEventMap'],
+  'universa-select-address': ['./universa/index.js', 'UniversaSelectAddressEventMap'],
   'digime-writer': ['./digime/index.js', 'DigiMeWriterEventMap'],
 };
 const union = (names: string[]) => (names.length ? names.map((n) => `'${n}'`).join(' | ') : 'never');

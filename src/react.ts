@@ -6,8 +6,8 @@
  * @module
  */
 import type { DetailedHTMLProps, HTMLAttributes } from 'react';
-import type { TitanUploader, TitanUploaderEvents } from './titan/index.js';
-import type { UniversaSelectAddress, UniversaSelectAddressEvents } from './universa/index.js';
+import type { TitanUploader, TitanUploaderEventMap } from './titan/index.js';
+import type { UniversaSelectAddress, UniversaSelectAddressEventMap } from './universa/index.js';
 import type { DigiMeWriter, DigiMeWriterEventMap } from './digime/index.js';
 
 type ElementProps<El, Attributes extends string, Properties extends keyof El, Events> = DetailedHTMLProps<HTMLAttributes<El>, El> & {
@@ -20,8 +20,8 @@ declare module 'react' {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace JSX {
     interface IntrinsicElements {
-      'titan-uploader': ElementProps<TitanUploader, 'api-url' | 'token' | 'token-url' | 'extra-id-url' | 'area-id' | 'group-id' | 'accept' | 'max-file-size' | 'max-files' | 'auto-proceed' | 'locale' | 'theme', 'apiUrl' | 'token' | 'tokenUrl' | 'extraIdUrl' | 'areaId' | 'groupId' | 'accept' | 'maxFileSize' | 'maxFiles' | 'autoProceed' | 'locale' | 'theme' | 'tokenProvider' | 'extraIdProvider' | 'strings', TitanUploaderEvents>;
-      'universa-select-address': ElementProps<UniversaSelectAddress, 'cb' | 'allow-input' | 'open' | 'locale', 'cb' | 'allowInput' | 'open' | 'locale' | 'addresses' | 'strings', UniversaSelectAddressEvents>;
+      'titan-uploader': ElementProps<TitanUploader, 'api-url' | 'token' | 'token-url' | 'extra-id-url' | 'area-id' | 'group-id' | 'accept' | 'max-file-size' | 'max-files' | 'auto-proceed' | 'locale' | 'theme', 'apiUrl' | 'token' | 'tokenUrl' | 'extraIdUrl' | 'areaId' | 'groupId' | 'accept' | 'maxFileSize' | 'maxFiles' | 'autoProceed' | 'locale' | 'theme' | 'tokenProvider' | 'extraIdProvider' | 'strings', TitanUploaderEventMap>;
+      'universa-select-address': ElementProps<UniversaSelectAddress, 'cb' | 'allow-input' | 'open' | 'locale', 'cb' | 'allowInput' | 'open' | 'locale' | 'addresses' | 'strings', UniversaSelectAddressEventMap>;
       'digime-writer': ElementProps<DigiMeWriter, 'backend-url' | 'locale' | 'theme', 'backendUrl' | 'locale' | 'theme' | 'strings' | 'mimeType' | 'accounts' | 'reference' | 'tags' | 'navigate', DigiMeWriterEventMap>;
     }
   }

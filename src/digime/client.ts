@@ -1,4 +1,5 @@
 import { UploadElementsError } from '../internal/errors.js';
+import { expectOk, requestJson } from '../internal/request.js';
 import { encryptForPostbox } from './encrypt.js';
 import {
   BACKEND_PATHS,
@@ -53,14 +54,14 @@ export class DigiMeWriterClient {
 
   /** Starts a connection: the backend keeps the PKCE verifier and answers the digi.me URL. */
   authorize(returnUrl: string, signal?: AbortSignal): Promise<{ url: string; state?: string }> {
-    return this.#post(BACKEND_PATHS.authorize, json({ returnUrl }), signal, (b) => {
+    return this.#post(BACKEND_PATHS.authorize, { returnUrl }, signal, (b) => {
       if (typeof b.url !== 'string') throw new UploadElementsError('bad-response', 'The backend answered authorize without a url.');
       return { url: b.url, ...(typeof b.state === 'string' ? { state: b.state } : {}) };
     });
   }
 
   exchange(request: ExchangeRequest, signal?: AbortSignal): Promise<Postbox> {
-    return this.#post(BACKEND_PATHS.exchange, json(request), signal, (b) => {
+    return this.#post(BACKEND_PATHS.exchange, request, signal, (b) => {
       if (typeof b.postboxId !== 'string' || typeof b.publicKey !== 'string') {
         throw new UploadElementsError('bad-response', 'The backend answered exchange without postboxId/publicKey.');
       }
@@ -83,7 +84,7 @@ export class DigiMeWriterClient {
     form.append(WRITE_FIELDS.symmetricalKey, payload.symmetricalKey);
     form.append(WRITE_FIELDS.iv, payload.iv);
     if (typeof postbox !== 'string') form.append(WRITE_FIELDS.postboxId, postbox.postboxId);
-    return this.#post(BACKEND_PATHS.write, { body: form }, signal, (b) => {
+    return this.#post(BACKEND_PATHS.write, form, signal, (b) => {
       if (b.status !== 'delivered' && b.status !== 'pending') {
         throw new UploadElementsError('bad-response', `The backend answered an unknown write status ${JSON.stringify(b.status)}.`);
       }
@@ -91,38 +92,20 @@ export class DigiMeWriterClient {
     });
   }
 
-  async #post<T>(path: string, init: RequestInit, signal: AbortSignal | undefined, read: (body: Record<string, unknown>) => T): Promise<T> {
-    const url = `${this.backendUrl}/${path}`;
-    let res: Response;
+  async #post<T>(path: string, body: unknown, signal: AbortSignal | undefined, read: (body: Record<string, unknown>) => T): Promise<T> {
+    const payload = body instanceof FormData ? { body } : { json: body };
+    const answer = await requestJson(`${this.backendUrl}/${path}`, { ...payload, signal, credentials: 'same-origin', fetch: this.#fetch });
+    let data: unknown;
     try {
-      res = await this.#fetch(url, { ...init, method: 'POST', credentials: 'same-origin', signal, headers: { accept: 'application/json', ...init.headers } });
+      data = expectOk(answer);
     } catch (err) {
-      if (signal?.aborted) throw err;
-      throw new UploadElementsError('network', `Could not reach ${url}.`, { cause: err });
-    }
-    const text = await res.text();
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : {};
-    } catch {
-      throw new UploadElementsError(res.ok ? 'bad-response' : res.status, `${url} answered HTTP ${res.status} without JSON.`);
-    }
-    if (!res.ok) {
-      const error = (body as { error?: { code?: unknown; message?: unknown; postbox?: Partial<Postbox> } }).error;
-      const failure = new UploadElementsError(
-        typeof error?.code === 'string' || typeof error?.code === 'number' ? error.code : res.status,
-        typeof error?.message === 'string' ? error.message : `${url} answered HTTP ${res.status}.`,
-      );
-      const postbox = error?.postbox;
+      // postbox-changed (409) names the postbox the session is connected to now.
+      const postbox = (err as UploadElementsError).extra?.['postbox'] as Partial<Postbox> | undefined;
       if (typeof postbox?.postboxId === 'string' && typeof postbox.publicKey === 'string') {
-        throw Object.assign(failure, { postbox: { postboxId: postbox.postboxId, publicKey: postbox.publicKey } });
+        throw Object.assign(err as UploadElementsError, { postbox: { postboxId: postbox.postboxId, publicKey: postbox.publicKey } });
       }
-      throw failure;
+      throw err;
     }
-    return read((body ?? {}) as Record<string, unknown>);
+    return read(typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {});
   }
-}
-
-function json(value: unknown): RequestInit {
-  return { body: JSON.stringify(value), headers: { 'content-type': 'application/json' } };
 }

@@ -5,11 +5,14 @@
  */
 export class UploadElementsError extends Error {
   readonly code: number | string;
+  /** More of what the other side said, e.g. the extra fields of an `{error: {…}}` body. */
+  readonly extra?: Record<string, unknown>;
 
-  constructor(code: number | string, message: string, options?: { cause?: unknown }) {
+  constructor(code: number | string, message: string, options?: { cause?: unknown; extra?: Record<string, unknown> }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+    if (options?.extra) this.extra = options.extra;
   }
 
   /** The plain `{code, message}` shape events carry. */

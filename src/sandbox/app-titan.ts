@@ -9,6 +9,7 @@ import { createTitanTenant } from '../server/titan.js';
 import type { DeleteNotification, UploadNotification } from '../titan/protocol.js';
 import { HttpError, parsedBodies, readBody, sendJson, sendWebResponse, toWebRequest } from './http.js';
 import type { SandboxContext, SandboxService } from './types.js';
+import { errorBody } from '../internal/error-body.js';
 
 /**
  * The demo app's backend for `<titan-uploader>`, built only from `upload-elements/server` the
@@ -96,7 +97,7 @@ export function createAppTitanService(ctx: SandboxContext): SandboxService {
       }
       if (handler === token && failToken.count > 0) {
         failToken.count--;
-        return sendJson(res, failToken.status, { error: 'token-unavailable', message: `demo backend told to fail (fail-token knob, HTTP ${failToken.status})` });
+        return sendJson(res, failToken.status, errorBody('token-unavailable', `demo backend told to fail (fail-token knob, HTTP ${failToken.status})`));
       }
       return sendWebResponse(res, await handler(toWebRequest(req, ctx.url, body)));
     },

@@ -29,6 +29,7 @@ export type {
   Postbox as DigiMePostbox,
   WriteResult as DigiMePostboxResult,
 } from '../digime/protocol.js';
+import { errorBody } from '../internal/error-body.js';
 
 export interface DigiMeBackendOptions {
   applicationId: string;
@@ -494,7 +495,7 @@ function errorFor(err: unknown): Response {
 }
 
 function errorResponse(status: number, code: string, message: string, extra: Record<string, unknown> = {}): Response {
-  return json(status, { error: { code, message, ...extra } });
+  return json(status, errorBody(code, message, extra));
 }
 
 function json(status: number, value: unknown): Response {

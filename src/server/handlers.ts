@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CALLBACK_ACK, type DeleteNotification, type UploadNotification } from '../titan/protocol.js';
 import { TitanCallbackError, verifyTitanCallback, type NonceStore, type TitanCallback, type TitanCallbackKind } from './callback.js';
 import { TitanTenantError, type TitanSubUser, type TitanTenant } from './titan.js';
+import { errorBody } from '../internal/error-body.js';
 
 /** A web-standard request handler (Node ≥ 20, Deno, Bun, workers, or via an adapter). */
 export type WebHandler = (request: Request) => Promise<Response>;
@@ -36,9 +37,9 @@ export interface TitanTokenHandlerOptions {
  */
 export function createTitanTokenHandler(options: TitanTokenHandlerOptions): WebHandler {
   return async (request) => {
-    if (request.method !== 'POST') return json(405, { error: 'method-not-allowed', message: 'Use POST.' }, { allow: 'POST' });
+    if (request.method !== 'POST') return json(405, errorBody('method-not-allowed', 'Use POST.'), { allow: 'POST' });
     const user = await options.user(request);
-    if (!user) return json(401, { error: 'unauthorized', message: 'Sign in to upload.' });
+    if (!user) return json(401, errorBody('unauthorized', 'Sign in to upload.'));
     const body = await readJsonBody(request);
     // Outside the try below: an error in the app's own callback is the app's, not Titan's.
     const current = await options.refresh?.(request, body);
@@ -55,7 +56,7 @@ export function createTitanTokenHandler(options: TitanTokenHandlerOptions): WebH
       return json(200, await options.tenant.ssoLogin(user));
     } catch (err) {
       const status = err instanceof TitanTenantError && err.status === 0 ? 504 : 502;
-      return json(status, { error: 'titan-unavailable', message: (err as Error).message });
+      return json(status, errorBody('titan-unavailable', (err as Error).message));
     }
   };
 }
@@ -84,7 +85,7 @@ export interface ExtraIdHandlerOptions {
  */
 export function createExtraIdHandler(options: ExtraIdHandlerOptions = {}): WebHandler {
   return async (request) => {
-    if (request.method !== 'POST') return json(405, { error: 'method-not-allowed', message: 'Use POST.' }, { allow: 'POST' });
+    if (request.method !== 'POST') return json(405, errorBody('method-not-allowed', 'Use POST.'), { allow: 'POST' });
     const body = await readJsonBody(request);
     const o = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
     const file: FileDescription = {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorBody } from '../internal/error-body.js';
 
 /** Collects a Node request body (the handlers here take small JSON or multipart bodies). */
 async function readAll(req: IncomingMessage): Promise<Buffer> {
@@ -52,7 +53,7 @@ export function toNodeHandler(handler: (request: Request) => Promise<Response>):
     } catch (err) {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: 'internal', message: (err as Error).message }));
+        res.end(JSON.stringify(errorBody('internal', (err as Error).message)));
       } else res.destroy(err as Error);
     }
   };

@@ -13,6 +13,8 @@ import {
   type UploadNode,
 } from './protocol.js';
 import { abortedError, TitanError } from './errors.js';
+import { requestJson, type JsonAnswer } from '../internal/request.js';
+import * as abort from '../internal/abort.js';
 import { hashFile, md5 as hashMd5, type FileHashes, type Md5Options } from './md5.js';
 
 export { TitanError } from './errors.js';
@@ -590,16 +592,9 @@ export class TitanClient extends EventTarget {
     return this.#authorized(options.signal, async (token): Promise<ApiAnswer<T> | Unauthorized> => {
       const url = `${this.apiUrl}${path}${options.query ? `?${options.query}` : ''}`;
       // Only headers Titan's CORS allow-list names (api/jwt.go `Cors`: content-type, jwtauthorization, lang).
-      const headers: Record<string, string> = { [HEADERS.jwt]: `Bearer ${token}`, [HEADERS.lang]: this.lang };
-      if (options.body !== undefined) headers['content-type'] = 'application/json';
-      let res: Response;
+      let answer: JsonAnswer;
       try {
-        res = await fetch(url, {
-          method,
-          headers,
-          body: options.body === undefined ? undefined : JSON.stringify(options.body),
-          signal: options.signal,
-        });
+        answer = await requestJson(url, { method, headers: { [HEADERS.jwt]: `Bearer ${token}`, [HEADERS.lang]: this.lang }, json: options.body, signal: options.signal });
       } catch (err) {
         if (isAbort(err, options.signal)) throw abortedError();
         throw new TitanError(
@@ -608,20 +603,13 @@ export class TitanClient extends EventTarget {
           { cause: err },
         );
       }
-      let text: string;
-      try {
-        text = await res.text();
-      } catch (err) {
-        if (isAbort(err, options.signal)) throw abortedError();
-        throw new TitanError('network', `The connection to Titan broke while reading ${pathName(path)}.`, { cause: err });
-      }
-      const envelope = parseJson<Envelope<T>>(text);
+      const envelope = answer.json as Envelope<T> | undefined;
       // gin-jwt answers HTTP 200 {code: 401}; proxies and the report's bad token answer HTTP 401;
       // a missing or expired token on an AuthRequired route falls through to a handler that
       // panics, which gin.Recovery answers with an empty HTTP 500 (api/jwt.go, api/api.go).
-      if (res.status === 401 || envelope?.code === CODES.unauthorized) return { unauthorized: 'explicit' };
-      if (res.status === 500 && !isRecord(envelope)) return { unauthorized: 'blank-500' };
-      return { status: res.status, envelope: isRecord(envelope) ? envelope : undefined };
+      if (answer.status === 401 || envelope?.code === CODES.unauthorized) return { unauthorized: 'explicit' };
+      if (answer.status === 500 && !isRecord(envelope)) return { unauthorized: 'blank-500' };
+      return { status: answer.status, envelope: isRecord(envelope) ? envelope : undefined };
     });
   }
 
@@ -754,40 +742,6 @@ function isAbort(err: unknown, signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true || (err instanceof TitanError && err.code === 'aborted');
 }
 
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw abortedError();
-}
-
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortedError());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortedError());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortedError());
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortedError());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+const throwIfAborted = (signal: AbortSignal | undefined) => abort.throwIfAborted(signal, abortedError);
+const raceAbort = <T>(promise: Promise<T>, signal: AbortSignal | undefined) => abort.raceAbort(promise, signal, abortedError);
+const sleep = (ms: number, signal: AbortSignal | undefined) => abort.sleep(ms, signal, abortedError);

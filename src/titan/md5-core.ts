@@ -1,4 +1,3 @@
-import { createMD5 } from 'hash-wasm';
 
 /** Progress is reported about this often (bytes), not on every chunk of the stream. */
 export const MD5_PROGRESS_BYTES = 4 * 1024 * 1024;
@@ -122,12 +121,14 @@ export function refuseWasm(): void {
 }
 
 /**
- * hash-wasm's MD5, or the plain-JS one where the page's CSP forbids compiling WebAssembly. That
- * one is fetched only then (strict pages are rare; the worker bundles it, so it stays one file).
+ * hash-wasm's MD5, or the plain-JS one where the page's CSP forbids compiling WebAssembly. Both
+ * are fetched when first needed: a page whose Worker hashes never loads either (the worker
+ * bundles both, so it stays one file).
  */
 async function createHasher(): Promise<Hasher> {
   if (!wasmRefused) {
     try {
+      const { createMD5 } = await import('./md5-wasm.js');
       const wasm = await createMD5();
       wasm.init();
       return { update: (data) => wasm.update(data), digest: () => wasm.digest('hex') };

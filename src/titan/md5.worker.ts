@@ -3,6 +3,7 @@
 import { digestBlob, refuseWasm, wasmAllowed, type Md5Reply, type Md5Request } from './md5-core.js';
 // Bundled into the worker, so md5-core's on-demand imports of them need no files of their own here.
 import './md5-js.js';
+import './md5-wasm.js';
 import './unixfs.js';
 
 // The project compiles against the DOM lib (the WebWorker lib conflicts with it), so the

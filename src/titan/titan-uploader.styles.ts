@@ -102,4 +102,4 @@ const own = css`
   }
 `;
 
-export const styles = [...uppyStyles, dashboardA11yStyles, own];
+export const titanUploaderStyles = [...uppyStyles, dashboardA11yStyles, own];

@@ -1,4 +1,6 @@
 import { UploadElementsError } from '../internal/errors.js';
+import { requestJson } from '../internal/request.js';
+import { sleep } from '../internal/abort.js';
 import { parseUniversaAddress } from './address.js';
 import {
   checkIssuerUrl,
@@ -65,18 +67,6 @@ export function isRetryable(err: unknown): boolean {
   const code = err instanceof UploadElementsError ? err.code : undefined;
   return typeof code === 'number' ? code >= 500 || code === 408 || code === 429 : !/^(insecure-url|bad-offer|bad-version|bad-state|bad-address|expired)$/.test(String(code));
 }
-
-/** Waits `ms` or until `signal` aborts; only called with a signal that has not aborted yet. */
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
 
 /**
  * One import for one `cb`, headless: POSTs cb, offers, sends the chosen address to ok_url,
@@ -264,7 +254,8 @@ export class ImportSession {
         this.#reportError(new UniversaError('expired', 'Gave up after 7 days.'), false);
         return this.#setState('failed');
       }
-      await sleep(wait, signal);
+      // An abort ends the wait early; the loop then ends.
+      await sleep(wait, signal).catch(() => undefined);
       if (signal.aborted) return;
       const record = this.#record!;
       const confirming = record.phase === 'confirming';
@@ -373,28 +364,12 @@ export class ImportSession {
   }
 
   async #post(url: string, body: object, signal: AbortSignal): Promise<unknown> {
-    const timeout = AbortSignal.timeout(this.#options.requestTimeoutMs ?? 30_000);
-    let res: Response;
-    let text: string;
-    try {
-      res = await (this.#options.fetch ?? fetch)(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.any([signal, timeout]),
-      });
-      text = await res.text();
-    } catch (err) {
-      if (signal.aborted) throw err;
-      throw new UploadElementsError(timeout.aborted ? 'timeout' : 'network', `No answer from ${url} (network, CORS or timeout)`, { cause: err });
-    }
-    if (!res.ok) throw new UploadElementsError(res.status, `HTTP ${res.status} from ${url}`);
-    try {
-      // An empty answer (a 204, a bare 200 from ok_url) is an answer without fields.
-      return text.trim() ? JSON.parse(text) : null;
-    } catch {
-      throw new UploadElementsError('bad-response', `Not JSON from ${url}`);
-    }
+    const answer = await requestJson(url, { json: body, signal, timeoutMs: this.#options.requestTimeoutMs ?? 30_000, fetch: this.#options.fetch });
+    // The status decides (isRetryable), whatever an issuer's error body says.
+    if (!answer.ok) throw new UploadElementsError(answer.status, `HTTP ${answer.status} from ${answer.url}`);
+    if (answer.invalid) throw new UploadElementsError('bad-response', `Not JSON from ${answer.url}`);
+    // An empty answer (a 204, a bare 200 from ok_url) is an answer without fields.
+    return answer.json ?? null;
   }
 
   /**

@@ -7,8 +7,8 @@
 // Needs `npm run build` first.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { build, createServer, preview, type Connect, type Plugin } from 'vite';
@@ -51,6 +51,30 @@ await check('the app type-checks against the shipped declarations (typed events,
 await check('every browser subpath imports in Node without a DOM (server-side rendering)', async () => {
   const script = `for (const p of ['', '/titan', '/universa', '/digime', '/react']) await import('upload-elements' + p);`;
   execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+});
+
+await check('the headless entries (titan/client, universa/client, digime/client) register no element and reach neither lit nor Uppy', async () => {
+  const pkgDir = join(app, 'node_modules/upload-elements');
+  const exportsMap = (JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { exports: Record<string, { default: string }> }).exports;
+  for (const sub of ['./titan/client', './universa/client', './digime/client']) {
+    // Every module the entry reaches, static and dynamic imports alike, as shipped.
+    const seen = new Set<string>();
+    const bare = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const code = readFileSync(file, 'utf8');
+      if (/\.define\(\s*["'][a-z]+-[a-z-]+["']\s*\)|customElements\.define/.test(code)) throw new Error(`${sub} reaches ${file}, which registers an element`);
+      for (const m of code.matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)) {
+        const spec = m[1]!;
+        if (spec.startsWith('.')) visit(join(dirname(file), spec));
+        else bare.add(spec.split('/')[0]!.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+      }
+    };
+    visit(join(pkgDir, exportsMap[sub]!.default));
+    const banned = [...bare].filter((b) => b === 'lit' || b.startsWith('@lit') || b.startsWith('@uppy'));
+    if (banned.length) throw new Error(`${sub} imports ${banned.join(', ')}`);
+  }
 });
 
 const sandbox = await startSandbox({ timeScale: 0.01, issuer: { generationSeconds: 1, pollSeconds: 1 } });

@@ -41,7 +41,8 @@ describe('createTitanTokenHandler', () => {
     const handler = createTitanTokenHandler({ tenant: tenant(), user: async () => null });
     const res = await handler(post());
     assert.equal(res.status, 401);
-    assert.equal(((await res.json()) as { error: string }).error, 'unauthorized');
+    // The one error body of the project (src/internal/error-body.ts).
+    assert.deepEqual(await res.json(), { error: { code: 'unauthorized', message: 'Sign in to upload.' } });
     assert.equal((await handler(new Request('http://app.test/t'))).status, 405);
     assert.equal(titanCalls(PATHS.ssoLogin).length, 0);
   });
@@ -80,7 +81,9 @@ describe('createTitanTokenHandler', () => {
     const down = createTitanTokenHandler({ tenant: createTitanTenant({ apiUrl: 'http://127.0.0.1:9', apiKey: 'k', timeoutMs: 2000 }), user });
     const r1 = await down(post());
     assert.equal(r1.status, 504);
-    assert.match(((await r1.json()) as { message: string }).message, /Could not reach/);
+    const body = (await r1.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'titan-unavailable');
+    assert.match(body.error.message, /Could not reach/);
     const wrongKey = createTitanTokenHandler({ tenant: createTitanTenant({ apiUrl: `${sb.url}/titan`, apiKey: 'wrong' }), user });
     assert.equal((await wrongKey(post())).status, 502);
   });
@@ -247,7 +250,7 @@ describe('demo app backend (/app/titan) built on these handlers', () => {
     for (let i = 0; i < 2; i++) {
       const r = await token();
       assert.equal(r.status, 503);
-      assert.ok(((await r.json()) as { message: string }).message);
+      assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'token-unavailable');
     }
     assert.equal((await token()).status, 200);
     const logged = sb.log.filter((e) => e.service === 'app-titan' && e.path === '/app/titan/token');

@@ -1,0 +1,436 @@
+import { html, nothing, type PropertyValues } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
+import type { Uppy, UppyFile } from '@uppy/core';
+import Dashboard from '@uppy/dashboard';
+import { UploadElement } from '../internal/base-element.js';
+import { UploadElementsError, errorDetail, isAbortError } from '../internal/errors.js';
+import { format, pickStrings } from '../internal/i18n.js';
+import { SlicedUppy } from '../internal/sliced-uppy.js';
+import { fixDashboardRoles } from '../internal/uppy-a11y.js';
+import { DigiMeWriterClient, readDigiMeReturn, withoutDigiMeReturn, type DigiMeReturn } from './client.js';
+import { DigiMeWritePlugin, type DigiMeMeta, type DigiMeWriteBody } from './plugin.js';
+import { BACKEND_ERRORS, type FileDescriptor, type Postbox, type WriteResult, type WriteStatus } from './protocol.js';
+import { forgetPostbox, loadPostbox, savePostbox } from './store.js';
+import { digimeWriterStrings, type DigiMeWriterStrings } from './strings.js';
+import { digimeWriterStyles } from './digime-writer.styles.js';
+
+export type ErrorDetail = { code: number | string; message: string };
+
+export interface DigiMeWriterEventMap {
+  'digime-connected': { postboxId: string };
+  'digime-write-success': { fileId: string; name: string; status: WriteStatus; expires?: number };
+  'digime-write-error': { fileId: string; name: string; error: ErrorDetail };
+  'digime-connect-error': { error: ErrorDetail };
+}
+
+/** One file's outcome, as `upload()` resolves and the results list shows. */
+export interface DigiMeWriteOutcome {
+  fileId: string;
+  name: string;
+  state: 'writing' | WriteStatus | 'failed';
+  expires?: number;
+  error?: ErrorDetail;
+}
+
+/** Which element started the authorize, so only it (not every writer on the page) exchanges. */
+const PENDING_KEY = 'upload-elements:digime:pending';
+/** One exchange per return, however many writers for the same backend are on the page. */
+const exchanges = new Map<string, Promise<Postbox>>();
+let instances = 0;
+
+const defaultNavigate = (url: string): void => {
+  location.assign(url);
+};
+
+/**
+ * @tagname digime-writer
+ * @summary Writes files to the user's digi.me library. They are encrypted in the browser
+ * (AES-256-CBC, key wrapped RSA-OAEP with the postbox public key); the app backend only signs
+ * and forwards ciphertext.
+ *
+ * @attr backend-url - App backend base path serving `authorize`, `exchange` and `write`.
+ * @attr locale - UI language (`en`, `de`); English by default.
+ * @attr theme - Dashboard colour scheme: `light` (default), `dark` or `auto`.
+ *
+ * @event digime-connected - `{postboxId}` after a new digi.me connection was exchanged.
+ * @event digime-write-success - `{fileId, name, status, expires}` per file digi.me accepted (`delivered` or `pending`).
+ * @event digime-write-error - `{fileId, name, error: {code, message}}` per file that failed.
+ * @event digime-connect-error - `{error: {code, message}}` when connecting failed (digi.me's `errorCode` or the backend's).
+ *
+ * @csspart base - The wrapper.
+ * @csspart header - Connect / status row.
+ * @csspart connect-button - "Connect digi.me".
+ * @csspart disconnect-button - Forgets the connection in this browser.
+ * @csspart status - Connected status text with the postbox id.
+ * @csspart error - Error message.
+ * @csspart dashboard - The Uppy Dashboard container.
+ * @csspart results - List of written files.
+ * @csspart result - One file's row (also `result-writing`, `result-delivered`, `result-pending`, `result-failed`).
+ *
+ * @cssproperty --upload-elements-accent - Button and accent color.
+ * @cssproperty --upload-elements-radius - Corner radius.
+ * @cssproperty --upload-elements-font - Font family.
+ */
+export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
+  static override styles = digimeWriterStyles;
+
+  static override properties = {
+    backendUrl: { type: String, attribute: 'backend-url' },
+    locale: { type: String, reflect: true },
+    theme: {},
+    strings: { attribute: false },
+    mimeType: { attribute: false },
+    accounts: { attribute: false },
+    reference: { attribute: false },
+    tags: { attribute: false },
+    _postbox: { state: true },
+    _busy: { state: true },
+    _error: { state: true },
+    _results: { state: true },
+  };
+
+  /** App backend base path (attribute `backend-url`). */
+  backendUrl = '';
+  /** Uppy Dashboard colour scheme: `light` (default), `dark`, or `auto` (follows the system). */
+  theme: 'light' | 'dark' | 'auto' = 'light';
+  locale = '';
+  /** Overrides single UI strings. */
+  strings: Partial<DigiMeWriterStrings> = {};
+  /** fileDescriptor `mimeType`; default: the file's own type. */
+  mimeType = '';
+  /** fileDescriptor `accounts`. */
+  accounts: FileDescriptor['accounts'] = [];
+  /** fileDescriptor `reference`. */
+  reference: string[] = [];
+  /** fileDescriptor `tags`. */
+  tags: string[] = [];
+  /** How to send the user to digi.me; replaceable (embedding apps, tests). */
+  navigate: (url: string) => void = defaultNavigate;
+
+  private _postbox: Postbox | undefined = undefined;
+  private _busy = false;
+  private _error = '';
+  private _results: DigiMeWriteOutcome[] = [];
+
+  #uppy: Uppy<DigiMeMeta, DigiMeWriteBody> | undefined;
+  #dashboard: Dashboard<DigiMeMeta, DigiMeWriteBody> | undefined;
+  #client: DigiMeWriterClient | undefined;
+  #restoreRun = 0;
+
+  /** The Uppy instance (recreated when the element is re-attached). */
+  get uppy(): Uppy<DigiMeMeta, DigiMeWriteBody> {
+    return (this.#uppy ??= this.#createUppy());
+  }
+
+  /** The connected postbox id, if any. */
+  get postboxId(): string | undefined {
+    return this._postbox?.postboxId;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.uppy;
+    if (this.hasUpdated) this.#mountDashboard();
+    addEventListener('pageshow', this.#onPageShow);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    removeEventListener('pageshow', this.#onPageShow);
+    this.#uppy?.destroy();
+    this.#uppy = undefined;
+    this.#dashboard = undefined;
+  }
+
+  /** Back from digi.me through the back-forward cache: no reload happened, so Connect must work again. */
+  #onPageShow = (e: PageTransitionEvent): void => {
+    if (e.persisted) this._busy = false;
+  };
+
+  /** Starts connecting: the backend answers the digi.me URL and the page goes there. */
+  async connect(): Promise<void> {
+    if (this._busy) return;
+    const s = this.#strings();
+    const client = this.#getClient();
+    if (!client) {
+      this._error = s.missingBackend;
+      return;
+    }
+    this._busy = true;
+    this._error = '';
+    try {
+      const returnUrl = withoutDigiMeReturn(new URL(location.href)).href;
+      const { url, state } = await client.authorize(returnUrl);
+      rememberPending({ backendUrl: client.backendUrl, state });
+      this.navigate(url);
+      // The default navigation unloads the page; keep the button disabled until it does.
+      if (this.navigate !== defaultNavigate) this._busy = false;
+    } catch (err) {
+      this._busy = false;
+      this.#connectFailed(err);
+    }
+  }
+
+  /** Forgets the postbox in this browser. */
+  async disconnect(): Promise<void> {
+    const client = this.#getClient();
+    this._postbox = undefined;
+    if (client) await forgetPostbox(client.backendUrl);
+  }
+
+  addFiles(files: File[]): void {
+    this.uppy.addFiles(files.map((f) => ({ name: f.name, type: f.type, data: f, source: 'digime-writer' })));
+  }
+
+  /** Encrypts and writes every added file; resolves with each file's outcome. */
+  async upload(): Promise<DigiMeWriteOutcome[]> {
+    const result = await this.uppy.upload();
+    const ids = new Set([...(result?.successful ?? []), ...(result?.failed ?? [])].map((f) => f.id));
+    return this._results.filter((r) => ids.has(r.fileId));
+  }
+
+  cancelAll(): void {
+    this.uppy.cancelAll();
+  }
+
+  protected override firstUpdated(): void {
+    const target = this.renderRoot.querySelector('[part="dashboard"]');
+    if (target) fixDashboardRoles(target);
+    this.#mountDashboard();
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('backendUrl')) {
+      this.#client = undefined;
+      void this.#restore();
+    }
+    if (changed.has('locale') || changed.has('strings')) this.#dashboard?.setOptions({ note: this.#strings().note });
+    if (changed.has('theme')) this.#dashboard?.setOptions({ theme: this.theme });
+  }
+
+  protected override render() {
+    const s = this.#strings();
+    const error = this._error || (this.backendUrl ? '' : s.missingBackend);
+    return html`
+      <div part="base">
+        <div part="header">
+          ${this._postbox
+            ? html`<span part="status" role="status">${s.connected} <small>${this._postbox.postboxId}</small></span>
+                <button part="disconnect-button" type="button" @click=${this.#disconnectClicked}>${s.disconnect}</button>`
+            : // Busy is aria-disabled, not disabled: a disabled button drops keyboard focus.
+              html`<button part="connect-button" type="button" ?disabled=${!this.backendUrl} aria-disabled=${this._busy} @click=${() => void this.connect()}>
+                ${this._busy ? s.connecting : s.connect}
+              </button>`}
+        </div>
+        ${error ? html`<p part="error" role="alert">${error}</p>` : nothing}
+        <div part="dashboard" ?hidden=${!this._postbox}></div>
+        ${this._results.length
+          ? html`<ul part="results" aria-label=${s.results}>
+              ${repeat(
+                this._results,
+                (r) => r.fileId,
+                (r) => html`<li part="result result-${r.state}" data-file-id=${r.fileId}>
+                  <span>${r.name}</span><span>${this.#stateLabel(r, s)}</span>
+                </li>`,
+              )}
+            </ul>`
+          : nothing}
+      </div>
+    `;
+  }
+
+  /** The Disconnect button goes away; keyboard focus moves to the Connect button that replaces it. */
+  readonly #disconnectClicked = async (): Promise<void> => {
+    await this.disconnect();
+    await this.updateComplete;
+    this.renderRoot.querySelector<HTMLElement>('[part="connect-button"]')?.focus();
+  };
+
+  #strings(): DigiMeWriterStrings {
+    return pickStrings(digimeWriterStrings, this.locale, this.strings);
+  }
+
+  #stateLabel(r: DigiMeWriteOutcome, s: DigiMeWriterStrings): string {
+    switch (r.state) {
+      case 'writing':
+        return s.writing;
+      case 'delivered':
+        return s.delivered;
+      case 'pending':
+        return s.pending;
+      default:
+        return format(s.failed, { message: r.error?.message ?? '' });
+    }
+  }
+
+  #getClient(): DigiMeWriterClient | undefined {
+    if (!this.backendUrl) return undefined;
+    return (this.#client ??= new DigiMeWriterClient(this.backendUrl));
+  }
+
+  #createUppy(): Uppy<DigiMeMeta, DigiMeWriteBody> {
+    const uppy = new SlicedUppy<DigiMeMeta, DigiMeWriteBody>({ id: `digime-writer-${++instances}`, autoProceed: false });
+    uppy.use(DigiMeWritePlugin, { write: (file, signal) => this.#writeFile(file, signal) });
+    return uppy;
+  }
+
+  #mountDashboard(): void {
+    const target = this.renderRoot.querySelector<HTMLElement>('[part="dashboard"]');
+    if (!target || this.#dashboard) return;
+    target.replaceChildren();
+    this.uppy.use(Dashboard<DigiMeMeta, DigiMeWriteBody>, {
+      inline: true,
+      target,
+      width: '100%',
+      height: 320,
+      proudlyDisplayPoweredByUppy: false,
+      theme: this.theme,
+      note: this.#strings().note,
+    });
+    this.#dashboard = this.uppy.getPlugin<Dashboard<DigiMeMeta, DigiMeWriteBody>>('Dashboard');
+  }
+
+  /** After a return from digi.me: exchange and clean the address bar; otherwise the remembered postbox. */
+  async #restore(): Promise<void> {
+    const run = ++this.#restoreRun;
+    const client = this.#getClient();
+    if (!client) return;
+    const here = new URL(location.href);
+    const ret = readDigiMeReturn(here);
+    if (ret && ownsReturn(client.backendUrl, ret)) {
+      history.replaceState(history.state, '', withoutDigiMeReturn(here).href);
+      forgetPending();
+      await this.#handleReturn(client, ret);
+      return;
+    }
+    const saved = await loadPostbox(client.backendUrl).catch(() => undefined);
+    if (run !== this.#restoreRun) return;
+    this._postbox = saved ? { postboxId: saved.postboxId, publicKey: saved.publicKey } : undefined;
+  }
+
+  async #handleReturn(client: DigiMeWriterClient, ret: DigiMeReturn): Promise<void> {
+    if (!ret.success) {
+      const s = this.#strings();
+      const error = new UploadElementsError(ret.errorCode, format(s.authorizeFailed, { errorCode: ret.errorCode }));
+      this._error = error.message;
+      this.emit('digime-connect-error', { error: error.toJSON() });
+      return;
+    }
+    this._busy = true;
+    this._error = '';
+    try {
+      let exchange = exchanges.get(ret.state);
+      if (!exchange) {
+        exchange = client.exchange({ code: ret.code, state: ret.state, postboxId: ret.postboxId, publicKey: ret.publicKey });
+        exchanges.set(ret.state, exchange);
+      }
+      const postbox = await exchange;
+      await savePostbox({ ...postbox, backendUrl: client.backendUrl, connectedAt: Date.now() }).catch(() => undefined);
+      this._postbox = postbox;
+      this.emit('digime-connected', { postboxId: postbox.postboxId });
+    } catch (err) {
+      this.#connectFailed(err);
+    } finally {
+      this._busy = false;
+    }
+  }
+
+  #connectFailed(err: unknown): void {
+    const detail = errorDetail(err);
+    this._error = format(this.#strings().connectFailed, { message: detail.message });
+    this.emit('digime-connect-error', { error: detail });
+  }
+
+  async #writeFile(file: UppyFile<DigiMeMeta, DigiMeWriteBody>, signal: AbortSignal) {
+    const name = file.name ?? 'file';
+    this.#setResult({ fileId: file.id, name, state: 'writing' });
+    try {
+      const postbox = this._postbox;
+      const client = this.#getClient();
+      if (!postbox || !client) throw new UploadElementsError(BACKEND_ERRORS.notConnected, this.#strings().notConnected);
+      if (file.isRemote || !(file.data instanceof Blob)) throw new UploadElementsError('unsupported', 'Only local files can be encrypted in the browser.');
+      const data = file.data;
+      const descriptor = this.#descriptor(file);
+      const write = (to: Postbox) => client.write(data, name, descriptor, to, signal);
+      let result: WriteResult;
+      try {
+        result = await write(postbox);
+      } catch (err) {
+        // Another tab connected again: this session's postbox is the one to write to now.
+        const current = (err as { postbox?: Postbox }).postbox;
+        if ((err as UploadElementsError).code !== BACKEND_ERRORS.postboxChanged || !current) throw err;
+        this._postbox = current;
+        await savePostbox({ ...current, backendUrl: client.backendUrl, connectedAt: Date.now() }).catch(() => undefined);
+        result = await write(current);
+      }
+      this.#setResult({ fileId: file.id, name, state: result.status, ...(result.expires !== undefined ? { expires: result.expires } : {}) });
+      this.emit('digime-write-success', { fileId: file.id, name, status: result.status, ...(result.expires !== undefined ? { expires: result.expires } : {}) });
+      return result;
+    } catch (err) {
+      if (isAbortError(err) || signal.aborted) {
+        this._results = this._results.filter((r) => r.fileId !== file.id);
+        throw err;
+      }
+      const error = errorDetail(err);
+      this.#setResult({ fileId: file.id, name, state: 'failed', error });
+      this.emit('digime-write-error', { fileId: file.id, name, error });
+      // The backend lost (or never had) this connection: offer to connect again.
+      if (error.code === BACKEND_ERRORS.notConnected && this._postbox) {
+        this._error = this.#strings().notConnected;
+        await this.disconnect();
+      }
+      throw err;
+    }
+  }
+
+  #descriptor(file: UppyFile<DigiMeMeta, DigiMeWriteBody>): FileDescriptor {
+    return {
+      mimeType: this.mimeType || file.type || 'application/octet-stream',
+      accounts: this.accounts,
+      ...(this.reference.length ? { reference: this.reference } : {}),
+      ...(this.tags.length ? { tags: this.tags } : {}),
+    };
+  }
+
+  #setResult(outcome: DigiMeWriteOutcome): void {
+    const at = this._results.findIndex((r) => r.fileId === outcome.fileId);
+    this._results = at < 0 ? [...this._results, outcome] : this._results.map((r, i) => (i === at ? outcome : r));
+  }
+}
+
+interface Pending {
+  backendUrl: string;
+  state?: string;
+}
+
+function rememberPending(pending: Pending): void {
+  try {
+    sessionStorage.setItem(PENDING_KEY, JSON.stringify(pending));
+  } catch {
+    // Storage can be unavailable (sandboxed frames); the return is then handled by any writer.
+  }
+}
+
+function forgetPending(): void {
+  try {
+    sessionStorage.removeItem(PENDING_KEY);
+  } catch {
+    // see rememberPending
+  }
+}
+
+/**
+ * A return belongs to the writer whose backend started it. A success with no record (another
+ * tab, storage cleared) goes to any writer, since its backend checks `state`; a failure only
+ * to the writer that started it, or a page's own `?success=false` would pass for one.
+ */
+function ownsReturn(backendUrl: string, ret: DigiMeReturn): boolean {
+  try {
+    const raw = sessionStorage.getItem(PENDING_KEY);
+    if (!raw) return ret.success;
+    const pending = JSON.parse(raw) as Pending;
+    return pending.backendUrl === backendUrl && (ret.success || !ret.state || ret.state === pending.state);
+  } catch {
+    return ret.success;
+  }
+}

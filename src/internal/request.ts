@@ -1,0 +1,90 @@
+// The one way the browser clients talk HTTP: fetch with a timeout, an answer size limit and
+// typed failures. What an HTTP status means is the caller's (Titan reads an empty 500 as a
+// refused token, digi.me's backend sends a postbox with its 409), so `requestJson` answers every
+// status and `expectOk` is the common judgement.
+import { UploadElementsError } from './errors.js';
+import { readErrorBody } from './error-body.js';
+
+export interface RequestJsonOptions {
+  /** Default `POST` with a body, else `GET`. */
+  method?: string;
+  /** Sent as JSON. */
+  json?: unknown;
+  /** Sent as it is (a `FormData`, …) when there is no `json`. */
+  body?: BodyInit;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /** No complete answer after this long: `timeout`. */
+  timeoutMs?: number;
+  credentials?: RequestCredentials;
+  /** `fetch` to use (tests, SSR); default the global one. */
+  fetch?: typeof fetch;
+}
+
+export interface JsonAnswer {
+  /** The URL without its query (tokens travel in queries), for messages. */
+  url: string;
+  status: number;
+  ok: boolean;
+  text: string;
+  /** The parsed body; `undefined` when it was empty or not JSON (see `invalid`). */
+  json: unknown;
+  /** The body was not empty and not JSON. */
+  invalid: boolean;
+}
+
+/**
+ * One request. Throws `UploadElementsError` `network` (no answer: offline, DNS, CORS) or
+ * `timeout`; an abort by `signal` is rethrown as it came (callers map it to their own
+ * `aborted`). Every HTTP status is an answer.
+ */
+export async function requestJson(url: string, options: RequestJsonOptions = {}): Promise<JsonAnswer> {
+  const { json, signal, timeoutMs } = options;
+  const timeout = timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined;
+  const where = url.split('?')[0]!;
+  let res: Response;
+  let text: string;
+  try {
+    res = await (options.fetch ?? fetch)(url, {
+      method: options.method ?? (json ?? options.body ? 'POST' : 'GET'),
+      headers: json === undefined ? options.headers : { 'content-type': 'application/json', ...options.headers },
+      body: json === undefined ? options.body : JSON.stringify(json),
+      signal: AbortSignal.any([signal, timeout].filter((s) => s !== undefined)),
+      credentials: options.credentials,
+    });
+    text = await res.text();
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    const code = timeout?.aborted ? 'timeout' : 'network';
+    throw new UploadElementsError(code, `No answer from ${where} (${code === 'network' ? 'network or CORS failure' : code}).`, { cause: err });
+  }
+  let parsed: unknown;
+  let invalid = false;
+  try {
+    parsed = text.trim() ? JSON.parse(text) : undefined;
+  } catch {
+    invalid = true;
+  }
+  return { url: where, status: res.status, ok: res.ok, text, json: parsed, invalid };
+}
+
+/**
+ * The JSON of a 2xx answer (`undefined` when empty). Otherwise an `UploadElementsError` whose
+ * code and message come from an `{error: {code, message}}` body, else the HTTP status; a 2xx
+ * body that is not JSON is `bad-response`. Extra fields of the error body (and the status) are
+ * on `error.extra`. `withUrl`: the message names the URL and status too (for developers: a
+ * misconfigured endpoint), not only what the other side said (for users).
+ */
+export function expectOk(answer: JsonAnswer, options: { withUrl?: boolean } = {}): unknown {
+  if (answer.ok) {
+    if (answer.invalid) throw new UploadElementsError('bad-response', `${answer.url} did not answer JSON.`);
+    return answer.json;
+  }
+  const error = readErrorBody(answer.json);
+  const said = error?.message ?? answer.text.slice(0, 200);
+  throw new UploadElementsError(
+    error?.code ?? answer.status,
+    error && !options.withUrl ? error.message : `${answer.url} answered HTTP ${answer.status}${said ? `: ${said}` : ''}`,
+    { extra: { status: answer.status, ...error?.details } },
+  );
+}

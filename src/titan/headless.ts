@@ -1,0 +1,14 @@
+// `upload-elements/titan/client`: the Titan Storage client without the element, lit or Uppy.
+export * from './protocol.js';
+export {
+  TitanClient,
+  type FileHashes,
+  type TitanClientOptions,
+  type TitanLang,
+  type TransferReportOutcome,
+  type UploadAssetOptions,
+  type UploadAssetResult,
+  type TitanUploadPhase,
+} from './client.js';
+export { TitanError } from './errors.js';
+export { hashFile, md5, type HashFileOptions, type Md5Options } from './md5.js';

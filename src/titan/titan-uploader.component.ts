@@ -1,0 +1,480 @@
+import { html, nothing, type PropertyValues } from 'lit';
+import type { Meta, Uppy, UppyFile } from '@uppy/core';
+import Dashboard from '@uppy/dashboard';
+import { UploadElement } from '../internal/base-element.js';
+import { errorDetail, UploadElementsError } from '../internal/errors.js';
+import { expectOk, requestJson } from '../internal/request.js';
+import { SlicedUppy } from '../internal/sliced-uppy.js';
+import { fixDashboardRoles } from '../internal/uppy-a11y.js';
+import { format, pickStrings } from '../internal/i18n.js';
+import { TitanClient, type TransferReportOutcome } from './client.js';
+import { TitanUploadPlugin, type TitanBody } from './plugin.js';
+import { dashboardLocale, titanStrings, type TitanStrings } from './strings.js';
+import { titanUploaderStyles } from './titan-uploader.styles.js';
+
+/** One stored file, as `titan-upload-success` and `upload()` report it. */
+export interface TitanUploadResult {
+  fileId: string;
+  name: string;
+  size: number;
+  cid: string;
+  /** The CID was computed here from the file's bytes and the node's answer matched it. */
+  verified: boolean;
+  md5: string;
+  url?: string;
+  extraId?: string;
+  /** The Titan node that received the bytes (`c_…`); absent when Titan had them already. */
+  nodeId?: string;
+  deduplicated: boolean;
+  /** Whether Titan took the transfer/report, which triggers the app backend's upload callback. */
+  report: TransferReportOutcome;
+}
+
+export interface TitanUploadFailure {
+  fileId: string;
+  name: string;
+  error: { code: number | string; message: string };
+}
+
+/** `<titan-uploader>`'s events: name → `detail`. */
+export interface TitanUploaderEventMap {
+  'titan-upload-start': { fileId: string; name: string; size: number };
+  'titan-upload-progress': { fileId: string; bytesUploaded: number; bytesTotal: number };
+  'titan-upload-success': TitanUploadResult;
+  'titan-upload-error': TitanUploadFailure;
+  'titan-token-renewed': Record<string, never>;
+  'titan-complete': { successful: TitanUploadResult[]; failed: TitanUploadFailure[] };
+}
+
+/** @deprecated Renamed `TitanUploaderEventMap`, as the other elements name theirs. */
+export type TitanUploaderEvents = TitanUploaderEventMap;
+
+type Entry =
+  | { fileId: string; status: 'success'; result: TitanUploadResult }
+  | { fileId: string; status: 'error'; failure: TitanUploadFailure };
+
+type UppyT = Uppy<Meta, TitanBody>;
+
+let instances = 0;
+
+const cancelled = () => new UploadElementsError('aborted', 'The upload was cancelled.');
+
+/**
+ * Uploads files to Titan Storage: an Uppy Dashboard to pick files, streamed md5, upload to a
+ * Titan node with progress and fallback, and each stored file's CID with a copy button.
+ *
+ * @tagname titan-uploader
+ * @summary File uploader for Titan Storage (decentralised storage) built on Uppy.
+ *
+ * @attr api-url - Titan API base URL (default: the Titan test API).
+ * @attr token - Initial user token (optional when a token source is set).
+ * @attr token-url - App backend endpoint; POST answers `{ "token": "…" }`. Used at start and on every renewal.
+ * @attr extra-id-url - App backend endpoint; POST `{name,size,type}` answers `{ "extra_id": "…" }`, once per file.
+ * @attr area-id - Comma-separated Titan areas: the country names get_area_id lists (`client.getAreaIds()`), e.g. `China, UnitedStates`.
+ * @attr group-id - Titan folder id (default 0).
+ * @attr accept - Allowed file types, comma-separated (`image/*,.pdf`).
+ * @attr max-file-size - Largest file in bytes.
+ * @attr max-files - Most files per upload.
+ * @attr auto-proceed - Start uploading as soon as files are added.
+ * @attr locale - UI language (`en`, `de`; English by default).
+ * @attr theme - Dashboard colour scheme: `light` (default), `dark` or `auto`.
+ *
+ * @event titan-upload-start - `{fileId, name, size}` when a file's upload begins.
+ * @event titan-upload-progress - `{fileId, bytesUploaded, bytesTotal}` while bytes go to the node.
+ * @event titan-upload-success - `{fileId, name, size, cid, verified, md5, url?, extraId?, nodeId?, deduplicated, report}` when Titan stored the file.
+ * @event titan-upload-error - `{fileId, name, error: {code, message}}` when a file failed or was cancelled (`code: 'aborted'`).
+ * @event titan-token-renewed - `{}` after a rejected token was replaced through the token source.
+ * @event titan-complete - `{successful, failed}` when an upload run finished.
+ *
+ * @csspart base - The wrapper around everything.
+ * @csspart dashboard - The element the Uppy Dashboard is mounted in.
+ * @csspart results - The list of finished files.
+ * @csspart result - One finished file.
+ * @csspart name - A file's name.
+ * @csspart cid - A stored file's CID (monospace).
+ * @csspart verified - The mark shown when the CID was checked against the file's own bytes.
+ * @csspart copy - The button copying a CID.
+ * @csspart link - The link to a stored file, when Titan returned one.
+ * @csspart error - A failed file's error text.
+ *
+ * @cssproperty --upload-elements-accent - Accent color of buttons, links and progress.
+ * @cssproperty --upload-elements-radius - Corner radius.
+ * @cssproperty --upload-elements-font - Font family.
+ */
+export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
+  static override styles = titanUploaderStyles;
+
+  static override properties = {
+    apiUrl: { attribute: 'api-url' },
+    token: {},
+    tokenUrl: { attribute: 'token-url' },
+    tokenProvider: { attribute: false },
+    extraIdUrl: { attribute: 'extra-id-url' },
+    extraIdProvider: { attribute: false },
+    areaId: { attribute: 'area-id' },
+    groupId: { attribute: 'group-id', type: Number },
+    accept: {},
+    maxFileSize: { attribute: 'max-file-size', type: Number },
+    maxFiles: { attribute: 'max-files', type: Number },
+    autoProceed: { attribute: 'auto-proceed', type: Boolean },
+    locale: {},
+    theme: {},
+    strings: { attribute: false },
+    _entries: { state: true },
+    _copied: { state: true },
+  };
+
+  /** Titan API base URL. */
+  declare apiUrl?: string;
+  /** Initial user token. */
+  declare token?: string;
+  /** App backend endpoint answering `{token}` to a POST. */
+  declare tokenUrl?: string;
+  /** Returns a fresh user token; overrides `token-url`. */
+  declare tokenProvider?: () => Promise<string>;
+  /** App backend endpoint answering `{extra_id}` to a POST of `{name,size,type}`. */
+  declare extraIdUrl?: string;
+  /** Returns the app's extra_id for a file; overrides `extra-id-url`. */
+  declare extraIdProvider?: (file: File) => Promise<string | undefined>;
+  /** Comma-separated Titan areas: country names as get_area_id lists them (`China, UnitedStates`). */
+  declare areaId?: string;
+  /** Folder id. */
+  declare groupId?: number;
+  declare accept?: string;
+  declare maxFileSize?: number;
+  declare maxFiles?: number;
+  declare autoProceed: boolean;
+  declare locale?: string;
+  /** Uppy Dashboard colour scheme: `light` (default), `dark`, or `auto` (follows the system). */
+  declare theme?: 'light' | 'dark' | 'auto';
+  /** Replaces single UI strings of the current locale. */
+  declare strings?: Partial<TitanStrings>;
+
+  declare _entries: Entry[];
+  declare _copied: { fileId: string; ok: boolean } | undefined;
+
+  readonly #client: TitanClient;
+  readonly #uppy: UppyT;
+  #dashboard: Dashboard<Meta, TitanBody> | undefined;
+  #text: TitanStrings = titanStrings.en;
+  readonly #inFlight = new Map<string, { name: string }>();
+  readonly #outcomes = new Map<string, Entry>();
+  #copyTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor() {
+    super();
+    this.autoProceed = false;
+    this._entries = [];
+    this._copied = undefined;
+    this.#client = new TitanClient({ tokenProvider: () => this.#provideToken() });
+    this.#client.addEventListener('tokenrenewed', () => this.emit('titan-token-renewed', {}));
+    this.#uppy = new SlicedUppy<Meta, TitanBody>({ id: `titan-uploader-${++instances}` });
+    this.#uppy.use(TitanUploadPlugin<Meta, TitanBody>, {
+      client: this.#client,
+      extraIdProvider: (file) => this.#provideExtraId(file),
+      // Cancelled too late to stop: what Titan did decides what the page hears.
+      onSettledAfterCancel: (file, body) =>
+        body ? this.#succeed(file, body) : this.#fail(file.id, fileName(file), cancelled()),
+    });
+    this.#listen();
+  }
+
+  /** The headless client this element uploads through. */
+  get client(): TitanClient {
+    return this.#client;
+  }
+
+  /** The Uppy instance behind the Dashboard. */
+  get uppy(): UppyT {
+    return this.#uppy;
+  }
+
+  /** Uploads every added file; resolves with the stored ones. */
+  async upload(): Promise<TitanUploadResult[]> {
+    const result = await this.#uppy.upload();
+    return (result?.successful ?? []).flatMap((file) => {
+      const entry = this.#outcomes.get(file.id);
+      return entry?.status === 'success' ? [entry.result] : [];
+    });
+  }
+
+  /** Adds files as if the user had picked them (restrictions apply). */
+  addFiles(files: File[]): void {
+    this.#uppy.addFiles(files.map((file) => ({ name: file.name, type: file.type, data: file, source: 'titan-uploader' })));
+  }
+
+  /** Cancels every upload in progress and clears the selection (a file whose create_asset was sent already is stored and reported as such). */
+  cancelAll(): void {
+    this.#uppy.cancelAll();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    // A moved element reconnects within the same task; only one that stays removed stops uploading.
+    queueMicrotask(() => {
+      if (!this.isConnected && this.#inFlight.size) this.#uppy.cancelAll();
+    });
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('apiUrl')) this.#client.apiUrl = this.apiUrl ?? '';
+    if (changed.has('theme')) this.#dashboard?.setOptions({ theme: this.theme ?? 'light' });
+    if (changed.has('token') && this.token) this.#client.updateToken(this.token);
+    if (!this.hasUpdated || changed.has('locale') || changed.has('strings')) {
+      const locale = this.locale ?? document.documentElement.lang;
+      this.#text = pickStrings(titanStrings, locale, this.strings);
+      // Titan's own messages (in errors) come in Chinese for `Lang: cn`, otherwise in English.
+      this.#client.lang = /^zh\b/i.test(locale) ? 'cn' : 'en';
+      this.#dashboard?.setOptions({ locale: dashboardLocale(this.#text) });
+    }
+    if (!this.hasUpdated || changed.has('areaId') || changed.has('groupId') || changed.has('locale') || changed.has('strings')) {
+      this.#plugin().setOptions({
+        areaId: (this.areaId ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+        groupId: this.groupId ?? 0,
+        hashingMessage: this.#text.hashing,
+      });
+    }
+    if (!this.hasUpdated || changed.has('accept') || changed.has('maxFileSize') || changed.has('maxFiles') || changed.has('autoProceed')) {
+      const types = (this.accept ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      this.#uppy.setOptions({
+        autoProceed: this.autoProceed,
+        restrictions: {
+          allowedFileTypes: types.length ? types : null,
+          maxFileSize: this.maxFileSize || null,
+          maxNumberOfFiles: this.maxFiles || null,
+        },
+      });
+    }
+  }
+
+  protected override firstUpdated(): void {
+    const target = this.renderRoot.querySelector<HTMLElement>('.dashboard');
+    if (target) {
+      this.#uppy.use(Dashboard<Meta, TitanBody>, {
+        inline: true,
+        target,
+        width: '100%',
+        height: 320,
+        proudlyDisplayPoweredByUppy: false,
+        theme: this.theme ?? 'light',
+        locale: dashboardLocale(this.#text),
+      });
+      this.#dashboard = this.#uppy.getPlugin<Dashboard<Meta, TitanBody>>('Dashboard');
+      fixDashboardRoles(target);
+    }
+    // Fetch the first token early so the first upload does not wait for it.
+    if (!this.token && (this.tokenProvider || this.tokenUrl)) this.#client.ensureToken().catch(() => undefined);
+  }
+
+  override render() {
+    const s = this.#text;
+    return html`<div part="base" class="base">
+      <div part="dashboard" class="dashboard"></div>
+      ${this._entries.length
+        ? html`<ul part="results" class="results" aria-label=${s.resultsLabel} aria-live="polite">
+            ${this._entries.map((entry) => (entry.status === 'success' ? this.#renderSuccess(entry.result) : this.#renderFailure(entry.failure)))}
+          </ul>`
+        : nothing}
+    </div>`;
+  }
+
+  #renderSuccess(r: TitanUploadResult) {
+    const s = this.#text;
+    const copied = this._copied?.fileId === r.fileId ? this._copied : undefined;
+    return html`<li part="result" class="result success" data-file-id=${r.fileId}>
+      <span part="name" class="name">${r.name}</span>
+      <code part="cid" class="cid">${r.cid}</code>
+      ${r.verified ? html`<span part="verified" class="note verified" title=${s.verifiedLabel}>${s.verified}</span>` : nothing}
+      <button
+        part="copy"
+        class="copy"
+        type="button"
+        aria-label=${format(s.copyLabel, { name: r.name })}
+        data-state=${copied ? (copied.ok ? 'copied' : 'failed') : 'idle'}
+        @click=${() => this.#copy(r)}
+      >
+        ${copied ? (copied.ok ? s.copied : s.copyFailed) : s.copy}
+      </button>
+      ${r.url ? html`<a part="link" class="link" href=${r.url} target="_blank" rel="noopener noreferrer">${s.open}</a>` : nothing}
+      ${r.deduplicated ? html`<span class="note">${s.deduplicated}</span>` : nothing}
+    </li>`;
+  }
+
+  #renderFailure(f: TitanUploadFailure) {
+    const s = this.#text;
+    const cancelled = f.error.code === 'aborted';
+    return html`<li part="result" class="result error" data-file-id=${f.fileId}>
+      <span part="name" class="name">${f.name}</span>
+      <span part="error" class="error-text" role=${cancelled ? nothing : 'alert'}>${cancelled ? s.cancelled : this.#headline(f.error.code)}</span>
+      ${cancelled ? nothing : html`<span class="error-detail">${f.error.message}</span>`}
+    </li>`;
+  }
+
+  #headline(code: number | string): string {
+    const s = this.#text;
+    switch (code) {
+      case 'token-renewal':
+        return s.errorToken;
+      case 'network':
+        return s.errorNetwork;
+      case 401:
+        return s.errorUnauthorized;
+      case 'node-upload':
+      case 'no-nodes':
+      case 'bad-node-url':
+        return s.errorNode;
+      case 'empty-file':
+        return s.errorEmpty;
+      case 'cid-mismatch':
+        return s.errorCid;
+      case 'extra-id':
+        return s.errorExtraId;
+      default:
+        return s.errorOther;
+    }
+  }
+
+  async #copy(r: TitanUploadResult): Promise<void> {
+    let ok = false;
+    try {
+      await navigator.clipboard.writeText(r.cid);
+      ok = true;
+    } catch {
+      ok = this.#copyBySelection(r.fileId);
+    }
+    this._copied = { fileId: r.fileId, ok };
+    clearTimeout(this.#copyTimer);
+    this.#copyTimer = setTimeout(() => (this._copied = undefined), 2500);
+  }
+
+  /** Clipboard API refused (no focus, no permission): select the CID so it can be copied by hand. */
+  #copyBySelection(fileId: string): boolean {
+    const code = this.renderRoot.querySelector(`li[data-file-id="${CSS.escape(fileId)}"] .cid`);
+    const selection = getSelection();
+    if (!code || !selection) return false;
+    const range = document.createRange();
+    range.selectNodeContents(code);
+    selection.removeAllRanges();
+    selection.addRange(range);
+    try {
+      return document.execCommand('copy');
+    } catch {
+      return false;
+    }
+  }
+
+  #record(entry: Entry): void {
+    this.#outcomes.set(entry.fileId, entry);
+    this._entries = [...this._entries.filter((e) => e.fileId !== entry.fileId), entry];
+  }
+
+  #listen(): void {
+    const uppy = this.#uppy;
+    uppy.on('upload-start', (files) => {
+      for (const file of files) {
+        const name = fileName(file);
+        this.#inFlight.set(file.id, { name });
+        this.emit('titan-upload-start', { fileId: file.id, name, size: file.size ?? 0 });
+      }
+    });
+    uppy.on('upload-progress', (file, progress) => {
+      if (!file) return;
+      this.emit('titan-upload-progress', {
+        fileId: file.id,
+        bytesUploaded: progress.bytesUploaded,
+        bytesTotal: progress.bytesTotal ?? file.size ?? 0,
+      });
+    });
+    uppy.on('upload-success', (file, response) => {
+      if (file && response.body) this.#succeed(file, response.body);
+    });
+    uppy.on('upload-error', (file, error) => {
+      if (file) this.#fail(file.id, fileName(file), error);
+    });
+    // The uploader stays silent about removed files (Uppy forgets them); the page still hears of
+    // it, unless create_asset was sent already (onSettledAfterCancel reports the outcome).
+    uppy.on('file-removed', (file) => {
+      const pending = this.#inFlight.get(file.id);
+      if (!pending || this.#plugin().committed(file.id)) return;
+      this.#fail(file.id, pending.name, cancelled());
+    });
+    uppy.on('complete', (result) => {
+      const pick = <S extends Entry['status']>(files: UppyFile<Meta, TitanBody>[] | undefined, status: S) =>
+        (files ?? []).flatMap((f) => {
+          const entry = this.#outcomes.get(f.id);
+          return entry?.status === status ? [entry as Extract<Entry, { status: S }>] : [];
+        });
+      this.emit('titan-complete', {
+        successful: pick(result.successful, 'success').map((e) => e.result),
+        failed: pick(result.failed, 'error').map((e) => e.failure),
+      });
+    });
+  }
+
+  /** The uploader installed in the constructor. */
+  #plugin(): TitanUploadPlugin<Meta, TitanBody> {
+    return this.#uppy.getPlugin<TitanUploadPlugin<Meta, TitanBody>>('TitanUpload')!;
+  }
+
+  #succeed(file: UppyFile<Meta, TitanBody>, body: TitanBody): void {
+    this.#inFlight.delete(file.id);
+    const result: TitanUploadResult = {
+      fileId: file.id,
+      name: fileName(file),
+      size: file.size ?? 0,
+      cid: body.cid,
+      verified: body.verified,
+      md5: body.md5,
+      ...(body.url ? { url: body.url } : {}),
+      ...(body.extraId ? { extraId: body.extraId } : {}),
+      ...(body.nodeId ? { nodeId: body.nodeId } : {}),
+      deduplicated: body.deduplicated,
+      report: body.report,
+    };
+    this.#record({ fileId: file.id, status: 'success', result });
+    this.emit('titan-upload-success', result);
+  }
+
+  #fail(fileId: string, name: string, error: unknown): void {
+    this.#inFlight.delete(fileId);
+    const failure: TitanUploadFailure = { fileId, name, error: errorDetail(error) };
+    this.#record({ fileId, status: 'error', failure });
+    this.emit('titan-upload-error', failure);
+  }
+
+  async #provideToken(): Promise<string> {
+    if (this.tokenProvider) return this.tokenProvider();
+    if (!this.tokenUrl) {
+      throw new UploadElementsError('no-token-source', 'no token source is set (token-url or tokenProvider).');
+    }
+    const body = expectOk(await requestJson(this.tokenUrl, { method: 'POST' }), { withUrl: true }) as { token?: unknown } | undefined;
+    if (typeof body?.token !== 'string' || !body.token) {
+      throw new UploadElementsError('bad-response', `${this.tokenUrl} answered without a token.`);
+    }
+    return body.token;
+  }
+
+  async #provideExtraId(file: UppyFile<Meta, TitanBody>): Promise<string | undefined> {
+    const name = fileName(file);
+    if (this.extraIdProvider) {
+      const data = file.data;
+      const asFile =
+        data instanceof File ? data : new File(data instanceof Blob ? [data] : [], name, { type: file.type });
+      return this.extraIdProvider(asFile);
+    }
+    if (!this.extraIdUrl) return undefined;
+    const body = expectOk(await requestJson(this.extraIdUrl, { json: { name, size: file.size ?? 0, type: file.type } }), { withUrl: true }) as
+      | { extra_id?: unknown }
+      | undefined;
+    const extraId = body?.extra_id;
+    if (typeof extraId === 'number') return String(extraId);
+    if (typeof extraId !== 'string' || !extraId) {
+      throw new UploadElementsError('bad-response', `${this.extraIdUrl} answered without an extra_id.`);
+    }
+    return extraId;
+  }
+}
+
+function fileName(file: UppyFile<Meta, TitanBody>): string {
+  return file.meta.name ?? file.name ?? 'file';
+}

@@ -1,0 +1,365 @@
+import { html, nothing } from 'lit';
+import { UploadElement } from '../internal/base-element.js';
+import { format, pickStrings } from '../internal/i18n.js';
+import { parseUniversaAddress, UniversaAddressError } from './address.js';
+import { PROTOCOL_VERSION, type IssuerState } from './protocol.js';
+import { resumePendingImports } from './resume.js';
+import { ImportSession, type ImportState } from './session.js';
+import { universaLocales, universaStrings, type UniversaStringKey, type UniversaStrings } from './strings.js';
+import { universaSelectAddressStyles } from './universa-select-address.styles.js';
+
+export interface UniversaAddressOption {
+  address: string;
+  label?: string;
+}
+
+/** `<universa-select-address>`'s events: name → `detail`. */
+export interface UniversaSelectAddressEventMap {
+  'universa-state': { cb: string; state: ImportState; issuerState?: IssuerState };
+  'universa-contract': { cb: string; address?: string; base64Contract: string; bytes: Uint8Array };
+  'universa-cancelled': { cb: string };
+  'universa-error': { cb: string; error: { code: number | string; message: string }; retryable: boolean };
+}
+
+/** @deprecated Renamed `UniversaSelectAddressEventMap`, as the other elements name theirs. */
+export type UniversaSelectAddressEvents = UniversaSelectAddressEventMap;
+
+/**
+ * @tagname universa-select-address
+ * @summary The Universa "import tokens" popup: shows the issuer's offer, lets the user choose
+ * or type an address, then waits for the contract and offers it as a `.unicon` download.
+ * Pending imports survive reloads (IndexedDB) and are polled by one tab at a time.
+ *
+ * @attr cb - issuer callback URL; when absent, read from the page URL `?iv=1&cb=…`
+ * @attr allow-input - also allow typing/pasting an address (default on; `allow-input="false"` turns it off)
+ * @attr open - reflects whether the popup is open
+ * @attr locale - UI language (`en`, `de`)
+ *
+ * @event universa-state - `{cb, state, issuerState}`: the import moved on (state: idle, offered, confirming, polling, received, cancelled, failed)
+ * @event universa-contract - `{cb, address, base64Contract, bytes}`: the contract arrived (stored first, announced once per page)
+ * @event universa-cancelled - `{cb}`: the user or the issuer cancelled
+ * @event universa-error - `{cb, error: {code, message}, retryable}`: something failed; retryable ones are retried
+ *
+ * @csspart dialog - the native `<dialog>`
+ * @csspart caption - the issuer's caption (plain text)
+ * @csspart text - the issuer's text (plain text)
+ * @csspart addresses - the list of addresses to choose from
+ * @csspart address - one address option
+ * @csspart input - the address input
+ * @csspart input-error - the inline validation message
+ * @csspart actions - the OK/Cancel row
+ * @csspart ok - the OK button
+ * @csspart cancel - the Cancel button
+ * @csspart status - the live region with the import's progress
+ * @csspart error - an error message
+ * @csspart retry - the retry button
+ * @csspart reopen - re-opens a popup closed with Escape
+ * @csspart download - the `.unicon` download link
+ *
+ * @cssproperty --upload-elements-accent - accent color
+ * @cssproperty --upload-elements-radius - corner radius
+ * @cssproperty --upload-elements-font - font shorthand
+ */
+export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEventMap> {
+  static override styles = universaSelectAddressStyles;
+
+  static override properties = {
+    cb: { type: String },
+    addresses: { attribute: false },
+    allowInput: { attribute: 'allow-input', converter: { fromAttribute: (v: string | null) => v !== 'false' } },
+    open: { type: Boolean, reflect: true },
+    locale: { type: String },
+    strings: { attribute: false },
+    picked: { state: true },
+    typed: { state: true },
+  };
+
+  cb?: string;
+  addresses: UniversaAddressOption[] = [];
+  allowInput = true;
+  open = false;
+  locale?: string;
+  /** Replaces single entries of the string table. */
+  strings?: Partial<UniversaStrings>;
+
+  protected picked = '';
+  protected typed = '';
+  #session?: ImportSession;
+  #bootError?: UniversaSelectAddressEventMap['universa-error'];
+  #download?: string;
+  /** The language whose table this element re-renders for when it arrives. */
+  #awaited?: string;
+  /** Settles when the popup may open: its language table is in, or took too long. */
+  #opening?: Promise<unknown>;
+  /** Aborted on disconnect: disposes every session this element started. */
+  #connection?: AbortController;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.#boot((this.#connection = new AbortController()).signal);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    // A removed modal dialog stays open but not modal; the next connect opens it afresh.
+    this.open = false;
+    this.#connection?.abort();
+    this.#setDownload();
+  }
+
+  /** POSTs cb and shows the popup; re-opens it if it was dismissed; after a failure, tries again. */
+  async start(): Promise<void> {
+    const cb = this.#linkCb();
+    // Without a link, the import shown is the one restored from storage.
+    const session = !cb || this.#session?.cb === cb ? this.#session : undefined;
+    if (session?.state === 'offered') this.open = true;
+    else if (session?.state === 'failed') await session.start();
+    else if (cb && session?.state !== 'polling' && session?.state !== 'confirming') await this.#show(cb);
+  }
+
+  /** Declines the offer: POSTs cancel_url and forgets the import. */
+  async cancel(): Promise<void> {
+    await this.#session?.cancel();
+  }
+
+  override updated(): void {
+    // Always rendered, so always there after an update.
+    const dialog = this.renderRoot.querySelector('dialog')!;
+    if (this.open && !dialog.open && this.#session?.offer && this.isConnected) dialog.showModal();
+    else if (!this.open && dialog.open) dialog.close();
+  }
+
+  override render() {
+    const s = this.#strings();
+    const session = this.#session;
+    const state = session?.state ?? 'idle';
+    const offer = session?.offer;
+    const error = session?.error ?? this.#bootError;
+    const address = this.#address();
+    const errorLine = error
+      ? html`
+          <p part="error" role="alert">
+            ${this.#errorText(error.error, s)}
+            ${error.retryable
+              ? state === 'failed'
+                ? html`<button part="retry" @click=${() => this.start()}>${s.retry}</button>`
+                : s.retrying
+              : nothing}
+          </p>
+        `
+      : nothing;
+    const status = state === 'polling' && session?.issuerState === 'in_progress' ? s.in_progress : s[state as 'polling'];
+    return html`
+      <dialog
+        part="dialog"
+        aria-labelledby="caption"
+        aria-describedby="text"
+        @close=${(e: Event) => (this.open = (e.target as HTMLDialogElement).open)}
+        @keydown=${this.#trap}
+      >
+        ${offer
+          ? html`
+              <form method="dialog" @submit=${this.#submit}>
+                <h2 id="caption" part="caption">${offer.caption}</h2>
+                <p id="text" part="text">${offer.text}</p>
+                ${this.addresses.length
+                  ? html`
+                      <fieldset part="addresses">
+                        <legend>${s.choose}</legend>
+                        ${this.addresses.map(
+                          (a) => html`
+                            <label part="address">
+                              <input
+                                type="radio"
+                                name="address"
+                                .value=${a.address}
+                                .checked=${this.picked === a.address}
+                                @change=${() => ((this.picked = a.address), (this.typed = ''))}
+                              />
+                              ${a.label} <code>${a.address}</code>
+                            </label>
+                          `,
+                        )}
+                      </fieldset>
+                    `
+                  : nothing}
+                ${this.allowInput
+                  ? html`
+                      <label for="input">${s.enter}</label>
+                      <input
+                        id="input"
+                        part="input"
+                        .value=${this.typed}
+                        autocomplete="off"
+                        spellcheck="false"
+                        aria-invalid=${!!address.problem}
+                        aria-describedby="input-error"
+                        @input=${(e: Event) => ((this.typed = (e.target as HTMLInputElement).value), (this.picked = ''))}
+                      />
+                      <p id="input-error" part="input-error">${address.problem}</p>
+                    `
+                  : nothing}
+                ${this.open ? errorLine : nothing}
+                <div part="actions">
+                  <button type="button" part="cancel" @click=${() => this.cancel()}>${s.cancel}</button>
+                  <button part="ok" ?disabled=${!address.text || state !== 'offered'}>${s.ok}</button>
+                </div>
+              </form>
+            `
+          : nothing}
+      </dialog>
+      <p part="status" role="status">${status}</p>
+      ${state === 'offered' ? html`<button part="reopen" @click=${() => (this.open = true)}>${offer?.caption}</button>` : nothing}
+      ${this.open ? nothing : errorLine}
+      ${this.#download ? html`<a part="download" href=${this.#download} download="contract.unicon">${s.download}</a>` : nothing}
+    `;
+  }
+
+  /**
+   * Keeps Tab inside the modal popup: the last control wraps to the first, and back. The radios
+   * are one tab stop, so Shift+Tab on any of them counts as leaving the first control.
+   */
+  #trap(e: KeyboardEvent): void {
+    const controls = [...this.renderRoot.querySelectorAll<HTMLElement>('form :enabled:not(fieldset)')];
+    const active = (this.renderRoot as ShadowRoot).activeElement as HTMLInputElement | null;
+    const back = e.shiftKey;
+    if (e.key === 'Tab' && (back ? active?.type === 'radio' || active === controls[0] : active === controls.at(-1))) {
+      e.preventDefault();
+      controls.at(back ? -1 : 0)?.focus();
+    }
+  }
+
+  async #boot(signal: AbortSignal): Promise<void> {
+    const cb = this.#linkCb();
+    // Without a link (or a broken one) the latest unfinished import is the one shown; records
+    // come oldest first. The rest resume unseen. No IndexedDB (private mode, blocked storage)
+    // means nothing to restore.
+    const showLatest = !cb && !this.#bootError;
+    // The popup opens in the page's language, not English first, unless its table is slow to
+    // come (it re-renders when the table arrives). Requests and polling never wait for it.
+    const load = this.#loadLanguage();
+    this.#opening = load && Promise.race([load, new Promise((r) => setTimeout(r, 2000))]);
+    await resumePendingImports({
+      signal,
+      exclude: [cb ?? ''],
+      onSession: (session) => {
+        if (showLatest) this.#session = session;
+        this.#wire(session);
+      },
+    }).catch(() => undefined);
+    if (cb && !signal.aborted) await this.#show(cb);
+  }
+
+  /** The cb of the link this page was opened with: the attribute, else `?iv=1&cb=…`. */
+  #linkCb(): string | undefined {
+    this.#bootError = undefined;
+    if (this.cb) return this.cb;
+    const query = new URLSearchParams(location.search);
+    const cb = query.get('cb');
+    if (!cb) return undefined;
+    if (query.get('iv') === PROTOCOL_VERSION) return cb;
+    this.#bootError = { cb, error: { code: 'bad-version', message: `iv must be ${PROTOCOL_VERSION}` }, retryable: false };
+    this.emit('universa-error', this.#bootError);
+    this.requestUpdate();
+    return undefined;
+  }
+
+  async #show(cb: string): Promise<void> {
+    this.#session?.dispose();
+    this.#setDownload();
+    this.picked = this.typed = '';
+    const session = (this.#session = new ImportSession(cb, { signal: this.#connection?.signal }));
+    this.#wire(session);
+    await session.start();
+  }
+
+  #setDownload(bytes?: Uint8Array): void {
+    if (this.#download) URL.revokeObjectURL(this.#download);
+    this.#download = bytes && URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+    this.requestUpdate();
+  }
+
+  #wire(session: ImportSession): void {
+    const { cb } = session;
+    const mine = () => session === this.#session;
+    session.on('state', ({ state, issuerState }) => {
+      this.emit('universa-state', { cb, state, issuerState });
+      if (state === 'cancelled') this.emit('universa-cancelled', { cb });
+      if (state === 'cancelled' || state === 'received') forgetLink(cb);
+      if (!mine()) return;
+      if (state === 'offered') void Promise.resolve(this.#opening).then(() => mine() && session.state === 'offered' && (this.open = true));
+      else if (state !== 'confirming') this.open = false;
+      this.requestUpdate();
+    });
+    session.on('error', ({ error, retryable }) => {
+      this.emit('universa-error', { cb, error: error.toJSON(), retryable });
+      if (mine()) this.requestUpdate();
+    });
+    session.on('contract', ({ address, base64Contract, bytes }) => {
+      if (mine()) this.#setDownload(bytes);
+      this.emit('universa-contract', { cb, address, base64Contract, bytes });
+    });
+  }
+
+  #submit(e: Event): void {
+    // Stay open until the issuer took the address; the session closes the popup.
+    e.preventDefault();
+    const { text } = this.#address();
+    // OK is only enabled for a valid address in state `offered`, all that confirm() asks for.
+    if (text) void this.#session?.confirm(text);
+  }
+
+  /** The chosen address (typed wins over picked), or why the typed one is not valid. */
+  #address(): { text?: string; problem?: string } {
+    const candidate = this.typed.trim() || this.picked;
+    try {
+      return { text: candidate ? parseUniversaAddress(candidate).text : undefined };
+    } catch (err) {
+      return { problem: this.#strings()[(err as UniversaAddressError).reason === 'crc' ? 'crc' : 'invalid'] };
+    }
+  }
+
+  #errorText(error: { code: number | string; message: string }, s: UniversaStrings): string {
+    const { code, message } = error;
+    // Codes double as string keys; 4xx and unknown codes keep the (English) message.
+    const text = s[(code === 'timeout' ? 'network' : +code >= 500 ? 'server' : code) as UniversaStringKey];
+    return text ? format(text, { message, code }) : message;
+  }
+
+  #strings(): UniversaStrings {
+    void this.#loadLanguage();
+    return pickStrings(universaStrings, this.locale, this.strings);
+  }
+
+  /**
+   * Fetches the table of `locale`'s language on first use (English is built in; one fetch per
+   * language for the page), then re-renders. A failed load leaves English.
+   */
+  #loadLanguage(): Promise<void> | undefined {
+    const lang = (this.locale ?? '').toLowerCase().split('-')[0]!;
+    const load = lang in universaStrings ? undefined : universaLocales[lang];
+    if (!load) return;
+    const loaded = (loading[lang] ??= load().then((m) => void (universaStrings[lang] = m.default), () => {}));
+    // One re-render per language: after a failed load, asking on every render would never stop.
+    if (this.#awaited !== lang) {
+      this.#awaited = lang;
+      void loaded.then(() => this.requestUpdate());
+    }
+    return loaded;
+  }
+}
+
+/** Language tables being fetched, so renders during the fetch do not start it again. */
+const loading: Record<string, Promise<void>> = {};
+
+/**
+ * A finished import's link leaves the address bar, so a reload does not ask the issuer again
+ * and announce the same contract a second time.
+ */
+function forgetLink(cb: string): void {
+  const url = new URL(location.href);
+  if (url.searchParams.get('cb') !== cb) return;
+  url.searchParams.delete('cb');
+  url.searchParams.delete('iv');
+  history.replaceState(history.state, '', url);
+}
