@@ -1,12 +1,10 @@
 import { html, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { Uppy, UppyFile } from '@uppy/core';
-import Dashboard from '@uppy/dashboard';
 import { UploadElement } from '../internal/base-element.js';
 import { UploadElementsError, errorDetail, isAbortError } from '../internal/errors.js';
-import { format, pickStrings } from '../internal/i18n.js';
-import { SlicedUppy } from '../internal/sliced-uppy.js';
-import { fixDashboardRoles } from '../internal/uppy-a11y.js';
+import { elementLocale, format, pickStrings } from '../internal/i18n.js';
+import { UppyController } from '../internal/uppy-controller.js';
 import { DigiMeWriterClient, readDigiMeReturn, withoutDigiMeReturn, type DigiMeReturn } from './client.js';
 import { DigiMeWritePlugin, type DigiMeMeta, type DigiMeWriteBody } from './plugin.js';
 import { BACKEND_ERRORS, type FileDescriptor, type Postbox, type WriteResult, type WriteStatus } from './protocol.js';
@@ -36,7 +34,6 @@ export interface DigiMeWriteOutcome {
 const PENDING_KEY = 'upload-elements:digime:pending';
 /** One exchange per return, however many writers for the same backend are on the page. */
 const exchanges = new Map<string, Promise<Postbox>>();
-let instances = 0;
 
 const defaultNavigate = (url: string): void => {
   location.assign(url);
@@ -49,7 +46,7 @@ const defaultNavigate = (url: string): void => {
  * and forwards ciphertext.
  *
  * @attr backend-url - App backend base path serving `authorize`, `exchange` and `write`.
- * @attr locale - UI language (`en`, `de`); English by default.
+ * @attr locale - UI language (`en`, `de`); without it the nearest `lang` attribute (the page's `<html lang>`), else English.
  * @attr theme - Dashboard colour scheme: `light` (default), `dark` or `auto`.
  *
  * @event digime-connected - `{postboxId}` after a new digi.me connection was exchanged.
@@ -112,14 +109,18 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
   private _error = '';
   private _results: DigiMeWriteOutcome[] = [];
 
-  #uppy: Uppy<DigiMeMeta, DigiMeWriteBody> | undefined;
-  #dashboard: Dashboard<DigiMeMeta, DigiMeWriteBody> | undefined;
+  readonly #uppy = new UppyController<DigiMeMeta, DigiMeWriteBody>(this, {
+    id: 'digime-writer',
+    target: () => this.renderRoot.querySelector<HTMLElement>('[part="dashboard"]'),
+    setup: (uppy) => uppy.use(DigiMeWritePlugin, { write: (file, signal) => this.#writeFile(file, signal) }),
+    dashboard: () => ({ theme: this.theme, note: this.#strings().note }),
+  });
   #client: DigiMeWriterClient | undefined;
   #restoreRun = 0;
 
-  /** The Uppy instance (recreated when the element is re-attached). */
+  /** The Uppy instance (a new one after the element left the page and came back). */
   get uppy(): Uppy<DigiMeMeta, DigiMeWriteBody> {
-    return (this.#uppy ??= this.#createUppy());
+    return this.#uppy.uppy;
   }
 
   /** The connected postbox id, if any. */
@@ -129,17 +130,12 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    void this.uppy;
-    if (this.hasUpdated) this.#mountDashboard();
     addEventListener('pageshow', this.#onPageShow);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     removeEventListener('pageshow', this.#onPageShow);
-    this.#uppy?.destroy();
-    this.#uppy = undefined;
-    this.#dashboard = undefined;
   }
 
   /** Back from digi.me through the back-forward cache: no reload happened, so Connect must work again. */
@@ -193,19 +189,13 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
     this.uppy.cancelAll();
   }
 
-  protected override firstUpdated(): void {
-    const target = this.renderRoot.querySelector('[part="dashboard"]');
-    if (target) fixDashboardRoles(target);
-    this.#mountDashboard();
-  }
-
   protected override updated(changed: PropertyValues<this>): void {
     if (changed.has('backendUrl')) {
       this.#client = undefined;
       void this.#restore();
     }
-    if (changed.has('locale') || changed.has('strings')) this.#dashboard?.setOptions({ note: this.#strings().note });
-    if (changed.has('theme')) this.#dashboard?.setOptions({ theme: this.theme });
+    if (changed.has('locale') || changed.has('strings')) this.#uppy.setDashboardOptions({ note: this.#strings().note });
+    if (changed.has('theme')) this.#uppy.setDashboardOptions({ theme: this.theme });
   }
 
   protected override render() {
@@ -247,7 +237,7 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
   };
 
   #strings(): DigiMeWriterStrings {
-    return pickStrings(digimeWriterStrings, this.locale, this.strings);
+    return pickStrings(digimeWriterStrings, elementLocale(this), this.strings);
   }
 
   #stateLabel(r: DigiMeWriteOutcome, s: DigiMeWriterStrings): string {
@@ -266,28 +256,6 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
   #getClient(): DigiMeWriterClient | undefined {
     if (!this.backendUrl) return undefined;
     return (this.#client ??= new DigiMeWriterClient(this.backendUrl));
-  }
-
-  #createUppy(): Uppy<DigiMeMeta, DigiMeWriteBody> {
-    const uppy = new SlicedUppy<DigiMeMeta, DigiMeWriteBody>({ id: `digime-writer-${++instances}`, autoProceed: false });
-    uppy.use(DigiMeWritePlugin, { write: (file, signal) => this.#writeFile(file, signal) });
-    return uppy;
-  }
-
-  #mountDashboard(): void {
-    const target = this.renderRoot.querySelector<HTMLElement>('[part="dashboard"]');
-    if (!target || this.#dashboard) return;
-    target.replaceChildren();
-    this.uppy.use(Dashboard<DigiMeMeta, DigiMeWriteBody>, {
-      inline: true,
-      target,
-      width: '100%',
-      height: 320,
-      proudlyDisplayPoweredByUppy: false,
-      theme: this.theme,
-      note: this.#strings().note,
-    });
-    this.#dashboard = this.uppy.getPlugin<Dashboard<DigiMeMeta, DigiMeWriteBody>>('Dashboard');
   }
 
   /** After a return from digi.me: exchange and clean the address bar; otherwise the remembered postbox. */

@@ -1,7 +1,9 @@
 /**
  * digi.me postbox write: wire names shared by the browser encryptor and element (src/digime),
  * the backend helper (src/server/digime.ts) and the sandbox double (src/sandbox/digime.ts).
- * DOM-free and Node-free. Source: docs/digime-write.md (the Node.js SDK's write flow).
+ * DOM-free and Node-free. Source: digi.me's Node.js SDK (digime/digime-sdk-nodejs, src/write.ts
+ * for the write, src/crypto.ts for the encryption), whose wire format this splits between
+ * the browser and the app backend.
  */
 
 /** The SDK's API base; every API path below is relative to it. */

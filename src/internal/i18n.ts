@@ -15,6 +15,14 @@ export function pickStrings<K extends string>(
   return { ...tables.en, ...base, ...overrides };
 }
 
+/**
+ * The language an element speaks: its `locale`, else the nearest `lang` attribute around it
+ * (the page's `<html lang>` included). One rule for every element.
+ */
+export function elementLocale(el: Element & { locale?: string | null }): string {
+  return el.locale || el.closest('[lang]')?.getAttribute('lang') || '';
+}
+
 export function format(template: string, values: Record<string, string | number>): string {
   return template.replace(/\{(\w+)\}/g, (m, key: string) =>
     key in values ? String(values[key]) : m,

@@ -8,7 +8,8 @@ import type { SandboxContext, SandboxService } from './types.js';
 
 /**
  * The Universa issuer double ("SheToken"): hands out unique callback links and plays the
- * cb / ok_url / check_url / cancel_url side of docs/universa-import.md, with the restore
+ * cb / ok_url / check_url / cancel_url side of the Universa web client's import-tokens flow
+ * (README, `<universa-select-address>`), with the restore
  * guarantee (the same cb always answers the same data, only `state` changes), an optional
  * 2-phase confirmation and fault knobs.
  *

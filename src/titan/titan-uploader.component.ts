@@ -1,12 +1,10 @@
 import { html, nothing, type PropertyValues } from 'lit';
 import type { Meta, Uppy, UppyFile } from '@uppy/core';
-import Dashboard from '@uppy/dashboard';
 import { UploadElement } from '../internal/base-element.js';
 import { errorDetail, UploadElementsError } from '../internal/errors.js';
 import { expectOk, requestJson } from '../internal/request.js';
-import { SlicedUppy } from '../internal/sliced-uppy.js';
-import { fixDashboardRoles } from '../internal/uppy-a11y.js';
-import { format, pickStrings } from '../internal/i18n.js';
+import { UppyController } from '../internal/uppy-controller.js';
+import { elementLocale, format, pickStrings } from '../internal/i18n.js';
 import { TitanClient, type TransferReportOutcome } from './client.js';
 import { TitanUploadPlugin, type TitanBody } from './plugin.js';
 import { dashboardLocale, titanStrings, type TitanStrings } from './strings.js';
@@ -55,8 +53,6 @@ type Entry =
 
 type UppyT = Uppy<Meta, TitanBody>;
 
-let instances = 0;
-
 const cancelled = () => new UploadElementsError('aborted', 'The upload was cancelled.');
 
 /**
@@ -76,7 +72,7 @@ const cancelled = () => new UploadElementsError('aborted', 'The upload was cance
  * @attr max-file-size - Largest file in bytes.
  * @attr max-files - Most files per upload.
  * @attr auto-proceed - Start uploading as soon as files are added.
- * @attr locale - UI language (`en`, `de`; English by default).
+ * @attr locale - UI language (`en`, `de`); without it the nearest `lang` attribute (the page's `<html lang>`), else English.
  * @attr theme - Dashboard colour scheme: `light` (default), `dark` or `auto`.
  *
  * @event titan-upload-start - `{fileId, name, size}` when a file's upload begins.
@@ -154,8 +150,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
   declare _copied: { fileId: string; ok: boolean } | undefined;
 
   readonly #client: TitanClient;
-  readonly #uppy: UppyT;
-  #dashboard: Dashboard<Meta, TitanBody> | undefined;
+  readonly #uppy: UppyController<Meta, TitanBody>;
   #text: TitanStrings = titanStrings.en;
   readonly #inFlight = new Map<string, { name: string }>();
   readonly #outcomes = new Map<string, Entry>();
@@ -168,15 +163,23 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
     this._copied = undefined;
     this.#client = new TitanClient({ tokenProvider: () => this.#provideToken() });
     this.#client.addEventListener('tokenrenewed', () => this.emit('titan-token-renewed', {}));
-    this.#uppy = new SlicedUppy<Meta, TitanBody>({ id: `titan-uploader-${++instances}` });
-    this.#uppy.use(TitanUploadPlugin<Meta, TitanBody>, {
-      client: this.#client,
-      extraIdProvider: (file) => this.#provideExtraId(file),
-      // Cancelled too late to stop: what Titan did decides what the page hears.
-      onSettledAfterCancel: (file, body) =>
-        body ? this.#succeed(file, body) : this.#fail(file.id, fileName(file), cancelled()),
+    this.#uppy = new UppyController<Meta, TitanBody>(this, {
+      id: 'titan-uploader',
+      target: () => this.renderRoot.querySelector<HTMLElement>('.dashboard'),
+      setup: (uppy) => {
+        uppy.use(TitanUploadPlugin<Meta, TitanBody>, {
+          client: this.#client,
+          extraIdProvider: (file) => this.#provideExtraId(file),
+          // Cancelled too late to stop: what Titan did decides what the page hears.
+          onSettledAfterCancel: (file, body) =>
+            body ? this.#succeed(file, body) : this.#fail(file.id, fileName(file), cancelled()),
+        });
+        this.#listen(uppy);
+        // A new Uppy (the element came back to the page) starts with the current options.
+        if (this.hasUpdated) this.#configure(uppy);
+      },
+      dashboard: () => ({ theme: this.theme ?? 'light', locale: dashboardLocale(this.#text) }),
     });
-    this.#listen();
   }
 
   /** The headless client this element uploads through. */
@@ -184,14 +187,14 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
     return this.#client;
   }
 
-  /** The Uppy instance behind the Dashboard. */
+  /** The Uppy instance behind the Dashboard (a new one after the element left the page and came back). */
   get uppy(): UppyT {
-    return this.#uppy;
+    return this.#uppy.uppy;
   }
 
   /** Uploads every added file; resolves with the stored ones. */
   async upload(): Promise<TitanUploadResult[]> {
-    const result = await this.#uppy.upload();
+    const result = await this.uppy.upload();
     return (result?.successful ?? []).flatMap((file) => {
       const entry = this.#outcomes.get(file.id);
       return entry?.status === 'success' ? [entry.result] : [];
@@ -200,68 +203,48 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
 
   /** Adds files as if the user had picked them (restrictions apply). */
   addFiles(files: File[]): void {
-    this.#uppy.addFiles(files.map((file) => ({ name: file.name, type: file.type, data: file, source: 'titan-uploader' })));
+    this.uppy.addFiles(files.map((file) => ({ name: file.name, type: file.type, data: file, source: 'titan-uploader' })));
   }
 
   /** Cancels every upload in progress and clears the selection (a file whose create_asset was sent already is stored and reported as such). */
   cancelAll(): void {
-    this.#uppy.cancelAll();
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    // A moved element reconnects within the same task; only one that stays removed stops uploading.
-    queueMicrotask(() => {
-      if (!this.isConnected && this.#inFlight.size) this.#uppy.cancelAll();
-    });
+    this.uppy.cancelAll();
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('apiUrl')) this.#client.apiUrl = this.apiUrl ?? '';
-    if (changed.has('theme')) this.#dashboard?.setOptions({ theme: this.theme ?? 'light' });
+    if (changed.has('theme')) this.#uppy.setDashboardOptions({ theme: this.theme ?? 'light' });
     if (changed.has('token') && this.token) this.#client.updateToken(this.token);
     if (!this.hasUpdated || changed.has('locale') || changed.has('strings')) {
-      const locale = this.locale ?? document.documentElement.lang;
+      const locale = elementLocale(this);
       this.#text = pickStrings(titanStrings, locale, this.strings);
       // Titan's own messages (in errors) come in Chinese for `Lang: cn`, otherwise in English.
       this.#client.lang = /^zh\b/i.test(locale) ? 'cn' : 'en';
-      this.#dashboard?.setOptions({ locale: dashboardLocale(this.#text) });
+      this.#uppy.setDashboardOptions({ locale: dashboardLocale(this.#text) });
     }
-    if (!this.hasUpdated || changed.has('areaId') || changed.has('groupId') || changed.has('locale') || changed.has('strings')) {
-      this.#plugin().setOptions({
-        areaId: (this.areaId ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-        groupId: this.groupId ?? 0,
-        hashingMessage: this.#text.hashing,
-      });
-    }
-    if (!this.hasUpdated || changed.has('accept') || changed.has('maxFileSize') || changed.has('maxFiles') || changed.has('autoProceed')) {
-      const types = (this.accept ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-      this.#uppy.setOptions({
-        autoProceed: this.autoProceed,
-        restrictions: {
-          allowedFileTypes: types.length ? types : null,
-          maxFileSize: this.maxFileSize || null,
-          maxNumberOfFiles: this.maxFiles || null,
-        },
-      });
-    }
+    const keys = ['areaId', 'groupId', 'locale', 'strings', 'accept', 'maxFileSize', 'maxFiles', 'autoProceed'] as const;
+    if (!this.hasUpdated || keys.some((k) => changed.has(k))) this.#configure(this.uppy);
+  }
+
+  /** Passes the element's options to Uppy and to the uploader plugin. */
+  #configure(uppy: UppyT): void {
+    uppy.getPlugin<TitanUploadPlugin<Meta, TitanBody>>('TitanUpload')!.setOptions({
+      areaId: (this.areaId ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      groupId: this.groupId ?? 0,
+      hashingMessage: this.#text.hashing,
+    });
+    const types = (this.accept ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    uppy.setOptions({
+      autoProceed: this.autoProceed,
+      restrictions: {
+        allowedFileTypes: types.length ? types : null,
+        maxFileSize: this.maxFileSize || null,
+        maxNumberOfFiles: this.maxFiles || null,
+      },
+    });
   }
 
   protected override firstUpdated(): void {
-    const target = this.renderRoot.querySelector<HTMLElement>('.dashboard');
-    if (target) {
-      this.#uppy.use(Dashboard<Meta, TitanBody>, {
-        inline: true,
-        target,
-        width: '100%',
-        height: 320,
-        proudlyDisplayPoweredByUppy: false,
-        theme: this.theme ?? 'light',
-        locale: dashboardLocale(this.#text),
-      });
-      this.#dashboard = this.#uppy.getPlugin<Dashboard<Meta, TitanBody>>('Dashboard');
-      fixDashboardRoles(target);
-    }
     // Fetch the first token early so the first upload does not wait for it.
     if (!this.token && (this.tokenProvider || this.tokenUrl)) this.#client.ensureToken().catch(() => undefined);
   }
@@ -368,8 +351,8 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
     this._entries = [...this._entries.filter((e) => e.fileId !== entry.fileId), entry];
   }
 
-  #listen(): void {
-    const uppy = this.#uppy;
+  #listen(uppy: UppyT): void {
+    const plugin = () => uppy.getPlugin<TitanUploadPlugin<Meta, TitanBody>>('TitanUpload')!;
     uppy.on('upload-start', (files) => {
       for (const file of files) {
         const name = fileName(file);
@@ -395,7 +378,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
     // it, unless create_asset was sent already (onSettledAfterCancel reports the outcome).
     uppy.on('file-removed', (file) => {
       const pending = this.#inFlight.get(file.id);
-      if (!pending || this.#plugin().committed(file.id)) return;
+      if (!pending || plugin().committed(file.id)) return;
       this.#fail(file.id, pending.name, cancelled());
     });
     uppy.on('complete', (result) => {
@@ -409,11 +392,6 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
         failed: pick(result.failed, 'error').map((e) => e.failure),
       });
     });
-  }
-
-  /** The uploader installed in the constructor. */
-  #plugin(): TitanUploadPlugin<Meta, TitanBody> {
-    return this.#uppy.getPlugin<TitanUploadPlugin<Meta, TitanBody>>('TitanUpload')!;
   }
 
   #succeed(file: UppyFile<Meta, TitanBody>, body: TitanBody): void {

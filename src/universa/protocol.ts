@@ -1,5 +1,5 @@
 /**
- * Universa "import tokens" wire format (docs/universa-import.md), shared by the browser
+ * Universa "import tokens" wire format (the web client's select_address popup), shared by the browser
  * session (src/universa) and the sandbox issuer (src/sandbox/universa.ts). DOM-free, Node-free.
  */
 import { UploadElementsError } from '../internal/errors.js';

@@ -1,6 +1,6 @@
 /**
  * Pending imports, kept so a closed or reloaded page can pick up where it stopped
- * (docs/universa-import.md, "Restore after a premature page close"). One record per cb in
+ * (the import-tokens flow's "restore after a premature page close"). One record per cb in
  * IndexedDB through idb-keyval, in its own database so nothing else on the origin collides.
  */
 import { createStore, del, entries, get, set, type UseStore } from 'idb-keyval';

@@ -1,6 +1,6 @@
 import { html, nothing } from 'lit';
 import { UploadElement } from '../internal/base-element.js';
-import { format, pickStrings } from '../internal/i18n.js';
+import { elementLocale, format, pickStrings } from '../internal/i18n.js';
 import { parseUniversaAddress, UniversaAddressError } from './address.js';
 import { PROTOCOL_VERSION, type IssuerState } from './protocol.js';
 import { resumePendingImports } from './resume.js';
@@ -33,7 +33,7 @@ export type UniversaSelectAddressEvents = UniversaSelectAddressEventMap;
  * @attr cb - issuer callback URL; when absent, read from the page URL `?iv=1&cb=…`
  * @attr allow-input - also allow typing/pasting an address (default on; `allow-input="false"` turns it off)
  * @attr open - reflects whether the popup is open
- * @attr locale - UI language (`en`, `de`)
+ * @attr locale - UI language (`en`, `de`); without it the nearest `lang` attribute (the page's `<html lang>`), else English.
  *
  * @event universa-state - `{cb, state, issuerState}`: the import moved on (state: idle, offered, confirming, polling, received, cancelled, failed)
  * @event universa-contract - `{cb, address, base64Contract, bytes}`: the contract arrived (stored first, announced once per page)
@@ -328,7 +328,7 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
 
   #strings(): UniversaStrings {
     void this.#loadLanguage();
-    return pickStrings(universaStrings, this.locale, this.strings);
+    return pickStrings(universaStrings, elementLocale(this), this.strings);
   }
 
   /**
@@ -336,7 +336,7 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
    * language for the page), then re-renders. A failed load leaves English.
    */
   #loadLanguage(): Promise<void> | undefined {
-    const lang = (this.locale ?? '').toLowerCase().split('-')[0]!;
+    const lang = elementLocale(this).toLowerCase().split('-')[0]!;
     const load = lang in universaStrings ? undefined : universaLocales[lang];
     if (!load) return;
     const loaded = (loading[lang] ??= load().then((m) => void (universaStrings[lang] = m.default), () => {}));

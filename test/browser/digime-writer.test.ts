@@ -20,6 +20,16 @@ describe('<digime-writer> element', () => {
     await expect(el).to.be.accessible();
   });
 
+  it('without locale it speaks the language of the nearest lang attribute, as the other elements do', async () => {
+    const wrapper = await fixture<HTMLDivElement>(html`<div lang="de-AT"><digime-writer backend-url="/app/digime"></digime-writer></div>`);
+    const el = wrapper.querySelector('digime-writer')!;
+    await el.updateComplete;
+    expect(shadow(el, '[part="connect-button"]')?.textContent?.trim()).to.equal('digi.me verbinden');
+    el.locale = 'en';
+    await el.updateComplete;
+    expect(shadow(el, '[part="connect-button"]')?.textContent?.trim()).to.equal('Connect digi.me');
+  });
+
   it('speaks German with locale="de" and takes single string overrides', async () => {
     const el = await fixture<DigiMeWriter>(html`<digime-writer backend-url="/app/digime" locale="de"></digime-writer>`);
     expect(shadow(el, '[part="connect-button"]')?.textContent?.trim()).to.equal('digi.me verbinden');

@@ -1,10 +1,11 @@
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { sendMouse } from '@web/test-runner-commands';
 import '../../src/titan/index.js';
-import type { TitanUploader, TitanUploaderEvents } from '../../src/titan/index.js';
+import '../../src/digime/index.js';
+import type { TitanUploader, TitanUploaderEventMap } from '../../src/titan/index.js';
 import { expectedCid, is, knob, randomFile, requestLog, resetSandbox, sleep, titanApi } from './titan-helpers.js';
 
-type Detail<K extends keyof TitanUploaderEvents> = TitanUploaderEvents[K];
+type Detail<K extends keyof TitanUploaderEventMap> = TitanUploaderEventMap[K];
 
 async function mount(attrs: { locale?: string } = {}): Promise<TitanUploader> {
   const api = await titanApi();
@@ -17,13 +18,13 @@ async function mount(attrs: { locale?: string } = {}): Promise<TitanUploader> {
 }
 
 /** Resolves with every event of `name` seen until `until` settles. */
-function collect<K extends keyof TitanUploaderEvents>(el: HTMLElement, name: K): Detail<K>[] {
+function collect<K extends keyof TitanUploaderEventMap>(el: HTMLElement, name: K): Detail<K>[] {
   const seen: Detail<K>[] = [];
   el.addEventListener(name, (e) => seen.push((e as CustomEvent<Detail<K>>).detail));
   return seen;
 }
 
-async function event<K extends keyof TitanUploaderEvents>(el: HTMLElement, name: K): Promise<Detail<K>> {
+async function event<K extends keyof TitanUploaderEventMap>(el: HTMLElement, name: K): Promise<Detail<K>> {
   return ((await oneEvent(el, name)) as CustomEvent<Detail<K>>).detail;
 }
 
@@ -318,4 +319,48 @@ describe('<titan-uploader> (against the sandbox)', () => {
     // The log folds repeated query keys into one; each area_id is its own parameter on the wire.
     expect(info.query['area_id']).to.be.oneOf(areas);
   });
+});
+
+describe('<titan-uploader> and <digime-writer> leaving the page (their shared Uppy controller)', () => {
+  beforeEach(resetSandbox);
+
+  for (const tag of ['titan-uploader', 'digime-writer'] as const) {
+    it(`${tag}: moved in one task it keeps its Uppy; removed it frees Uppy and the Dashboard; back on the page it has both again`, async () => {
+      const el = document.createElement(tag) as HTMLElement & { uppy: { getPlugin(id: string): unknown; getFiles(): unknown[] }; updateComplete: Promise<unknown> };
+      if (tag === 'titan-uploader') el.setAttribute('max-files', '1');
+      const a = document.createElement('div');
+      const b = document.createElement('div');
+      document.body.append(a, b);
+      a.append(el);
+      await el.updateComplete;
+      const first = el.uppy;
+      expect(first.getPlugin('Dashboard'), 'Dashboard mounted').to.not.equal(undefined);
+
+      b.append(el); // a move: removed and inserted in the same task
+      await sleep(0);
+      expect(el.uppy).to.equal(first);
+      expect(first.getPlugin('Dashboard')).to.not.equal(undefined);
+
+      el.remove();
+      await sleep(0);
+      expect(first.getPlugin('Dashboard'), 'the old Uppy is destroyed').to.equal(undefined);
+      expect(el.shadowRoot!.querySelector('.uppy-Dashboard'), 'no Dashboard left in the shadow root').to.equal(null);
+
+      b.append(el);
+      await el.updateComplete;
+      const second = el.uppy;
+      expect(second).to.not.equal(first);
+      expect(second.getPlugin('Dashboard')).to.not.equal(undefined);
+      expect(el.shadowRoot!.querySelectorAll('.uppy-Dashboard')).to.have.length(1);
+      if (tag === 'titan-uploader') {
+        // The new Uppy has the element's options: max-files="1" still refuses a second file.
+        const uploader = el as unknown as TitanUploader;
+        uploader.addFiles([randomFile(10, 'one.bin')]);
+        uploader.addFiles([randomFile(10, 'two.bin')]);
+        expect(uploader.uppy.getFiles().map((f) => f.name)).to.deep.equal(['one.bin']);
+      }
+      a.remove();
+      b.remove();
+    });
+  }
 });
