@@ -2,6 +2,7 @@ import { defineConfig, type Plugin, type UserConfig } from 'vite';
 import { builtinModules } from 'node:module';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
+import type { startSandbox as StartSandbox } from './src/sandbox/index.ts';
 import minifyHtmlLiterals from '@lit-labs/rollup-plugin-minify-html-literals';
 
 const root = import.meta.dirname;
@@ -16,7 +17,15 @@ const isNodeBuiltin = (id: string) => id.startsWith('node:') || builtinModules.i
  * their indentation (the dev server and the tests run the sources as written).
  */
 function minifyTemplates(): Plugin {
-  return { ...(minifyHtmlLiterals({ include: ['src/**/*.ts'], failOnError: true, options: { minifyOptions: { removeAttributeQuotes: true } } }) as unknown as Plugin), enforce: 'pre', apply: 'build' };
+  return {
+    ...(minifyHtmlLiterals({
+      include: ['src/**/*.ts'],
+      failOnError: true,
+      options: { minifyOptions: { removeAttributeQuotes: true } },
+    }) as unknown as Plugin),
+    enforce: 'pre',
+    apply: 'build',
+  };
 }
 
 /** `npm start`: the sandbox's doubles mounted on the Vite dev server, so the demo is one URL. */
@@ -26,7 +35,7 @@ function sandbox(): Plugin {
     apply: 'serve',
     async configureServer(server) {
       // Loaded through Vite's SSR loader so the TS sources run as they are.
-      const { startSandbox } = (await server.ssrLoadModule(resolve(root, 'src/sandbox/index.ts'))) as typeof import('./src/sandbox/index.ts');
+      const { startSandbox } = (await server.ssrLoadModule(resolve(root, 'src/sandbox/index.ts'))) as { startSandbox: typeof StartSandbox };
       const sb = await startSandbox({ port: Number(process.env.SANDBOX_PORT ?? 0) });
       server.middlewares.use((req, res, next) => {
         const path = (req.url ?? '/').split('?')[0] ?? '/';

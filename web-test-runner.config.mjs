@@ -12,11 +12,9 @@ import { chromiumArgs } from './test/e2e/harness.ts';
 const json = fromRollup(rollupJson);
 const commonjs = fromRollup(rollupCommonjs);
 
-
 // One sandbox for the whole run, started with the test server and closed with it.
 let sandboxPromise;
-const getSandbox = () =>
-  (sandboxPromise ??= startSandbox({ timeScale: 0.001, issuer: { generationSeconds: 1, pollSeconds: 1 } }));
+const getSandbox = () => (sandboxPromise ??= startSandbox({ timeScale: 0.001, issuer: { generationSeconds: 1, pollSeconds: 1 } }));
 
 /** Mounts the sandbox on the test server too, so `/app/…` is same-origin like a real app backend. */
 async function sandboxMiddleware(ctx, next) {
@@ -80,7 +78,11 @@ export default {
   ],
   browsers: [
     chromeLauncher({
-      launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: [...chromiumArgs, '--headless=new'] },
+      launchOptions: {
+        executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+        headless: true,
+        args: [...chromiumArgs, '--headless=new'],
+      },
     }),
   ],
 };

@@ -32,9 +32,11 @@ function pickedFiles(count: number, sizeMiB: number): File[] {
 }
 
 async function rawUpload(blob: Blob, userToken: string, md5: string): Promise<number> {
-  const info = (await (await fetch(`${apiUrl}${PATHS.getUploadInfo}?t=${Date.now()}&need_trace=true&md5=${md5}`, {
-    headers: { JwtAuthorization: `Bearer ${userToken}` },
-  })).json()) as Envelope<UploadInfo>;
+  const info = (await (
+    await fetch(`${apiUrl}${PATHS.getUploadInfo}?t=${Date.now()}&need_trace=true&md5=${md5}`, {
+      headers: { JwtAuthorization: `Bearer ${userToken}` },
+    })
+  ).json()) as Envelope<UploadInfo>;
   const node = info.data?.List?.[0];
   if (!node) throw new Error(`raw upload: no node offered: ${JSON.stringify(info)}`);
   const form = new FormData();
@@ -68,7 +70,9 @@ async function clientUploadPhase(client: TitanClient, blob: Blob, md5: string): 
  * JS heap growth while `work` runs. Peak: as the page grew, garbage included, sampled every
  * 50 ms. Live: what survives a collection, every half second, i.e. what the work holds on to.
  */
-async function heapGrowth<T>(work: () => Promise<T>): Promise<{ heapGrowthMiB: number; peakGrowthMiB: number; run: { ms: number; value: T } }> {
+async function heapGrowth<T>(
+  work: () => Promise<T>,
+): Promise<{ heapGrowthMiB: number; peakGrowthMiB: number; run: { ms: number; value: T } }> {
   const perf = performance as Performance & { memory?: { usedJSHeapSize: number } };
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!perf.memory || !gc) throw new Error('the heap bench needs --enable-precise-memory-info and --js-flags=--expose-gc');
@@ -243,7 +247,11 @@ const benches = {
 
   /** Adding 1,000 small files to <titan-uploader> (auto-proceed off). */
   async addFiles(count = 1000) {
-    const el = document.createElement('titan-uploader') as unknown as HTMLElement & { updateComplete: Promise<unknown>; addFiles(f: File[]): void; uppy: SlicedUppy<Meta, TitanBody> };
+    const el = document.createElement('titan-uploader') as unknown as HTMLElement & {
+      updateComplete: Promise<unknown>;
+      addFiles(f: File[]): void;
+      uppy: SlicedUppy<Meta, TitanBody>;
+    };
     el.setAttribute('token', 'unused');
     el.setAttribute('api-url', apiUrl);
     document.body.append(el);

@@ -21,7 +21,12 @@ const quick = args.includes('--quick');
 const only = args.filter((a) => !a.startsWith('--'));
 const want = (name: string) => only.length === 0 || only.includes(name);
 
-interface Row { measure: string; value: string; goal: string; ok: boolean | undefined }
+interface Row {
+  measure: string;
+  value: string;
+  goal: string;
+  ok: boolean | undefined;
+}
 const rows: Row[] = [];
 const row = (measure: string, value: string, goal: string, ok?: boolean) => {
   rows.push({ measure, value, goal, ok });
@@ -68,7 +73,9 @@ const browser = await launchChromium(['--enable-precise-memory-info', '--js-flag
 try {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.error(`[page ${m.type()}] ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') console.error(`[page ${m.type()}] ${m.text()}`);
+  });
   await page.goto(`http://127.0.0.1:${port}/bench/index.html?sandbox=${encodeURIComponent(sandbox.url)}`);
   await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', undefined, { timeout: 60_000 });
   let picked: string[] = [];
@@ -81,7 +88,10 @@ try {
   const run = <T>(name: string, ...params: number[]): Promise<T> => {
     console.error(`bench: ${name}(${params.join(', ')}) …`);
     return page.evaluate(
-      ([n, p]) => (globalThis as unknown as { benches: Record<string, (...a: number[]) => Promise<unknown>> }).benches[n as string]!(...(p as number[])),
+      ([n, p]) =>
+        (globalThis as unknown as { benches: Record<string, (...a: number[]) => Promise<unknown>> }).benches[n as string]!(
+          ...(p as number[]),
+        ),
       [name, params] as const,
     ) as Promise<T>;
   };
@@ -91,16 +101,36 @@ try {
     await pick(8, mib);
     const r = await run<{ rawMBps: number; clientMBps: number }>('upload', mib);
     const ratio = r.clientMBps / r.rawMBps;
-    row(`node upload ${mib} MiB: TitanClient vs raw fetch, median of 4`, `${f1(r.clientMBps)} vs ${f1(r.rawMBps)} MB/s = ${(ratio * 100).toFixed(0)} %`, '≥ 90 %', ratio >= 0.9);
+    row(
+      `node upload ${mib} MiB: TitanClient vs raw fetch, median of 4`,
+      `${f1(r.clientMBps)} vs ${f1(r.rawMBps)} MB/s = ${(ratio * 100).toFixed(0)} %`,
+      '≥ 90 %',
+      ratio >= 0.9,
+    );
   }
   if (want('md5')) {
     const mib = quick ? 32 : 256;
     await pick(1, mib);
     const r = await run<{ sparkMBps: number; hashWasmStreamMBps: number; workerMBps: number; workerLongestTaskMs: number }>('md5', mib);
-    row(`md5 ${mib} MiB in a Worker vs spark-md5`, `${f1(r.workerMBps)} vs ${f1(r.sparkMBps)} MB/s = ${f1(r.workerMBps / r.sparkMBps)}×`, '≥ 3×', r.workerMBps / r.sparkMBps >= 3);
-    row(`md5 ${mib} MiB in a Worker vs hash-wasm stream (main)`, `${f1(r.workerMBps)} vs ${f1(r.hashWasmStreamMBps)} MB/s = ${((r.workerMBps / r.hashWasmStreamMBps) * 100).toFixed(0)} %`, '≥ 90 %', r.workerMBps / r.hashWasmStreamMBps >= 0.9);
+    row(
+      `md5 ${mib} MiB in a Worker vs spark-md5`,
+      `${f1(r.workerMBps)} vs ${f1(r.sparkMBps)} MB/s = ${f1(r.workerMBps / r.sparkMBps)}×`,
+      '≥ 3×',
+      r.workerMBps / r.sparkMBps >= 3,
+    );
+    row(
+      `md5 ${mib} MiB in a Worker vs hash-wasm stream (main)`,
+      `${f1(r.workerMBps)} vs ${f1(r.hashWasmStreamMBps)} MB/s = ${((r.workerMBps / r.hashWasmStreamMBps) * 100).toFixed(0)} %`,
+      '≥ 90 %',
+      r.workerMBps / r.hashWasmStreamMBps >= 0.9,
+    );
     // The Long Tasks API reports only tasks over 50 ms: 0 means none was.
-    row('longest main-thread task while hashing in the Worker', r.workerLongestTaskMs ? `${f1(r.workerLongestTaskMs)} ms` : 'none over 50 ms', '< 50 ms', r.workerLongestTaskMs < 50);
+    row(
+      'longest main-thread task while hashing in the Worker',
+      r.workerLongestTaskMs ? `${f1(r.workerLongestTaskMs)} ms` : 'none over 50 ms',
+      '< 50 ms',
+      r.workerLongestTaskMs < 50,
+    );
   }
   if (want('cid')) {
     const mib = quick ? 32 : 256;
@@ -140,11 +170,19 @@ try {
     const mid = (key: keyof (typeof rounds)[number]) => median(rounds.map((x) => x[key]));
     const r = { md5SumMs: mid('md5SumMs'), rawUploadSumMs: mid('rawUploadSumMs'), endToEndMs: mid('endToEndMs') };
     const floor = Math.max(r.md5SumMs, r.rawUploadSumMs);
-    row(`batch ${n} × ${mib} MiB end to end vs max(Σ hash (md5 + CID), Σ raw upload), median of ${rounds.length}`, `${r.endToEndMs.toFixed(0)} vs max(${r.md5SumMs.toFixed(0)}, ${r.rawUploadSumMs.toFixed(0)}) ms = ${(r.endToEndMs / floor).toFixed(2)}×`, '≤ 1.2×', r.endToEndMs / floor <= 1.2);
+    row(
+      `batch ${n} × ${mib} MiB end to end vs max(Σ hash (md5 + CID), Σ raw upload), median of ${rounds.length}`,
+      `${r.endToEndMs.toFixed(0)} vs max(${r.md5SumMs.toFixed(0)}, ${r.rawUploadSumMs.toFixed(0)}) ms = ${(r.endToEndMs / floor).toFixed(2)}×`,
+      '≤ 1.2×',
+      r.endToEndMs / floor <= 1.2,
+    );
   }
   if (want('heap')) {
     const mib = quick ? 128 : 1024;
-    for (const [inWorker, where] of [[1, 'md5 + CID in the Worker, node CID verified'], [0, 'md5 + CID on the main thread, node CID verified']] as const) {
+    for (const [inWorker, where] of [
+      [1, 'md5 + CID in the Worker, node CID verified'],
+      [0, 'md5 + CID on the main thread, node CID verified'],
+    ] as const) {
       await pick(1, mib);
       const r = await run<{ heapGrowthMiB: number; peakGrowthMiB: number; endToEndMBps: number }>('heap', mib, inWorker);
       row(
@@ -158,7 +196,12 @@ try {
   if (want('add')) {
     const n = quick ? 200 : 1000;
     const r = await run<{ addMs: number; longestTaskMs: number }>('addFiles', n);
-    row(`add ${n} files to <titan-uploader>`, `${r.addMs.toFixed(0)} ms, longest task ${r.longestTaskMs.toFixed(0)} ms`, '≤ 2000 ms, task ≤ 200 ms', r.addMs <= 2000 && r.longestTaskMs <= 200);
+    row(
+      `add ${n} files to <titan-uploader>`,
+      `${r.addMs.toFixed(0)} ms, longest task ${r.longestTaskMs.toFixed(0)} ms`,
+      '≤ 2000 ms, task ≤ 200 ms',
+      r.addMs <= 2000 && r.longestTaskMs <= 200,
+    );
   }
   if (want('size')) {
     // Vite's dev server above set NODE_ENV=development in this process; the build must not inherit it.
@@ -187,7 +230,9 @@ try {
 }
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
-console.log(`\nupload-elements benchmarks, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Chromium (headless), loopback sandbox${quick ? ', --quick sizes' : ''}\n`);
+console.log(
+  `\nupload-elements benchmarks, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Chromium (headless), loopback sandbox${quick ? ', --quick sizes' : ''}\n`,
+);
 console.log('| measure | result | goal | met |');
 console.log('|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.measure} | ${r.value} | ${r.goal} | ${r.ok === undefined ? '' : r.ok ? 'yes' : 'no'} |`);

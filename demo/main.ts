@@ -16,9 +16,18 @@ async function knob(path: string, body: Record<string, unknown> = {}): Promise<u
 
 // ---- event log ------------------------------------------------------------------------------
 const EVENTS = [
-  'titan-upload-start', 'titan-upload-success', 'titan-upload-error', 'titan-token-renewed', 'titan-complete',
-  'universa-state', 'universa-contract', 'universa-cancelled', 'universa-error',
-  'digime-connected', 'digime-write-success', 'digime-write-error',
+  'titan-upload-start',
+  'titan-upload-success',
+  'titan-upload-error',
+  'titan-token-renewed',
+  'titan-complete',
+  'universa-state',
+  'universa-contract',
+  'universa-cancelled',
+  'universa-error',
+  'digime-connected',
+  'digime-write-success',
+  'digime-write-error',
 ];
 
 function logLine(name: string, text: string): void {
@@ -88,7 +97,13 @@ for (const input of document.querySelectorAll<HTMLInputElement>('[data-toggle]')
   input.addEventListener('change', () => void toggles[input.dataset.toggle!]?.(input.checked));
 }
 
-interface Received { kind: string; extraId: string; cid: string; name: string; signatureOk: boolean }
+interface Received {
+  kind: string;
+  extraId: string;
+  cid: string;
+  name: string;
+  signatureOk: boolean;
+}
 
 /** What the widget said of each stored CID: checked against the file's bytes, and the transfer/report's fate. */
 const uploads = new Map<string, { verified: boolean; report: string }>();
@@ -96,7 +111,7 @@ const uploads = new Map<string, { verified: boolean; report: string }>();
 /** Titan calls the app back once the upload's transfer/report reached it; look a few times. */
 async function refreshReceived(tries = 5): Promise<void> {
   for (let i = 0; i < tries; i++) {
-    const res = await fetch("/app/titan/received");
+    const res = await fetch('/app/titan/received');
     if (!res.ok) return;
     const list = (await res.json()) as Received[];
     renderReceived(list);
@@ -159,11 +174,16 @@ confirmButton.addEventListener('click', async () => {
   await fetch(url, { method: 'POST' });
   localStorage.removeItem(CONFIRM_KEY);
   confirmButton.hidden = true;
-  logLine('sandbox', 'the user confirmed the address from the issuer\'s e-mail');
+  logLine('sandbox', "the user confirmed the address from the issuer's e-mail");
 });
 
 // ---- digi.me -----------------------------------------------------------------------------------
-interface Written { postboxId: string; name?: string; descriptor: unknown; plaintextBase64: string }
+interface Written {
+  postboxId: string;
+  name?: string;
+  descriptor: unknown;
+  plaintextBase64: string;
+}
 
 async function refreshPostbox(): Promise<void> {
   const list = (await knob('digime/postbox')) as Written[];

@@ -4,20 +4,47 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
-interface Named { name: string; description?: string; type?: { text: string }; default?: string }
-interface Member extends Named { kind: 'field' | 'method'; privacy?: string; static?: boolean; readonly?: boolean; attribute?: string;
-  parameters?: Named[]; return?: { type?: { text: string } } }
-interface Declaration { customElement?: boolean; tagName?: string; name: string; summary?: string; description?: string;
-  attributes?: (Named & { fieldName?: string })[]; members?: Member[]; events?: Named[]; cssParts?: Named[]; cssProperties?: Named[] }
+interface Named {
+  name: string;
+  description?: string;
+  type?: { text: string };
+  default?: string;
+}
+interface Member extends Named {
+  kind: 'field' | 'method';
+  privacy?: string;
+  static?: boolean;
+  readonly?: boolean;
+  attribute?: string;
+  parameters?: Named[];
+  return?: { type?: { text: string } };
+}
+interface Declaration {
+  customElement?: boolean;
+  tagName?: string;
+  name: string;
+  summary?: string;
+  description?: string;
+  attributes?: (Named & { fieldName?: string })[];
+  members?: Member[];
+  events?: Named[];
+  cssParts?: Named[];
+  cssProperties?: Named[];
+}
 
 const root = new URL('..', import.meta.url).pathname;
 const check = process.argv.includes('--check');
 execFileSync('npx', ['cem', 'analyze', '--quiet'], { cwd: root, stdio: 'ignore' });
 const manifest = JSON.parse(readFileSync(`${root}custom-elements.json`, 'utf8')) as { modules: { declarations?: Declaration[] }[] };
 
-const cell = (s: string | undefined) => (s ?? '').replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|').trim();
+const cell = (s: string | undefined) =>
+  (s ?? '')
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\|/g, '\\|')
+    .trim();
 const code = (s: string | undefined) => (s ? `\`${s.replace(/\|/g, '\\|')}\`` : '');
-const isPublic = (m: { name: string; privacy?: string }) => !m.name.startsWith('_') && !m.name.startsWith('#') && m.privacy !== 'private' && m.privacy !== 'protected';
+const isPublic = (m: { name: string; privacy?: string }) =>
+  !m.name.startsWith('_') && !m.name.startsWith('#') && m.privacy !== 'private' && m.privacy !== 'protected';
 
 function table(head: string[], rows: string[][]): string {
   if (!rows.length) return '';
@@ -37,15 +64,30 @@ function render(d: Declaration): string {
   const parts = [
     `### \`<${d.tagName}>\``,
     cell(d.summary ?? d.description),
-    table(['attribute', 'property', 'type', 'default', 'meaning'],
-      attributes.map((a) => [code(a.name), code(a.fieldName), code(a.type?.text), code(a.default), cell(a.description)])),
-    table(['property', 'type', 'meaning'],
-      properties.map((p) => [code(`.${p.name}`) + (p.readonly ? ' (read-only)' : ''), code(p.type?.text), cell(p.description)])),
-    table(['method', 'meaning'],
-      methods.map((m) => [code(`${m.name}(${(m.parameters ?? []).map((p) => p.name).join(', ')})`), cell(m.description)])),
-    table(['event', 'detail and when'], (d.events ?? []).filter((e) => e.name).map((e) => [code(e.name), cell(e.description)])),
-    table(['part', 'what'], (d.cssParts ?? []).map((p) => [code(p.name), cell(p.description)])),
-    table(['custom property', 'what'], (d.cssProperties ?? []).map((p) => [code(p.name), cell(p.description)])),
+    table(
+      ['attribute', 'property', 'type', 'default', 'meaning'],
+      attributes.map((a) => [code(a.name), code(a.fieldName), code(a.type?.text), code(a.default), cell(a.description)]),
+    ),
+    table(
+      ['property', 'type', 'meaning'],
+      properties.map((p) => [code(`.${p.name}`) + (p.readonly ? ' (read-only)' : ''), code(p.type?.text), cell(p.description)]),
+    ),
+    table(
+      ['method', 'meaning'],
+      methods.map((m) => [code(`${m.name}(${(m.parameters ?? []).map((p) => p.name).join(', ')})`), cell(m.description)]),
+    ),
+    table(
+      ['event', 'detail and when'],
+      (d.events ?? []).filter((e) => e.name).map((e) => [code(e.name), cell(e.description)]),
+    ),
+    table(
+      ['part', 'what'],
+      (d.cssParts ?? []).map((p) => [code(p.name), cell(p.description)]),
+    ),
+    table(
+      ['custom property', 'what'],
+      (d.cssProperties ?? []).map((p) => [code(p.name), cell(p.description)]),
+    ),
   ];
   return parts.filter(Boolean).join('\n\n');
 }

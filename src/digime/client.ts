@@ -12,16 +12,18 @@ import {
 } from './protocol.js';
 
 /** What digi.me put on the redirect URI when the user came back. */
-export type DigiMeReturn =
-  | ({ success: true } & ExchangeRequest)
-  | { success: false; errorCode: string; state?: string };
+export type DigiMeReturn = ({ success: true } & ExchangeRequest) | { success: false; errorCode: string; state?: string };
 
 /** Reads the return parameters from a URL; undefined when the URL is not a digi.me return. */
 export function readDigiMeReturn(url: URL): DigiMeReturn | undefined {
   const q = url.searchParams;
   const success = q.get(RETURN_PARAMS.success);
   if (success === 'false') {
-    return { success: false, errorCode: q.get(RETURN_PARAMS.errorCode) || 'unknown', ...(q.get(RETURN_PARAMS.state) ? { state: q.get(RETURN_PARAMS.state)! } : {}) };
+    return {
+      success: false,
+      errorCode: q.get(RETURN_PARAMS.errorCode) || 'unknown',
+      ...(q.get(RETURN_PARAMS.state) ? { state: q.get(RETURN_PARAMS.state)! } : {}),
+    };
   }
   const code = q.get(RETURN_PARAMS.code);
   const state = q.get(RETURN_PARAMS.state);

@@ -204,18 +204,21 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
     return html`
       <div part="base">
         <div part="header">
-          ${this._postbox
-            ? html`<span part="status" role="status">${s.connected} <small>${this._postbox.postboxId}</small></span>
+          ${
+            this._postbox
+              ? html`<span part="status" role="status">${s.connected} <small>${this._postbox.postboxId}</small></span>
                 <button part="disconnect-button" type="button" @click=${this.#disconnectClicked}>${s.disconnect}</button>`
-            : // Busy is aria-disabled, not disabled: a disabled button drops keyboard focus.
-              html`<button part="connect-button" type="button" ?disabled=${!this.backendUrl} aria-disabled=${this._busy} @click=${() => void this.connect()}>
+              : // Busy is aria-disabled, not disabled: a disabled button drops keyboard focus.
+                html`<button part="connect-button" type="button" ?disabled=${!this.backendUrl} aria-disabled=${this._busy} @click=${() => void this.connect()}>
                 ${this._busy ? s.connecting : s.connect}
-              </button>`}
+              </button>`
+          }
         </div>
         ${error ? html`<p part="error" role="alert">${error}</p>` : nothing}
         <div part="dashboard" ?hidden=${!this._postbox}></div>
-        ${this._results.length
-          ? html`<ul part="results" aria-label=${s.results}>
+        ${
+          this._results.length
+            ? html`<ul part="results" aria-label=${s.results}>
               ${repeat(
                 this._results,
                 (r) => r.fileId,
@@ -224,7 +227,8 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
                 </li>`,
               )}
             </ul>`
-          : nothing}
+            : nothing
+        }
       </div>
     `;
   }
@@ -316,7 +320,8 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
       const postbox = this._postbox;
       const client = this.#getClient();
       if (!postbox || !client) throw new UploadElementsError(BACKEND_ERRORS.notConnected, this.#strings().notConnected);
-      if (file.isRemote || !(file.data instanceof Blob)) throw new UploadElementsError('unsupported', 'Only local files can be encrypted in the browser.');
+      if (file.isRemote || !(file.data instanceof Blob))
+        throw new UploadElementsError('unsupported', 'Only local files can be encrypted in the browser.');
       const data = file.data;
       const descriptor = this.#descriptor(file);
       const write = (to: Postbox) => client.write(data, name, descriptor, to, signal);
@@ -331,8 +336,18 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
         await savePostbox({ ...current, backendUrl: client.backendUrl, connectedAt: Date.now() }).catch(() => undefined);
         result = await write(current);
       }
-      this.#setResult({ fileId: file.id, name, state: result.status, ...(result.expires !== undefined ? { expires: result.expires } : {}) });
-      this.emit('digime-write-success', { fileId: file.id, name, status: result.status, ...(result.expires !== undefined ? { expires: result.expires } : {}) });
+      this.#setResult({
+        fileId: file.id,
+        name,
+        state: result.status,
+        ...(result.expires !== undefined ? { expires: result.expires } : {}),
+      });
+      this.emit('digime-write-success', {
+        fileId: file.id,
+        name,
+        status: result.status,
+        ...(result.expires !== undefined ? { expires: result.expires } : {}),
+      });
       return result;
     } catch (err) {
       if (isAbortError(err) || signal.aborted) {

@@ -33,14 +33,17 @@ export async function encryptForPostbox(
   publicKeyPem: string,
 ): Promise<EncryptedPayload> {
   const subtle = globalThis.crypto?.subtle;
-  if (!subtle) throw new UploadElementsError('no-webcrypto', 'WebCrypto is unavailable (a secure context, https or localhost, is required).');
+  if (!subtle)
+    throw new UploadElementsError('no-webcrypto', 'WebCrypto is unavailable (a secure context, https or localhost, is required).');
   const rsaKey = await importPostboxKey(publicKeyPem);
   const rawKey = crypto.getRandomValues(new Uint8Array(32));
   const iv = crypto.getRandomValues(new Uint8Array(BLOCK));
   const aesKey = await subtle.importKey('raw', rawKey, { name: 'AES-CBC' }, false, ['encrypt']);
 
   const ciphertext =
-    data instanceof Blob ? await encryptBlob(aesKey, iv, data) : await aesCbc(aesKey, iv, data instanceof Uint8Array ? data : new Uint8Array(data));
+    data instanceof Blob
+      ? await encryptBlob(aesKey, iv, data)
+      : await aesCbc(aesKey, iv, data instanceof Uint8Array ? data : new Uint8Array(data));
   const metadata = await aesCbc(aesKey, iv, new TextEncoder().encode(JSON.stringify(descriptor)));
   const wrapped = new Uint8Array(await subtle.encrypt({ name: 'RSA-OAEP' }, rsaKey, rawKey));
   rawKey.fill(0);
@@ -48,7 +51,9 @@ export async function encryptForPostbox(
 }
 
 async function aesCbc(key: CryptoKey, iv: Uint8Array, bytes: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv: iv as Uint8Array<ArrayBuffer> }, key, bytes as Uint8Array<ArrayBuffer>));
+  return new Uint8Array(
+    await crypto.subtle.encrypt({ name: 'AES-CBC', iv: iv as Uint8Array<ArrayBuffer> }, key, bytes as Uint8Array<ArrayBuffer>),
+  );
 }
 
 /**
@@ -110,10 +115,13 @@ function pkcs1ToSpki(pkcs1: Uint8Array): Uint8Array {
 function der(tag: number, content: Uint8Array): Uint8Array {
   const n = content.length;
   const length =
-    n < 0x80 ? Uint8Array.of(n)
-    : n < 0x100 ? Uint8Array.of(0x81, n)
-    : n < 0x10000 ? Uint8Array.of(0x82, n >> 8, n & 0xff)
-    : Uint8Array.of(0x83, n >> 16, (n >> 8) & 0xff, n & 0xff);
+    n < 0x80
+      ? Uint8Array.of(n)
+      : n < 0x100
+        ? Uint8Array.of(0x81, n)
+        : n < 0x10000
+          ? Uint8Array.of(0x82, n >> 8, n & 0xff)
+          : Uint8Array.of(0x83, n >> 16, (n >> 8) & 0xff, n & 0xff);
   return concat(Uint8Array.of(tag), length, content);
 }
 

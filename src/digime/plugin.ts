@@ -47,7 +47,10 @@ export class DigiMeWritePlugin extends BasePlugin<DigiMeWritePluginOptions, Digi
   };
 
   readonly #upload = async (fileIDs: string[]): Promise<void> => {
-    const files = filterFilesToUpload(fileIDs.map((id) => this.uppy.getFile(id)).filter((f) => f != null)) as UppyFile<DigiMeMeta, DigiMeWriteBody>[];
+    const files = filterFilesToUpload(fileIDs.map((id) => this.uppy.getFile(id)).filter((f) => f != null)) as UppyFile<
+      DigiMeMeta,
+      DigiMeWriteBody
+    >[];
     if (!files.length) return;
     this.uppy.emit('upload-start', files);
     for (const file of files) {

@@ -18,8 +18,6 @@ export class UploadElement<Events extends object = Record<string, unknown>> exte
   }
 
   emit<K extends keyof Events & string>(name: K, detail: Events[K]): boolean {
-    return this.dispatchEvent(
-      new CustomEvent(name, { detail, bubbles: true, composed: true }),
-    );
+    return this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
   }
 }

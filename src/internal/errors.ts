@@ -22,10 +22,7 @@ export class UploadElementsError extends Error {
 }
 
 export function isAbortError(err: unknown): boolean {
-  return (
-    (err instanceof DOMException && err.name === 'AbortError') ||
-    (err instanceof UploadElementsError && err.code === 'aborted')
-  );
+  return (err instanceof DOMException && err.name === 'AbortError') || (err instanceof UploadElementsError && err.code === 'aborted');
 }
 
 /** Turns anything thrown into the `{code, message}` shape events carry. */

@@ -24,7 +24,5 @@ export function elementLocale(el: Element & { locale?: string | null }): string 
 }
 
 export function format(template: string, values: Record<string, string | number>): string {
-  return template.replace(/\{(\w+)\}/g, (m, key: string) =>
-    key in values ? String(values[key]) : m,
-  );
+  return template.replace(/\{(\w+)\}/g, (m, key: string) => (key in values ? String(values[key]) : m));
 }

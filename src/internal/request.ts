@@ -46,7 +46,7 @@ export async function requestJson(url: string, options: RequestJsonOptions = {})
   let text: string;
   try {
     res = await (options.fetch ?? fetch)(url, {
-      method: options.method ?? (json ?? options.body ? 'POST' : 'GET'),
+      method: options.method ?? ((json ?? options.body) ? 'POST' : 'GET'),
       headers: json === undefined ? options.headers : { 'content-type': 'application/json', ...options.headers },
       body: json === undefined ? options.body : JSON.stringify(json),
       signal: AbortSignal.any([signal, timeout].filter((s) => s !== undefined)),
@@ -56,7 +56,9 @@ export async function requestJson(url: string, options: RequestJsonOptions = {})
   } catch (err) {
     if (signal?.aborted) throw err;
     const code = timeout?.aborted ? 'timeout' : 'network';
-    throw new UploadElementsError(code, `No answer from ${where} (${code === 'network' ? 'network or CORS failure' : code}).`, { cause: err });
+    throw new UploadElementsError(code, `No answer from ${where} (${code === 'network' ? 'network or CORS failure' : code}).`, {
+      cause: err,
+    });
   }
   let parsed: unknown;
   let invalid = false;

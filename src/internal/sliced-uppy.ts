@@ -28,7 +28,9 @@ export class SlicedUppy<M extends Meta, B extends Body> extends Uppy<M, B> {
       super.addFiles(files.slice(0, ADD_SLICE));
       rest = files.slice(ADD_SLICE);
     }
-    const slices = whole ? [rest] : Array.from({ length: Math.ceil(rest.length / ADD_SLICE) }, (_, i) => rest.slice(i * ADD_SLICE, (i + 1) * ADD_SLICE));
+    const slices = whole
+      ? [rest]
+      : Array.from({ length: Math.ceil(rest.length / ADD_SLICE) }, (_, i) => rest.slice(i * ADD_SLICE, (i + 1) * ADD_SLICE));
     for (const slice of slices) this.#enqueue(slice);
   }
 

@@ -63,7 +63,15 @@ export function createAppTitanService(ctx: SandboxContext): SandboxService {
       failCallback--;
       throw new Error('demo backend told to fail this callback (fail-callback knob)');
     }
-    received.push({ kind, extraId: n.ExtraID, cid: n.AssetCID, name: 'AssetName' in n ? n.AssetName : '', signatureOk: true, at: Date.now(), notification: n });
+    received.push({
+      kind,
+      extraId: n.ExtraID,
+      cid: n.AssetCID,
+      name: 'AssetName' in n ? n.AssetName : '',
+      signatureOk: true,
+      at: Date.now(),
+      notification: n,
+    });
   };
 
   const uploadCallback = createTitanUploadCallbackHandler({ secret: ctx.options.tenant.apiSecret, onUpload: (n) => record('upload', n) });
@@ -97,7 +105,11 @@ export function createAppTitanService(ctx: SandboxContext): SandboxService {
       }
       if (handler === token && failToken.count > 0) {
         failToken.count--;
-        return sendJson(res, failToken.status, errorBody('token-unavailable', `demo backend told to fail (fail-token knob, HTTP ${failToken.status})`));
+        return sendJson(
+          res,
+          failToken.status,
+          errorBody('token-unavailable', `demo backend told to fail (fail-token knob, HTTP ${failToken.status})`),
+        );
       }
       return sendWebResponse(res, await handler(toWebRequest(req, ctx.url, body)));
     },
@@ -112,14 +124,17 @@ export function createAppTitanService(ctx: SandboxContext): SandboxService {
         case 'fail-token': {
           const count = body.count ?? 1;
           const status = body.status ?? 500;
-          if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) throw new HttpError(400, 'count must be a non-negative integer');
-          if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 599) throw new HttpError(400, 'status must be an HTTP error status');
+          if (typeof count !== 'number' || !Number.isInteger(count) || count < 0)
+            throw new HttpError(400, 'count must be a non-negative integer');
+          if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 599)
+            throw new HttpError(400, 'status must be an HTTP error status');
           failToken = { count, status };
           return { ok: true, ...failToken };
         }
         case 'fail-callback': {
           const count = body.count ?? 1;
-          if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) throw new HttpError(400, 'count must be a non-negative integer');
+          if (typeof count !== 'number' || !Number.isInteger(count) || count < 0)
+            throw new HttpError(400, 'count must be a non-negative integer');
           failCallback = count;
           return { ok: true, count };
         }

@@ -8,16 +8,7 @@
  * DOM-free; the sandbox issuer packs its contracts with it.
  */
 
-export type BossValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | Date
-  | BossValue[]
-  | { [key: string]: BossValue };
+export type BossValue = null | boolean | number | bigint | string | Uint8Array | Date | BossValue[] | { [key: string]: BossValue };
 
 const INT = 0;
 const EXTRA = 1;

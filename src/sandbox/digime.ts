@@ -1,4 +1,14 @@
-import { createDecipheriv, createHash, createPrivateKey, createPublicKey, generateKeyPair, privateDecrypt, randomBytes, constants, type KeyObject } from 'node:crypto';
+import {
+  createDecipheriv,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  privateDecrypt,
+  randomBytes,
+  constants,
+  type KeyObject,
+} from 'node:crypto';
 import { promisify } from 'node:util';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SignJWT, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
@@ -265,7 +275,8 @@ export function createDigimeService(ctx: SandboxContext): SandboxService {
       const code = typeof claims.code === 'string' ? claims.code : '';
       const entry = codes.get(code);
       codes.delete(code);
-      if (!entry || entry.expiresAt < Date.now() || entry.clientId !== client) throw apiError(400, 'InvalidGrant', 'The authorization code is unknown, used or expired.');
+      if (!entry || entry.expiresAt < Date.now() || entry.clientId !== client)
+        throw apiError(400, 'InvalidGrant', 'The authorization code is unknown, used or expired.');
       const verifier = typeof claims.code_verifier === 'string' ? claims.code_verifier : '';
       if (createHash('sha256').update(verifier).digest('base64url') !== entry.codeChallenge) {
         throw apiError(400, 'InvalidGrant', 'code_verifier does not match the code_challenge (PKCE).');
@@ -275,7 +286,8 @@ export function createDigimeService(ctx: SandboxContext): SandboxService {
     if (claims.grant_type === 'refresh_token') {
       const refresh = typeof claims.refresh_token === 'string' ? claims.refresh_token : '';
       const grant = refreshTokens.get(refresh);
-      if (!grant || grant.expiresAt < Date.now() || grant.clientId !== client) throw apiError(401, 'InvalidRefreshToken', 'The refresh token is unknown or expired.');
+      if (!grant || grant.expiresAt < Date.now() || grant.clientId !== client)
+        throw apiError(401, 'InvalidRefreshToken', 'The refresh token is unknown or expired.');
       // Refresh tokens rotate: the old one is spent.
       refreshTokens.delete(refresh);
       return sendJson(res, 200, { token: await issueTokens({ clientId: client, postboxId: grant.postboxId }) });
@@ -305,7 +317,10 @@ export function createDigimeService(ctx: SandboxContext): SandboxService {
     if (!(part instanceof Blob)) throw apiError(400, 'InvalidRequest', `Multipart part "${WRITE_FIELDS.file}" is missing.`);
     let key: Buffer;
     try {
-      key = privateDecrypt({ key: postbox.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(symmetrical_key, 'base64'));
+      key = privateDecrypt(
+        { key: postbox.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+        Buffer.from(symmetrical_key, 'base64'),
+      );
     } catch {
       throw apiError(400, 'InvalidSymmetricalKey', 'symmetrical_key does not decrypt with the postbox key (RSA-OAEP SHA-1).');
     }
@@ -376,7 +391,12 @@ export function createDigimeService(ctx: SandboxContext): SandboxService {
           return { status: writeStatus };
         case 'contract': {
           const c = await demo;
-          return { applicationId: c.applicationId, contractId: c.contractId, clientId: clientId(c.applicationId, c.contractId), publicKeyPem: c.publicKeyPem };
+          return {
+            applicationId: c.applicationId,
+            contractId: c.contractId,
+            clientId: clientId(c.applicationId, c.contractId),
+            publicKeyPem: c.publicKeyPem,
+          };
         }
         case 'register-contract': {
           const { applicationId, contractId, publicKeyPem } = body;

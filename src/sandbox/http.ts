@@ -4,7 +4,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export const parsedBodies = new WeakMap<IncomingMessage, unknown>();
 
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly body?: unknown) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body?: unknown,
+  ) {
     super(message);
   }
 }
@@ -72,5 +76,12 @@ export function requestOrigin(req: IncomingMessage, fallback: string): string {
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });

@@ -74,9 +74,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const service = make(ctx as SandboxContext);
     services.set(service.name, service);
   }
-  const byPrefix = [...services.values()]
-    .flatMap((s) => s.prefixes.map((p) => [p, s] as const))
-    .sort((a, b) => b[0].length - a[0].length);
+  const byPrefix = [...services.values()].flatMap((s) => s.prefixes.map((p) => [p, s] as const)).sort((a, b) => b[0].length - a[0].length);
 
   const find = (path: string) => byPrefix.find(([p]) => path === p || path.startsWith(`${p}/`))?.[1];
 
@@ -134,13 +132,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   async function routeControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     applyCors(req, res);
     if (req.method === 'OPTIONS') return void res.writeHead(204).end();
-    const parts = url.pathname.slice(CONTROL.length + 1).split('/').filter(Boolean);
+    const parts = url.pathname
+      .slice(CONTROL.length + 1)
+      .split('/')
+      .filter(Boolean);
     try {
-      if (parts[0] === 'info') return sendJson(res, 200, { url: ctx.url, tenant: { id: resolved.tenant.id }, timeScale: resolved.timeScale });
+      if (parts[0] === 'info')
+        return sendJson(res, 200, { url: ctx.url, tenant: { id: resolved.tenant.id }, timeScale: resolved.timeScale });
       if (parts[0] === 'log') {
         const service = url.searchParams.get('service');
         const prefix = url.searchParams.get('path');
-        return sendJson(res, 200, log.filter((e) => (!service || e.service === service) && (!prefix || e.path.startsWith(prefix))));
+        return sendJson(
+          res,
+          200,
+          log.filter((e) => (!service || e.service === service) && (!prefix || e.path.startsWith(prefix))),
+        );
       }
       if (req.method !== 'POST') throw new HttpError(405, 'knobs are turned with POST');
       const body = await readJson(req);

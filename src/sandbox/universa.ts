@@ -86,7 +86,8 @@ export function createUniversaService(ctx: SandboxContext): SandboxService {
   let defaults = { twoPhase: false };
   let timing = { ...ctx.options.issuer };
 
-  const urlOf = (endpoint: IssuerEndpoint | 'confirm', id: string) => `${issues.get(id)?.origin ?? ctx.url}${UNIVERSA_PREFIX}/${endpoint}/${id}`;
+  const urlOf = (endpoint: IssuerEndpoint | 'confirm', id: string) =>
+    `${issues.get(id)?.origin ?? ctx.url}${UNIVERSA_PREFIX}/${endpoint}/${id}`;
 
   function createIssue(o: IssueOptions, origin = ctx.url): Issue {
     const id = randomBytes(16).toString('base64url');
@@ -94,7 +95,8 @@ export function createUniversaService(ctx: SandboxContext): SandboxService {
       id,
       origin,
       caption: o.caption ?? 'She-Token generation',
-      text: o.text ?? 'The She-Token service is ready to generate your 120 SHT tokens. Just select or generate the address to receive them.',
+      text:
+        o.text ?? 'The She-Token service is ready to generate your 120 SHT tokens. Just select or generate the address to receive them.',
       withCancel: o.cancelUrl ?? true,
       twoPhase: o.twoPhase ?? defaults.twoPhase,
       generationSeconds: o.generationSeconds ?? timing.generationSeconds,
@@ -110,7 +112,7 @@ export function createUniversaService(ctx: SandboxContext): SandboxService {
   const describe = (i: Issue) => ({ id: i.id, cb: urlOf('cb', i.id), confirm_url: urlOf('confirm', i.id) });
 
   function find(body: Record<string, unknown>): Issue {
-    const key = typeof body.id === 'string' ? body.id : typeof body.cb === 'string' ? body.cb.split('/').pop() ?? '' : '';
+    const key = typeof body.id === 'string' ? body.id : typeof body.cb === 'string' ? (body.cb.split('/').pop() ?? '') : '';
     const issue = issues.get(key);
     if (!issue) throw new HttpError(404, `no issue ${key || '(missing id)'}`);
     return issue;
@@ -217,7 +219,8 @@ export function createUniversaService(ctx: SandboxContext): SandboxService {
     const set = take(endpoint, 'set');
     if (set?.field) value = { ...value, [set.field]: set.value };
     if (take(endpoint, 'corrupt-contract', typeof value.base64_contract === 'string')) value.base64_contract = '%%not*base64%%';
-    if (take(endpoint, 'malformed')) return sendText(res, code, `${JSON.stringify(value).slice(0, 20)}…`, { 'content-type': 'application/json' });
+    if (take(endpoint, 'malformed'))
+      return sendText(res, code, `${JSON.stringify(value).slice(0, 20)}…`, { 'content-type': 'application/json' });
     const empty = take(endpoint, 'empty');
     if (empty) return void res.writeHead(empty.status ?? code, { 'content-length': 0 }).end();
     const stall = take(endpoint, 'stall');
@@ -310,7 +313,13 @@ export function createUniversaService(ctx: SandboxContext): SandboxService {
         case 'inspect': {
           const issue = find(body);
           advance(issue);
-          return { id: issue.id, state: issue.state, address: issue.address, confirmed: issue.confirmedAt !== undefined, counts: issue.counts };
+          return {
+            id: issue.id,
+            state: issue.state,
+            address: issue.address,
+            confirmed: issue.confirmedAt !== undefined,
+            counts: issue.counts,
+          };
         }
       }
       throw new HttpError(404, `no universa knob "${action}"`);

@@ -20,21 +20,24 @@ export interface UnixFsShape {
  * importer's own balanced layout would wrap a lone last child in a node of one link (it does for
  * a 175-chunk file, for one), so its reducer is given that one rule.
  */
-const goBalanced = (linksPerBlock: number): FileLayout => (source, reduce) =>
-  balanced({ maxChildrenPerNode: linksPerBlock })(source, (children) => (children.length === 1 ? Promise.resolve(children[0]!) : reduce(children)));
+const goBalanced =
+  (linksPerBlock: number): FileLayout =>
+  (source, reduce) =>
+    balanced({ maxChildrenPerNode: linksPerBlock })(source, (children) =>
+      children.length === 1 ? Promise.resolve(children[0]!) : reduce(children),
+    );
 
 /**
  * Fixed-size chunks. (The importer's own `fixedSize` is the same, but its module's siblings pull
  * in rabin-wasm, whose Node build does not load in a browser test.)
  */
-const fixedSize =
-  (chunkBytes: number) =>
+const fixedSize = (chunkBytes: number) =>
   async function* (source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     let buf = new Uint8Array(chunkBytes);
     let used = 0;
     let yielded = false;
     for await (const piece of source) {
-      for (let at = 0; at < piece.length; ) {
+      for (let at = 0; at < piece.length;) {
         const n = Math.min(chunkBytes - used, piece.length - at);
         buf.set(piece.subarray(at, at + n), used);
         used += n;

@@ -60,13 +60,7 @@ export function createMemoryNonceStore(options: { now?: () => number } = {}): No
  * - `bad-json`: the signed body is not a JSON object.
  */
 export type TitanCallbackRejection =
-  | 'missing-headers'
-  | 'bad-path'
-  | 'bad-signature'
-  | 'bad-timestamp'
-  | 'stale-timestamp'
-  | 'replayed-nonce'
-  | 'bad-json';
+  'missing-headers' | 'bad-path' | 'bad-signature' | 'bad-timestamp' | 'stale-timestamp' | 'replayed-nonce' | 'bad-json';
 
 /** A callback that failed verification; `reason` says which check refused it. */
 export class TitanCallbackError extends UploadElementsError {
@@ -84,9 +78,7 @@ export class TitanCallbackError extends UploadElementsError {
  */
 export type TitanCallbackKind = 'upload' | 'delete';
 
-export type TitanCallback =
-  | { kind: 'upload'; notification: UploadNotification }
-  | { kind: 'delete'; notification: DeleteNotification };
+export type TitanCallback = { kind: 'upload'; notification: UploadNotification } | { kind: 'delete'; notification: DeleteNotification };
 
 /** Node's `IncomingHttpHeaders`, a plain record, or a web `Headers`. */
 export type HeaderSource = Headers | Record<string, string | readonly string[] | undefined>;
@@ -194,7 +186,11 @@ export async function verifyTitanCallback(options: VerifyTitanCallbackOptions): 
 
   const rawPath = options.path.split('?')[0]!;
   const path = goUrlPath(rawPath);
-  if (!path) throw new TitanCallbackError('bad-path', `Callback path "${rawPath}" is not one Go's url.Parse accepts, so Titan cannot have signed it.`);
+  if (!path)
+    throw new TitanCallbackError(
+      'bad-path',
+      `Callback path "${rawPath}" is not one Go's url.Parse accepts, so Titan cannot have signed it.`,
+    );
 
   const presented = /^[0-9a-fA-F]{64}$/.test(given) ? Buffer.from(given, 'hex') : undefined;
   // A notify URL without a path (`https://host`) is signed over "" but requested as "/".
@@ -214,12 +210,16 @@ export async function verifyTitanCallback(options: VerifyTitanCallbackOptions): 
     throw new TitanCallbackError('bad-timestamp', `Callback timestamp "${timestamp}" is not an RFC 3339 date-time with an offset.`);
   }
   const now = options.now ?? Date.now();
-  const skew = options.maxFutureSkewMs !== undefined && options.maxFutureSkewMs >= 0 ? options.maxFutureSkewMs : CALLBACK_MAX_FUTURE_SKEW_MS;
+  const skew =
+    options.maxFutureSkewMs !== undefined && options.maxFutureSkewMs >= 0 ? options.maxFutureSkewMs : CALLBACK_MAX_FUTURE_SKEW_MS;
   if (now - sent > CALLBACK_MAX_AGE_MS) {
     throw new TitanCallbackError('stale-timestamp', `Callback timestamp "${timestamp}" is older than 5 minutes.`);
   }
   if (sent - now > skew) {
-    throw new TitanCallbackError('stale-timestamp', `Callback timestamp "${timestamp}" is more than ${Math.round(skew / 1000)} s ahead of this clock.`);
+    throw new TitanCallbackError(
+      'stale-timestamp',
+      `Callback timestamp "${timestamp}" is more than ${Math.round(skew / 1000)} s ahead of this clock.`,
+    );
   }
 
   // Keyed on the signature we computed (lowercase): the same signature cannot come back under
@@ -295,6 +295,8 @@ function header(headers: HeaderSource, name: string): string | undefined {
  * url.Parse fails: a `%` not followed by two hex digits, or an ASCII control character.
  */
 function goUrlPath(raw: string): Buffer | undefined {
+  // Go's url.Parse refuses ASCII control characters.
+  // oxlint-disable-next-line eslint/no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(raw)) return undefined;
   const parts: Buffer[] = [];
   let plain = 0;
@@ -339,8 +341,20 @@ function parseRfc3339(value: string): number | undefined {
 
 // Equal to hex HMAC over callbackSigningInput(...) with the decoded path; fed in pieces so the
 // path and a byte body are signed as bytes rather than after a UTF-8 round trip.
-function signature(secret: string, method: string, path: Uint8Array, rawBody: string | Uint8Array, timestamp: string, nonce: string): string {
-  return createHmac('sha256', secret).update(method.toUpperCase()).update(path).update(rawBody).update(`${timestamp}${nonce}`).digest('hex');
+function signature(
+  secret: string,
+  method: string,
+  path: Uint8Array,
+  rawBody: string | Uint8Array,
+  timestamp: string,
+  nonce: string,
+): string {
+  return createHmac('sha256', secret)
+    .update(method.toUpperCase())
+    .update(path)
+    .update(rawBody)
+    .update(`${timestamp}${nonce}`)
+    .digest('hex');
 }
 
 /** Like Titan's `fmt.Sprintf("%d", rand.Int(rand.Reader, big.NewInt(1e16)))`. */
@@ -354,7 +368,8 @@ function rfc3339(date: Date): string {
 
 /** A configuration error (not bad input): a typo must not turn a delete endpoint into an upload one. */
 function assertKind(kind: unknown): asserts kind is TitanCallbackKind {
-  if (kind !== 'upload' && kind !== 'delete') throw new TypeError(`Titan callback kind must be 'upload' or 'delete', not ${JSON.stringify(kind)}.`);
+  if (kind !== 'upload' && kind !== 'delete')
+    throw new TypeError(`Titan callback kind must be 'upload' or 'delete', not ${JSON.stringify(kind)}.`);
 }
 
 const warned = new Set<string>();

@@ -119,7 +119,12 @@ export class DigiMeApiError extends UploadElementsError {
 export interface DigiMeBackend {
   readonly clientId: string;
   /** The SDK's `getAuthorizeUrl`: a signed PKCE authorize request; keep `codeVerifier` for the exchange. */
-  getAuthorizeUrl(options: { state: string; redirectUri?: string; userAccessToken?: DigiMeUserAccessToken; signal?: AbortSignal }): Promise<{ url: string; codeVerifier: string }>;
+  getAuthorizeUrl(options: {
+    state: string;
+    redirectUri?: string;
+    userAccessToken?: DigiMeUserAccessToken;
+    signal?: AbortSignal;
+  }): Promise<{ url: string; codeVerifier: string }>;
   exchangeCodeForToken(options: { code: string; codeVerifier: string; signal?: AbortSignal }): Promise<DigiMeUserAccessToken>;
   refreshToken(userAccessToken: DigiMeUserAccessToken, signal?: AbortSignal): Promise<DigiMeUserAccessToken>;
   /** Signs the write JWT and forwards the ciphertext; on an expired token refreshes and retries once. */
@@ -134,7 +139,10 @@ export interface DigiMeBackend {
    * postbox refuses the write with a `DigiMePostboxChangedError` instead of sending data
    * nobody can decrypt.
    */
-  writeFor(session: DigiMeSessionStore, data: Omit<DigiMeWriteOptions, 'userAccessToken' | 'postboxId'> & { postboxId?: string }): Promise<WriteResult>;
+  writeFor(
+    session: DigiMeSessionStore,
+    data: Omit<DigiMeWriteOptions, 'userAccessToken' | 'postboxId'> & { postboxId?: string },
+  ): Promise<WriteResult>;
 }
 
 const PENDING_MAX_AGE_MS = 30 * 60 * 1000;
@@ -180,7 +188,11 @@ export function createDigiMeBackend(options: DigiMeBackendOptions): DigiMeBacken
     }
     if (!res.ok) {
       const { code, message } = apiError(body);
-      throw new DigiMeApiError(code ?? res.status, `digi.me ${path} answered HTTP ${res.status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`, res.status);
+      throw new DigiMeApiError(
+        code ?? res.status,
+        `digi.me ${path} answered HTTP ${res.status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`,
+        res.status,
+      );
     }
     if (body === undefined) throw new DigiMeApiError('bad-response', `digi.me ${path} did not answer JSON.`, res.status);
     return body;
@@ -244,7 +256,8 @@ export function createDigiMeBackend(options: DigiMeBackendOptions): DigiMeBacken
       });
       const payload = await verifiedPayload((body as { token?: unknown }).token, signal);
       const code = payload.preauthorization_code;
-      if (typeof code !== 'string' || !code) throw new DigiMeApiError('bad-response', 'digi.me authorize token has no preauthorization_code.', 200);
+      if (typeof code !== 'string' || !code)
+        throw new DigiMeApiError('bad-response', 'digi.me authorize token has no preauthorization_code.', 200);
       const url = new URL(onboardUrl);
       url.search = new URLSearchParams({ code, sourceType: 'push' }).toString();
       return { url: url.href, codeVerifier };
@@ -264,7 +277,8 @@ export function createDigiMeBackend(options: DigiMeBackendOptions): DigiMeBacken
         ['metadata', opts.metadata, BASE64_PATTERN],
         ['symmetricalKey', opts.symmetricalKey, BASE64_PATTERN],
       ] as const) {
-        if (typeof value !== 'string' || !pattern.test(value)) throw new UploadElementsError(BACKEND_ERRORS.badRequest, `${name} is missing or malformed.`);
+        if (typeof value !== 'string' || !pattern.test(value))
+          throw new UploadElementsError(BACKEND_ERRORS.badRequest, `${name} is missing or malformed.`);
       }
       const file = opts.file instanceof Blob ? opts.file : new Blob([opts.file as Uint8Array<ArrayBuffer>]);
       const attempt = async (token: DigiMeUserAccessToken): Promise<WriteResult> => {
@@ -292,7 +306,11 @@ export function createDigiMeBackend(options: DigiMeBackendOptions): DigiMeBacken
       } catch (err) {
         // The refresh token is spent, expired or revoked: only connecting again helps.
         if (err instanceof DigiMeApiError && err.status === 401) {
-          throw new UploadElementsError(BACKEND_ERRORS.notConnected, 'The digi.me authorization has expired or was revoked: connect again.', { cause: err });
+          throw new UploadElementsError(
+            BACKEND_ERRORS.notConnected,
+            'The digi.me authorization has expired or was revoked: connect again.',
+            { cause: err },
+          );
         }
         throw err;
       }
@@ -318,13 +336,17 @@ export function createDigiMeBackend(options: DigiMeBackendOptions): DigiMeBacken
 
     async exchange(session, request, signal) {
       for (const key of ['code', 'state', 'postboxId', 'publicKey'] as const) {
-        if (typeof request[key] !== 'string' || !request[key]) throw new UploadElementsError(BACKEND_ERRORS.badRequest, `${key} is missing.`);
+        if (typeof request[key] !== 'string' || !request[key])
+          throw new UploadElementsError(BACKEND_ERRORS.badRequest, `${key} is missing.`);
       }
       const data = (await session.get()) ?? {};
       const pendings = pendingsOf(data);
       const pending = pendings.find((p) => p.state === request.state);
       if (!pending) {
-        throw new UploadElementsError(BACKEND_ERRORS.stateMismatch, 'No digi.me authorization in progress for this state (expired, already used, or another browser).');
+        throw new UploadElementsError(
+          BACKEND_ERRORS.stateMismatch,
+          'No digi.me authorization in progress for this state (expired, already used, or another browser).',
+        );
       }
       // The verifier is single-use whatever digi.me answers; other tabs' authorizations stay.
       await session.set({ ...data, pendings: pendings.filter((p) => p !== pending) });
@@ -406,14 +428,16 @@ export interface DigiMeHandlers {
  * ```
  */
 export function createDigiMeHandlers(backend: DigiMeBackend, options: DigiMeHandlerOptions): DigiMeHandlers {
-  const guard = (fn: (request: Request) => Promise<unknown>): DigiMeWebHandler => async (request) => {
-    if (request.method !== 'POST') return errorResponse(405, BACKEND_ERRORS.badRequest, 'Use POST.');
-    try {
-      return json(200, await fn(request));
-    } catch (err) {
-      return errorFor(err);
-    }
-  };
+  const guard =
+    (fn: (request: Request) => Promise<unknown>): DigiMeWebHandler =>
+    async (request) => {
+      if (request.method !== 'POST') return errorResponse(405, BACKEND_ERRORS.badRequest, 'Use POST.');
+      try {
+        return json(200, await fn(request));
+      } catch (err) {
+        return errorFor(err);
+      }
+    };
 
   const authorize = guard(async (request) => {
     const body = await readJsonBody(request);
@@ -485,10 +509,13 @@ function errorFor(err: unknown): Response {
   }
   if (err instanceof UploadElementsError) {
     const status =
-      err.code === BACKEND_ERRORS.badRequest ? 400
-      : err.code === BACKEND_ERRORS.notConnected ? 401
-      : err.code === BACKEND_ERRORS.stateMismatch ? 403
-      : 500;
+      err.code === BACKEND_ERRORS.badRequest
+        ? 400
+        : err.code === BACKEND_ERRORS.notConnected
+          ? 401
+          : err.code === BACKEND_ERRORS.stateMismatch
+            ? 403
+            : 500;
     return errorResponse(status, String(err.code), err.message);
   }
   return errorResponse(500, 'error', err instanceof Error ? err.message : String(err));
@@ -499,7 +526,10 @@ function errorResponse(status: number, code: string, message: string, extra: Rec
 }
 
 function json(status: number, value: unknown): Response {
-  return new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } });
+  return new Response(JSON.stringify(value), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  });
 }
 
 async function readJsonBody(request: Request): Promise<Record<string, unknown>> {

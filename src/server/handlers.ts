@@ -198,7 +198,8 @@ let warnedNoKind = false;
 
 function callbackHandler(kind: TitanCallbackKind, options: TitanCallbackHandlerOptions): WebHandler {
   // A configuration error, reported when the app starts rather than on every callback.
-  if (kind !== 'upload' && kind !== 'delete') throw new TypeError(`Titan callback kind must be 'upload' or 'delete', not ${JSON.stringify(kind)}.`);
+  if (kind !== 'upload' && kind !== 'delete')
+    throw new TypeError(`Titan callback kind must be 'upload' or 'delete', not ${JSON.stringify(kind)}.`);
   return async (request) => {
     if (request.method !== 'POST') return text(405, 'method not allowed');
     const rawBody = new Uint8Array(await request.arrayBuffer());

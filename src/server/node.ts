@@ -42,7 +42,9 @@ export async function sendWebResponse(res: ServerResponse, response: Response): 
  * createServer(toNodeHandler(callbackHandler)).listen(8080);
  * ```
  */
-export function toNodeHandler(handler: (request: Request) => Promise<Response>): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function toNodeHandler(
+  handler: (request: Request) => Promise<Response>,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     const host = req.headers.host ?? 'localhost';
     const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';

@@ -67,7 +67,13 @@ export function createTitanTenant(options: TitanTenantOptions): TitanTenant {
   const timeoutMs = options.timeoutMs ?? 15_000;
 
   /** `emptyOk`: a 2xx answer without a body is success (gin's answer when a handler writes nothing). */
-  async function call<T>(method: string, path: string, query?: Record<string, string>, body?: unknown, emptyOk = false): Promise<T | undefined> {
+  async function call<T>(
+    method: string,
+    path: string,
+    query?: Record<string, string>,
+    body?: unknown,
+    emptyOk = false,
+  ): Promise<T | undefined> {
     const url = new URL(`${base}${path}`);
     for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
     const what = `Titan ${path}`;

@@ -374,7 +374,10 @@ export class TitanClient extends EventTarget {
       attempts.push(attempt);
       if (!this.#isSafeUrl(node.UploadURL)) {
         attempt.errors.push(`refused upload URL ${node.UploadURL.slice(0, 100)}`);
-        lastError = new TitanError('bad-node-url', `Titan offered node ${node.NodeID} at a URL this page does not send files to (not https).`);
+        lastError = new TitanError(
+          'bad-node-url',
+          `Titan offered node ${node.NodeID} at a URL this page does not send files to (not https).`,
+        );
         continue;
       }
       for (let i = 0; i < this.#perNode; i++) {
@@ -594,7 +597,12 @@ export class TitanClient extends EventTarget {
       // Only headers Titan's CORS allow-list names (api/jwt.go `Cors`: content-type, jwtauthorization, lang).
       let answer: JsonAnswer;
       try {
-        answer = await requestJson(url, { method, headers: { [HEADERS.jwt]: `Bearer ${token}`, [HEADERS.lang]: this.lang }, json: options.body, signal: options.signal });
+        answer = await requestJson(url, {
+          method,
+          headers: { [HEADERS.jwt]: `Bearer ${token}`, [HEADERS.lang]: this.lang },
+          json: options.body,
+          signal: options.signal,
+        });
       } catch (err) {
         if (isAbort(err, options.signal)) throw abortedError();
         throw new TitanError(
@@ -676,9 +684,7 @@ export class TitanClient extends EventTarget {
   }
 }
 
-type NodeAnswer =
-  | { ok: true; cid: string }
-  | { ok: false; message: string; code: number | string; unauthorized?: boolean };
+type NodeAnswer = { ok: true; cid: string } | { ok: false; message: string; code: number | string; unauthorized?: boolean };
 
 // ---------------------------------------------------------------- helpers
 

@@ -1,4 +1,3 @@
-
 /** Progress is reported about this often (bytes), not on every chunk of the stream. */
 export const MD5_PROGRESS_BYTES = 4 * 1024 * 1024;
 

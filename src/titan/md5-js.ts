@@ -62,14 +62,26 @@ export class Md5 {
       x[i] = data[o]! | (data[o + 1]! << 8) | (data[o + 2]! << 16) | (data[o + 3]! << 24);
     }
     const st = this.#state;
-    let a = st[0]!, b = st[1]!, c = st[2]!, d = st[3]!;
+    let a = st[0]!,
+      b = st[1]!,
+      c = st[2]!,
+      d = st[3]!;
     for (let i = 0; i < 64; i++) {
       let f: number;
       let g: number;
-      if (i < 16) { f = (b & c) | (~b & d); g = i; }
-      else if (i < 32) { f = (d & b) | (~d & c); g = (5 * i + 1) & 15; }
-      else if (i < 48) { f = b ^ c ^ d; g = (3 * i + 5) & 15; }
-      else { f = c ^ (b | ~d); g = (7 * i) & 15; }
+      if (i < 16) {
+        f = (b & c) | (~b & d);
+        g = i;
+      } else if (i < 32) {
+        f = (d & b) | (~d & c);
+        g = (5 * i + 1) & 15;
+      } else if (i < 48) {
+        f = b ^ c ^ d;
+        g = (3 * i + 5) & 15;
+      } else {
+        f = c ^ (b | ~d);
+        g = (7 * i) & 15;
+      }
       const s = S[(i >> 4) * 4 + (i & 3)]!;
       const t = (a + f + K[i]! + x[g]!) | 0;
       a = d;

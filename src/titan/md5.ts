@@ -36,7 +36,9 @@ let policy: ScriptUrlPolicy | undefined;
  * `trusted-types` must list `upload-elements`; otherwise hashing runs on the main thread).
  */
 function trustedScriptUrl(url: URL): URL | string {
-  const factory = (globalThis as { trustedTypes?: { createPolicy(name: string, rules: { createScriptURL(s: string): string }): ScriptUrlPolicy } }).trustedTypes;
+  const factory = (
+    globalThis as { trustedTypes?: { createPolicy(name: string, rules: { createScriptURL(s: string): string }): ScriptUrlPolicy } }
+  ).trustedTypes;
   if (!factory) return url;
   policy ??= factory.createPolicy(TRUSTED_TYPES_POLICY, {
     createScriptURL(s) {

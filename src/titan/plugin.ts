@@ -143,7 +143,8 @@ export class TitanUploadPlugin<M extends Meta, B extends Body> extends BasePlugi
         if (this.#committed.has(file.id)) this.opts.onSettledAfterCancel?.(current(), undefined);
         return;
       }
-      const error = err instanceof TitanError ? err : new TitanError('error', err instanceof Error ? err.message : String(err), { cause: err });
+      const error =
+        err instanceof TitanError ? err : new TitanError('error', err instanceof Error ? err.message : String(err), { cause: err });
       this.uppy.emit('upload-error', current(), error);
     } finally {
       this.#committed.delete(file.id);

@@ -48,8 +48,7 @@ export interface TitanUploaderEventMap {
 export type TitanUploaderEvents = TitanUploaderEventMap;
 
 type Entry =
-  | { fileId: string; status: 'success'; result: TitanUploadResult }
-  | { fileId: string; status: 'error'; failure: TitanUploadFailure };
+  { fileId: string; status: 'success'; result: TitanUploadResult } | { fileId: string; status: 'error'; failure: TitanUploadFailure };
 
 type UppyT = Uppy<Meta, TitanBody>;
 
@@ -171,8 +170,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
           client: this.#client,
           extraIdProvider: (file) => this.#provideExtraId(file),
           // Cancelled too late to stop: what Titan did decides what the page hears.
-          onSettledAfterCancel: (file, body) =>
-            body ? this.#succeed(file, body) : this.#fail(file.id, fileName(file), cancelled()),
+          onSettledAfterCancel: (file, body) => (body ? this.#succeed(file, body) : this.#fail(file.id, fileName(file), cancelled())),
         });
         this.#listen(uppy);
         // A new Uppy (the element came back to the page) starts with the current options.
@@ -229,11 +227,17 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
   /** Passes the element's options to Uppy and to the uploader plugin. */
   #configure(uppy: UppyT): void {
     uppy.getPlugin<TitanUploadPlugin<Meta, TitanBody>>('TitanUpload')!.setOptions({
-      areaId: (this.areaId ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      areaId: (this.areaId ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       groupId: this.groupId ?? 0,
       hashingMessage: this.#text.hashing,
     });
-    const types = (this.accept ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const types = (this.accept ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     uppy.setOptions({
       autoProceed: this.autoProceed,
       restrictions: {
@@ -253,11 +257,13 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
     const s = this.#text;
     return html`<div part="base" class="base">
       <div part="dashboard" class="dashboard"></div>
-      ${this._entries.length
-        ? html`<ul part="results" class="results" aria-label=${s.resultsLabel} aria-live="polite">
+      ${
+        this._entries.length
+          ? html`<ul part="results" class="results" aria-label=${s.resultsLabel} aria-live="polite">
             ${this._entries.map((entry) => (entry.status === 'success' ? this.#renderSuccess(entry.result) : this.#renderFailure(entry.failure)))}
           </ul>`
-        : nothing}
+          : nothing
+      }
     </div>`;
   }
 
@@ -285,11 +291,11 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
 
   #renderFailure(f: TitanUploadFailure) {
     const s = this.#text;
-    const cancelled = f.error.code === 'aborted';
+    const wasCancelled = f.error.code === 'aborted';
     return html`<li part="result" class="result error" data-file-id=${f.fileId}>
       <span part="name" class="name">${f.name}</span>
-      <span part="error" class="error-text" role=${cancelled ? nothing : 'alert'}>${cancelled ? s.cancelled : this.#headline(f.error.code)}</span>
-      ${cancelled ? nothing : html`<span class="error-detail">${f.error.message}</span>`}
+      <span part="error" class="error-text" role=${wasCancelled ? nothing : 'alert'}>${wasCancelled ? s.cancelled : this.#headline(f.error.code)}</span>
+      ${wasCancelled ? nothing : html`<span class="error-detail">${f.error.message}</span>`}
     </li>`;
   }
 
@@ -436,14 +442,13 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
     const name = fileName(file);
     if (this.extraIdProvider) {
       const data = file.data;
-      const asFile =
-        data instanceof File ? data : new File(data instanceof Blob ? [data] : [], name, { type: file.type });
+      const asFile = data instanceof File ? data : new File(data instanceof Blob ? [data] : [], name, { type: file.type });
       return this.extraIdProvider(asFile);
     }
     if (!this.extraIdUrl) return undefined;
-    const body = expectOk(await requestJson(this.extraIdUrl, { json: { name, size: file.size ?? 0, type: file.type } }), { withUrl: true }) as
-      | { extra_id?: unknown }
-      | undefined;
+    const body = expectOk(await requestJson(this.extraIdUrl, { json: { name, size: file.size ?? 0, type: file.type } }), {
+      withUrl: true,
+    }) as { extra_id?: unknown } | undefined;
     const extraId = body?.extra_id;
     if (typeof extraId === 'number') return String(extraId);
     if (typeof extraId !== 'string' || !extraId) {

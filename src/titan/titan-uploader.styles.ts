@@ -2,7 +2,6 @@ import { css } from 'lit';
 import { dashboardA11yStyles } from '../internal/uppy-a11y.js';
 import { uppyStyles } from '../internal/uppy-styles.js';
 
-
 const own = css`
   :host {
     --_accent: var(--upload-elements-accent, #1269cf);

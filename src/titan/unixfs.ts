@@ -23,7 +23,8 @@ const SHA2_256 = 0x12;
 export type Sha256 = (bytes: Uint8Array) => Uint8Array | Promise<Uint8Array>;
 
 /** WebCrypto's SHA-256 (secure contexts; copies its input when called, so that may be reused). */
-export const webCryptoSha256: Sha256 = async (bytes) => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+export const webCryptoSha256: Sha256 = async (bytes) =>
+  new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
 
 /** hash-wasm's SHA-256 (needs a CSP that lets WebAssembly compile). */
 export async function wasmSha256(): Promise<Sha256> {
@@ -80,7 +81,7 @@ export class UnixFsFileHasher {
    */
   async update(bytes: Uint8Array): Promise<void> {
     const size = this.#chunk.length;
-    for (let at = 0; at < bytes.length; ) {
+    for (let at = 0; at < bytes.length;) {
       let leaf: Uint8Array;
       if (!this.#filled && bytes.length - at >= size) {
         leaf = bytes.subarray(at, (at += size)); // a whole chunk in place, no copy
@@ -119,7 +120,11 @@ export class UnixFsFileHasher {
   #leaf(bytes: Uint8Array): void {
     const size = bytes.length;
     this.#leaves++;
-    const shard = Promise.resolve(this.#sha256(bytes)).then((hash) => ({ cid: CID.createV1(RAW, multihash(SHA2_256, hash)), bytes: size, stored: size }));
+    const shard = Promise.resolve(this.#sha256(bytes)).then((hash) => ({
+      cid: CID.createV1(RAW, multihash(SHA2_256, hash)),
+      bytes: size,
+      stored: size,
+    }));
     shard.catch(() => undefined); // awaited, and so thrown, in order by #settle
     this.#inFlight.push(shard);
   }

@@ -12,7 +12,10 @@ export type AddressProblem = 'empty' | 'alphabet' | 'length' | 'crc' | 'key-mask
 
 export class UniversaAddressError extends UploadElementsError {
   declare readonly code: 'bad-address';
-  constructor(readonly reason: AddressProblem, message: string) {
+  constructor(
+    readonly reason: AddressProblem,
+    message: string,
+  ) {
     super('bad-address', message);
   }
 }
@@ -46,7 +49,7 @@ export function decodeSafe58(text: string): Uint8Array | undefined {
     }
     for (; carry; carry >>= 8) out.push(carry & 0xff);
   }
-  return Uint8Array.from([...new Array<number>(zeros).fill(0), ...out.reverse()]);
+  return Uint8Array.from([...Array.from({ length: zeros }, () => 0), ...out.reverse()]);
 }
 
 export function encodeSafe58(bytes: Uint8Array): string {
@@ -62,7 +65,13 @@ export function encodeSafe58(bytes: Uint8Array): string {
     }
     for (; carry; carry = (carry / 58) | 0) digits.push(carry % 58);
   }
-  return '1'.repeat(zeros) + digits.reverse().map((d) => ALPHABET[d]).join('');
+  return (
+    '1'.repeat(zeros) +
+    digits
+      .reverse()
+      .map((d) => ALPHABET[d])
+      .join('')
+  );
 }
 
 /** CRC32, IEEE polynomial (reflected 0xEDB88320), as zlib computes it; bitwise, as inputs are tiny. */

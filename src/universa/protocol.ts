@@ -46,17 +46,12 @@ export const POLL_SECONDS = { min: 1, max: 300, fallback: 5 } as const;
 
 /** Error codes this protocol adds to the shared ones (`network`, `bad-response`, HTTP status). */
 export type UniversaErrorCode =
-  | 'insecure-url'
-  | 'bad-version'
-  | 'bad-offer'
-  | 'bad-answer'
-  | 'bad-contract'
-  | 'bad-address'
-  | 'timeout'
-  | 'expired';
+  'insecure-url' | 'bad-version' | 'bad-offer' | 'bad-answer' | 'bad-contract' | 'bad-address' | 'timeout' | 'expired';
 
 export class UniversaError extends UploadElementsError {
   declare readonly code: UniversaErrorCode;
+  // Narrows the constructor's `code` to the vocabulary.
+  // oxlint-disable-next-line eslint/no-useless-constructor
   constructor(code: UniversaErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
@@ -112,7 +107,8 @@ export function parseOffer(value: unknown, cb: string): IssuerOffer {
 export function parseCheckAnswer(value: unknown): CheckAnswer {
   const v = Object(value) as CheckAnswer;
   if (!isIssuerState(v.state)) throw new UniversaError('bad-answer', 'No valid state in the check answer.');
-  if (v.base64_contract != null && typeof v.base64_contract !== 'string') throw new UniversaError('bad-contract', 'base64_contract is not a string.');
+  if (v.base64_contract != null && typeof v.base64_contract !== 'string')
+    throw new UniversaError('bad-contract', 'base64_contract is not a string.');
   return v;
 }
 

@@ -65,7 +65,9 @@ const announced = new Set<string>();
 export function isRetryable(err: unknown): boolean {
   // Only our errors carry HTTP statuses as numbers; a DOMException's numeric `code` is no status.
   const code = err instanceof UploadElementsError ? err.code : undefined;
-  return typeof code === 'number' ? code >= 500 || code === 408 || code === 429 : !/^(insecure-url|bad-offer|bad-version|bad-state|bad-address|expired)$/.test(String(code));
+  return typeof code === 'number'
+    ? code >= 500 || code === 408 || code === 429
+    : !/^(insecure-url|bad-offer|bad-version|bad-state|bad-address|expired)$/.test(String(code));
 }
 
 /**
@@ -249,7 +251,7 @@ export class ImportSession {
   async #loop(signal: AbortSignal): Promise<void> {
     const { retryMs = 1000, maxRetryMs = 60_000 } = this.#options;
     let wait = 0;
-    for (let failures = 0, since = Date.now(); !signal.aborted; ) {
+    for (let failures = 0, since = Date.now(); !signal.aborted;) {
       if (Date.now() - since > PENDING_MAX_AGE_MS) {
         this.#reportError(new UniversaError('expired', 'Gave up after 7 days.'), false);
         return this.#setState('failed');
@@ -364,7 +366,12 @@ export class ImportSession {
   }
 
   async #post(url: string, body: object, signal: AbortSignal): Promise<unknown> {
-    const answer = await requestJson(url, { json: body, signal, timeoutMs: this.#options.requestTimeoutMs ?? 30_000, fetch: this.#options.fetch });
+    const answer = await requestJson(url, {
+      json: body,
+      signal,
+      timeoutMs: this.#options.requestTimeoutMs ?? 30_000,
+      fetch: this.#options.fetch,
+    });
     // The status decides (isRetryable), whatever an issuer's error body says.
     if (!answer.ok) throw new UploadElementsError(answer.status, `HTTP ${answer.status} from ${answer.url}`);
     if (answer.invalid) throw new UploadElementsError('bad-response', `Not JSON from ${answer.url}`);

@@ -4,7 +4,7 @@
  * IndexedDB through idb-keyval, in its own database so nothing else on the origin collides.
  */
 import { createStore, del, entries, get, set, type UseStore } from 'idb-keyval';
-import { isIssuerState, type IssuerOffer, type IssuerState } from './protocol.js';
+import type { IssuerOffer, IssuerState } from './protocol.js';
 
 /**
  * How far an import got: `offered` (popup not answered yet), `confirming` (ok_url being sent),
@@ -77,5 +77,4 @@ export const idbPendingStore: PendingStore = {
 };
 
 /** The store sessions use unless told otherwise: IndexedDB where there is one. */
-export const defaultPendingStore = (): PendingStore | null =>
-  typeof indexedDB === 'undefined' ? null : idbPendingStore;
+export const defaultPendingStore = (): PendingStore | null => (typeof indexedDB === 'undefined' ? null : idbPendingStore);

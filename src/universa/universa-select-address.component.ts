@@ -1,7 +1,7 @@
 import { html, nothing } from 'lit';
 import { UploadElement } from '../internal/base-element.js';
 import { elementLocale, format, pickStrings } from '../internal/i18n.js';
-import { parseUniversaAddress, UniversaAddressError } from './address.js';
+import { parseUniversaAddress, type UniversaAddressError } from './address.js';
 import { PROTOCOL_VERSION, type IssuerState } from './protocol.js';
 import { resumePendingImports } from './resume.js';
 import { ImportSession, type ImportState } from './session.js';
@@ -140,11 +140,13 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
       ? html`
           <p part="error" role="alert">
             ${this.#errorText(error.error, s)}
-            ${error.retryable
-              ? state === 'failed'
-                ? html`<button part="retry" @click=${() => this.start()}>${s.retry}</button>`
-                : s.retrying
-              : nothing}
+            ${
+              error.retryable
+                ? state === 'failed'
+                  ? html`<button part="retry" @click=${() => this.start()}>${s.retry}</button>`
+                  : s.retrying
+                : nothing
+            }
           </p>
         `
       : nothing;
@@ -157,13 +159,15 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
         @close=${(e: Event) => (this.open = (e.target as HTMLDialogElement).open)}
         @keydown=${this.#trap}
       >
-        ${offer
-          ? html`
+        ${
+          offer
+            ? html`
               <form method="dialog" @submit=${this.#submit}>
                 <h2 id="caption" part="caption">${offer.caption}</h2>
                 <p id="text" part="text">${offer.text}</p>
-                ${this.addresses.length
-                  ? html`
+                ${
+                  this.addresses.length
+                    ? html`
                       <fieldset part="addresses">
                         <legend>${s.choose}</legend>
                         ${this.addresses.map(
@@ -182,9 +186,11 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
                         )}
                       </fieldset>
                     `
-                  : nothing}
-                ${this.allowInput
-                  ? html`
+                    : nothing
+                }
+                ${
+                  this.allowInput
+                    ? html`
                       <label for="input">${s.enter}</label>
                       <input
                         id="input"
@@ -198,7 +204,8 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
                       />
                       <p id="input-error" part="input-error">${address.problem}</p>
                     `
-                  : nothing}
+                    : nothing
+                }
                 ${this.open ? errorLine : nothing}
                 <div part="actions">
                   <button type="button" part="cancel" @click=${() => this.cancel()}>${s.cancel}</button>
@@ -206,7 +213,8 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
                 </div>
               </form>
             `
-          : nothing}
+            : nothing
+        }
       </dialog>
       <p part="status" role="status">${status}</p>
       ${state === 'offered' ? html`<button part="reopen" @click=${() => (this.open = true)}>${offer?.caption}</button>` : nothing}
@@ -339,7 +347,10 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
     const lang = elementLocale(this).toLowerCase().split('-')[0]!;
     const load = lang in universaStrings ? undefined : universaLocales[lang];
     if (!load) return;
-    const loaded = (loading[lang] ??= load().then((m) => void (universaStrings[lang] = m.default), () => {}));
+    const loaded = (loading[lang] ??= load().then(
+      (m) => void (universaStrings[lang] = m.default),
+      () => {},
+    ));
     // One re-render per language: after a failed load, asking on every render would never stop.
     if (this.#awaited !== lang) {
       this.#awaited = lang;

@@ -71,7 +71,10 @@ function expectFocusRing(el: Element, what: string): void {
   const cs = getComputedStyle(el);
   const outline = cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0;
   const shadow = cs.boxShadow !== 'none' && cs.boxShadow !== '';
-  expect(outline || shadow, `${what} shows a focus indicator (outline ${cs.outlineStyle} ${cs.outlineWidth}, box-shadow ${cs.boxShadow})`).to.equal(true);
+  expect(
+    outline || shadow,
+    `${what} shows a focus indicator (outline ${cs.outlineStyle} ${cs.outlineWidth}, box-shadow ${cs.boxShadow})`,
+  ).to.equal(true);
 }
 
 /** A focusable page control before the element, where keyboard navigation starts. */
@@ -249,9 +252,15 @@ describe('keyboard: <titan-uploader>', () => {
     el.addFiles([randomFile(200_000, 'slow.bin')]);
     const failed = oneEvent(el, 'titan-upload-error');
     void el.upload();
-    await waitUntil(() => titanPart(el, '.uppy-StatusBar.is-uploading .uppy-StatusBar-actionCircleBtn'), 'no cancel button', { timeout: 5000 });
+    await waitUntil(() => titanPart(el, '.uppy-StatusBar.is-uploading .uppy-StatusBar-actionCircleBtn'), 'no cancel button', {
+      timeout: 5000,
+    });
     before.focus();
-    const cancel = await pressUntil('Tab', (a) => a.matches('.uppy-StatusBar-actionCircleBtn') && /cancel/i.test(a.getAttribute('aria-label') ?? a.getAttribute('title') ?? ''), 'Cancel');
+    const cancel = await pressUntil(
+      'Tab',
+      (a) => a.matches('.uppy-StatusBar-actionCircleBtn') && /cancel/i.test(a.getAttribute('aria-label') ?? a.getAttribute('title') ?? ''),
+      'Cancel',
+    );
     expectFocusRing(cancel, 'Cancel');
     await press('Enter');
     expect((await failed).detail.error.code).to.equal('aborted');
@@ -375,7 +384,13 @@ describe('keyboard: <universa-select-address>', () => {
 
   it('picks an address with the arrow keys and Space, confirms with Enter; focus returns to the page', async () => {
     const { cb } = await issue();
-    const { el, events, trigger } = await openFrom({ cb, addresses: [{ address: SHORT, label: 'Main key' }, { address: LONG, label: 'Cold' }] });
+    const { el, events, trigger } = await openFrom({
+      cb,
+      addresses: [
+        { address: SHORT, label: 'Main key' },
+        { address: LONG, label: 'Cold' },
+      ],
+    });
     const radios = [...el.shadowRoot!.querySelectorAll<HTMLInputElement>('input[type=radio]')];
     expect(deepActive()).to.equal(radios[0]);
     expectFocusRing(radios[0]!, 'the first address');

@@ -72,7 +72,7 @@ describe('<digime-writer> connect → write through the sandbox', () => {
     const exchange = (await sandboxLog('app-digime')).find((e) => e.path === '/app/digime/exchange');
     expect(exchange?.status).to.equal(200);
     expect(exchange?.body).to.include({ postboxId: el.postboxId });
-    expect((exchange?.body as { publicKey: string }).publicKey).to.contain('BEGIN RSA PUBLIC KEY');
+    expect((exchange!.body as { publicKey: string }).publicKey).to.contain('BEGIN RSA PUBLIC KEY');
 
     // Remembered in IndexedDB for this backend.
     const saved = await loadPostbox(new URL('/app/digime', location.href).href);
@@ -99,7 +99,12 @@ describe('<digime-writer> connect → write through the sandbox', () => {
     expect(stored?.postboxId).to.equal(el.postboxId);
     expect(stored?.name).to.equal('notes.txt');
     expect(Array.from(fromBase64(stored!.plaintextBase64))).to.deep.equal(Array.from(bytes));
-    expect(stored?.descriptor).to.deep.equal({ mimeType: 'text/plain', accounts: [{ accountId: 'acc-browser' }], reference: ['ref-1'], tags: ['browser-test'] });
+    expect(stored?.descriptor).to.deep.equal({
+      mimeType: 'text/plain',
+      accounts: [{ accountId: 'acc-browser' }],
+      reference: ['ref-1'],
+      tags: ['browser-test'],
+    });
 
     // The app backend received ciphertext only: not the bytes, not a piece of them, not the descriptor.
     const [received] = await knob<ReceivedWrite[]>('app-digime', 'received');
@@ -134,7 +139,9 @@ describe('<digime-writer> connect → write through the sandbox', () => {
     expect(shadow(el, '[part="error"]')?.getAttribute('role')).to.equal('alert');
     expect(shadow(el, '[part="connect-button"]')).to.exist;
     expect(el.postboxId).to.equal(undefined);
-    expect(frameEvents(frame).map((e) => [e.type, (e.detail.error as { code: string }).code])).to.deep.equal([['digime-connect-error', 'UserDeclined']]);
+    expect(frameEvents(frame).map((e) => [e.type, (e.detail.error as { code: string }).code])).to.deep.equal([
+      ['digime-connect-error', 'UserDeclined'],
+    ]);
     expect(frame.contentWindow!.location.search).to.equal('');
     expect((await sandboxLog('app-digime')).map((e) => e.path)).to.deep.equal(['/app/digime/authorize']);
   });

@@ -5,7 +5,11 @@ import type { Meta, Body } from '@uppy/core';
 import { ADD_SLICE, SlicedUppy } from '../../src/internal/sliced-uppy.js';
 
 const descriptors = (count: number, prefix = 'f') =>
-  Array.from({ length: count }, (_, i) => ({ name: `${prefix}-${i}.txt`, type: 'text/plain', data: new File([`${prefix} ${i}`], `${prefix}-${i}.txt`) }));
+  Array.from({ length: count }, (_, i) => ({
+    name: `${prefix}-${i}.txt`,
+    type: 'text/plain',
+    data: new File([`${prefix} ${i}`], `${prefix}-${i}.txt`),
+  }));
 
 const names = (uppy: SlicedUppy<Meta, Body>) => uppy.getFiles().map((f) => f.name);
 

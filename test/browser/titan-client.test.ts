@@ -151,7 +151,7 @@ describe('TitanClient (against the sandbox)', () => {
     expect(await requestLog('titan')).to.have.length(0);
   });
 
-  it('sends Lang: cn and shows the server\'s Chinese message', async () => {
+  it("sends Lang: cn and shows the server's Chinese message", async () => {
     const client = new TitanClient({ apiUrl: await titanApi(), token: await demoToken(), lang: 'cn', retry: FAST_RETRY });
     const err = await caught(client.shareAsset('bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku'));
     expect((await requestLog('titan')).find(is.shareAsset)!.headers['lang']).to.equal('cn');
@@ -159,7 +159,7 @@ describe('TitanClient (against the sandbox)', () => {
     expect(err.message).to.match(/[\u4e00-\u9fff]/);
   });
 
-  it('refuses a node whose CID is not the file\'s: cid-mismatch, nothing registered', async () => {
+  it("refuses a node whose CID is not the file's: cid-mismatch, nothing registered", async () => {
     await knob('titan', 'node', { nodeId: 'node1', mode: 'wrong-cid' });
     const { client } = await makeClient();
     const file = randomFile(70_000);
@@ -244,7 +244,10 @@ describe('TitanClient (against the sandbox)', () => {
     expect(log.filter((e) => is.createAsset(e) && e.status === 200)).to.have.length(20);
   });
 
-  for (const [mode, status] of [['envelope', 200], ['http', 401]] as const) {
+  for (const [mode, status] of [
+    ['envelope', 200],
+    ['http', 401],
+  ] as const) {
     it(`renews on a ${mode} 401 (HTTP ${status} {code: 401}) as well`, async () => {
       await knob('titan', 'unauthorized', { mode });
       const stale = await demoToken();
@@ -315,7 +318,9 @@ describe('TitanClient (against the sandbox)', () => {
     const reports = log.filter(is.report).map((e) => e.body as Record<string, unknown>);
     expect(reports).to.have.length(1);
     expect(reports[0]).to.include({ node_id: 'c_node2', state: 1 });
-    expect(JSON.parse(reports[0]!['log'] as string)).to.have.property('c_node1').that.includes('503');
+    expect(JSON.parse(reports[0]!['log'] as string))
+      .to.have.property('c_node1')
+      .that.includes('503');
   });
 
   it('retries the same node after a failed try', async () => {

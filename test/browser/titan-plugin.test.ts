@@ -59,9 +59,13 @@ describe('TitanUploadPlugin (Uppy uploader, against the sandbox)', () => {
     const idA = uppy.addFile({ name: 'a.bin', type: 'application/octet-stream', data: randomFile(150_000) });
     uppy.addFile({ name: 'b.bin', type: 'application/octet-stream', data: randomFile(150_000) });
     const running = uppy.upload();
-    await waitUntil(async () => (await requestLog('titan')).filter(is.nodeUpload('node1')).length === 2, 'both uploads never reached the node', {
-      timeout: 5000,
-    });
+    await waitUntil(
+      async () => (await requestLog('titan')).filter(is.nodeUpload('node1')).length === 2,
+      'both uploads never reached the node',
+      {
+        timeout: 5000,
+      },
+    );
     uppy.removeFile(idA);
     const result = await running;
 

@@ -71,7 +71,9 @@ describe('<titan-uploader> (against the sandbox)', () => {
     expect(detail.extraId).to.be.a('string').and.not.equal('');
     const [asset] = await knob<Array<{ cid: string; extraId: string }>>('titan', 'assets');
     expect(asset).to.include({ cid: detail.cid, extraId: detail.extraId });
-    await waitUntil(async () => (await knob<unknown[]>('app-titan', 'received')).length > 0, 'no callback reached the app', { timeout: 5000 });
+    await waitUntil(async () => (await knob<unknown[]>('app-titan', 'received')).length > 0, 'no callback reached the app', {
+      timeout: 5000,
+    });
     const [received] = await knob<Array<Record<string, unknown>>>('app-titan', 'received');
     expect(received).to.include({ kind: 'upload', extraId: detail.extraId, cid: detail.cid, name: 'report.pdf', signatureOk: true });
 
@@ -87,7 +89,11 @@ describe('<titan-uploader> (against the sandbox)', () => {
     expect(verified.getAttribute('title')).to.include('matches');
   });
 
-  for (const [mode, status] of [['source', 500], ['http', 401], ['envelope', 200]] as const) {
+  for (const [mode, status] of [
+    ['source', 500],
+    ['http', 401],
+    ['envelope', 200],
+  ] as const) {
     it(`renews an expired token (refused as ${mode}: HTTP ${status}) with exactly one more token request`, async () => {
       await knob('titan', 'unauthorized', { mode });
       const el = await mount();
@@ -275,7 +281,9 @@ describe('<titan-uploader> (against the sandbox)', () => {
     const light = getComputedStyle(inner()).backgroundColor;
     expect(shadow(el).querySelector('.uppy-Dashboard')!.getAttribute('data-uppy-theme')).to.equal('light');
     el.setAttribute('theme', 'dark');
-    await waitUntil(() => shadow(el).querySelector('.uppy-Dashboard')!.getAttribute('data-uppy-theme') === 'dark', 'theme not applied', { timeout: 3000 });
+    await waitUntil(() => shadow(el).querySelector('.uppy-Dashboard')!.getAttribute('data-uppy-theme') === 'dark', 'theme not applied', {
+      timeout: 3000,
+    });
     expect(getComputedStyle(inner()).backgroundColor).not.to.equal(light);
   });
 
@@ -326,7 +334,10 @@ describe('<titan-uploader> and <digime-writer> leaving the page (their shared Up
 
   for (const tag of ['titan-uploader', 'digime-writer'] as const) {
     it(`${tag}: moved in one task it keeps its Uppy; removed it frees Uppy and the Dashboard; back on the page it has both again`, async () => {
-      const el = document.createElement(tag) as HTMLElement & { uppy: { getPlugin(id: string): unknown; getFiles(): unknown[] }; updateComplete: Promise<unknown> };
+      const el = document.createElement(tag) as HTMLElement & {
+        uppy: { getPlugin(id: string): unknown; getFiles(): unknown[] };
+        updateComplete: Promise<unknown>;
+      };
       if (tag === 'titan-uploader') el.setAttribute('max-files', '1');
       const a = document.createElement('div');
       const b = document.createElement('div');

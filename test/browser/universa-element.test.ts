@@ -348,7 +348,9 @@ describe('<universa-select-address> bad input', () => {
       [500, true],
       [500, true],
     ]);
-    const checks = (await (await fetch('/_sandbox/log?service=universa')).json()).filter((e: { path: string }) => e.path === `/universa/check/${id}`);
+    const checks = (await (await fetch('/_sandbox/log?service=universa')).json()).filter(
+      (e: { path: string }) => e.path === `/universa/check/${id}`,
+    );
     expect(checks).to.have.length(3);
     expect(checks[2].time - checks[1].time, 'second backoff doubles the first').to.be.greaterThan(1800);
   });

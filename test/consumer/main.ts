@@ -13,7 +13,9 @@ const seen: Seen[] = [];
 Object.assign(window, { __events: seen });
 
 document.addEventListener('titan-upload-success', (e) => seen.push({ name: e.type, detail: { cid: e.detail.cid, name: e.detail.name } }));
-window.addEventListener('universa-contract', (e) => seen.push({ name: e.type, detail: { cb: e.detail.cb, bytes: e.detail.bytes.byteLength } }));
+window.addEventListener('universa-contract', (e) =>
+  seen.push({ name: e.type, detail: { cb: e.detail.cb, bytes: e.detail.bytes.byteLength } }),
+);
 const writer = document.querySelector('digime-writer');
 writer?.addEventListener('digime-connect-error', (e) => seen.push({ name: e.type, detail: e.detail.error.code }));
 

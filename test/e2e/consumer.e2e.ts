@@ -26,7 +26,10 @@ rmSync(app, { recursive: true, force: true });
 cpSync(join(root, 'test/consumer'), app, { recursive: true });
 mkdirSync(join(app, 'node_modules'), { recursive: true });
 // --ignore-scripts: pack what `npm run build` just built.
-execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', app], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', app], {
+  cwd: root,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 const tarball = readdirSync(app).find((f) => f.endsWith('.tgz'))!;
 execFileSync('tar', ['-xzf', tarball, '-C', 'node_modules'], { cwd: app });
 renameSync(join(app, 'node_modules/package'), join(app, 'node_modules/upload-elements'));
@@ -53,36 +56,49 @@ await check('every browser subpath imports in Node without a DOM (server-side re
   execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 });
 
-await check('the headless entries (titan/client, universa/client, digime/client) register no element and reach neither lit nor Uppy', async () => {
-  const pkgDir = join(app, 'node_modules/upload-elements');
-  const exportsMap = (JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { exports: Record<string, { default: string }> }).exports;
-  for (const sub of ['./titan/client', './universa/client', './digime/client']) {
-    // Every module the entry reaches, static and dynamic imports alike, as shipped.
-    const seen = new Set<string>();
-    const bare = new Set<string>();
-    const visit = (file: string) => {
-      if (seen.has(file)) return;
-      seen.add(file);
-      const code = readFileSync(file, 'utf8');
-      if (/\.define\(\s*["'][a-z]+-[a-z-]+["']\s*\)|customElements\.define/.test(code)) throw new Error(`${sub} reaches ${file}, which registers an element`);
-      for (const m of code.matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)) {
-        const spec = m[1]!;
-        if (spec.startsWith('.')) visit(join(dirname(file), spec));
-        else bare.add(spec.split('/')[0]!.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
-      }
-    };
-    visit(join(pkgDir, exportsMap[sub]!.default));
-    const banned = [...bare].filter((b) => b === 'lit' || b.startsWith('@lit') || b.startsWith('@uppy'));
-    if (banned.length) throw new Error(`${sub} imports ${banned.join(', ')}`);
-  }
-});
+await check(
+  'the headless entries (titan/client, universa/client, digime/client) register no element and reach neither lit nor Uppy',
+  async () => {
+    const pkgDir = join(app, 'node_modules/upload-elements');
+    const exportsMap = (JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { exports: Record<string, { default: string }> })
+      .exports;
+    for (const sub of ['./titan/client', './universa/client', './digime/client']) {
+      // Every module the entry reaches, static and dynamic imports alike, as shipped.
+      const seen = new Set<string>();
+      const bare = new Set<string>();
+      const visit = (file: string) => {
+        if (seen.has(file)) return;
+        seen.add(file);
+        const code = readFileSync(file, 'utf8');
+        if (/\.define\(\s*["'][a-z]+-[a-z-]+["']\s*\)|customElements\.define/.test(code))
+          throw new Error(`${sub} reaches ${file}, which registers an element`);
+        for (const m of code.matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)) {
+          const spec = m[1]!;
+          if (spec.startsWith('.')) visit(join(dirname(file), spec));
+          else bare.add(spec.split('/')[0]!.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+        }
+      };
+      visit(join(pkgDir, exportsMap[sub]!.default));
+      const banned = [...bare].filter((b) => b === 'lit' || b.startsWith('@lit') || b.startsWith('@uppy'));
+      if (banned.length) throw new Error(`${sub} imports ${banned.join(', ')}`);
+    }
+  },
+);
 
 const sandbox = await startSandbox({ timeScale: 0.01, issuer: { generationSeconds: 1, pollSeconds: 1 } });
 /** The sandbox on the app's own origin, in the dev server and in the preview of the build. */
 const mount = (server: { middlewares: Connect.Server }) =>
-  void server.middlewares.use((req, res, next) => (sandbox.owns(new URL(req.url ?? '/', 'http://x').pathname) ? sandbox.handler(req, res, next) : next()));
+  void server.middlewares.use((req, res, next) =>
+    sandbox.owns(new URL(req.url ?? '/', 'http://x').pathname) ? sandbox.handler(req, res, next) : next(),
+  );
 const mountSandbox: Plugin = { name: 'sandbox', configureServer: mount, configurePreviewServer: mount };
-const common = { root: app, configFile: false as const, logLevel: 'warn' as const, plugins: [mountSandbox], server: { fs: { allow: [root] } } };
+const common = {
+  root: app,
+  configFile: false as const,
+  logLevel: 'warn' as const,
+  plugins: [mountSandbox],
+  server: { fs: { allow: [root] } },
+};
 
 interface Recorded {
   name: string;
@@ -104,7 +120,9 @@ async function runElements(page: Page, origin: string): Promise<string[]> {
   const problems = watch(page);
   const events = () => page.evaluate(() => (window as unknown as { __events: Recorded[] }).__events);
   const waitFor = async (name: string) => {
-    await page.waitForFunction((n) => (window as unknown as { __events: Recorded[] }).__events.some((e) => e.name === n), name, { timeout: 20_000 });
+    await page.waitForFunction((n) => (window as unknown as { __events: Recorded[] }).__events.some((e) => e.name === n), name, {
+      timeout: 20_000,
+    });
     return (await events()).find((e) => e.name === name)!;
   };
 
@@ -123,7 +141,8 @@ async function runElements(page: Page, origin: string): Promise<string[]> {
   await page.locator('universa-select-address [part="input"]').fill('2dwybLfSX4vaeW4joP5odqvnpp2k1XiFcky5HB4NbEfchDYrSrZ');
   await page.locator('universa-select-address [part="ok"]').click();
   const contract = await waitFor('universa-contract');
-  if (contract.detail.cb !== cb || !(Number(contract.detail.bytes) > 0)) problems.push(`universa-contract detail ${JSON.stringify(contract.detail)}`);
+  if (contract.detail.cb !== cb || !(Number(contract.detail.bytes) > 0))
+    problems.push(`universa-contract detail ${JSON.stringify(contract.detail)}`);
 
   const hasUppyStyles = await page.evaluate(() => {
     const shadow = document.querySelector('titan-uploader')!.shadowRoot!;
@@ -131,13 +150,20 @@ async function runElements(page: Page, origin: string): Promise<string[]> {
     return sheets.some((sheet) => [...sheet.cssRules].some((r) => r.cssText.includes('.uppy-Dashboard')));
   });
   if (!hasUppyStyles) problems.push('no Uppy Dashboard styles in <titan-uploader>');
-  await page.locator('titan-uploader input[type=file]').first().setInputFiles({ name: 'app.txt', mimeType: 'text/plain', buffer: Buffer.from('uploaded from a bundled app\n'.repeat(500)) });
+  await page
+    .locator('titan-uploader input[type=file]')
+    .first()
+    .setInputFiles({ name: 'app.txt', mimeType: 'text/plain', buffer: Buffer.from('uploaded from a bundled app\n'.repeat(500)) });
   await page.locator('titan-uploader .uppy-StatusBar-actionBtn--upload').click();
   const uploaded = await waitFor('titan-upload-success');
   const shown = (await page.locator('titan-uploader [part="cid"]').first().textContent())?.trim();
-  if (!uploaded.detail.cid || shown !== uploaded.detail.cid) problems.push(`CID shown "${shown}", event ${JSON.stringify(uploaded.detail)}`);
+  if (!uploaded.detail.cid || shown !== uploaded.detail.cid)
+    problems.push(`CID shown "${shown}", event ${JSON.stringify(uploaded.detail)}`);
 
-  await page.locator('digime-writer').getByRole('button', { name: /connect/i }).waitFor({ timeout: 5000 });
+  await page
+    .locator('digime-writer')
+    .getByRole('button', { name: /connect/i })
+    .waitFor({ timeout: 5000 });
   return problems;
 }
 
@@ -151,13 +177,17 @@ async function runReact(page: Page, origin: string): Promise<string[]> {
   await page.locator('universa-select-address dialog[open]').waitFor({ timeout: 10_000 });
   const option = (await page.locator('universa-select-address [part="address"]').textContent())?.replace(/\s+/g, ' ').trim();
   if (!option?.startsWith('Main wallet')) problems.push(`address list from React's property shows "${option}"`);
-  if (await page.locator('universa-select-address [part="input"]').count()) problems.push('allow-input="false" from React did not remove the input');
+  if (await page.locator('universa-select-address [part="input"]').count())
+    problems.push('allow-input="false" from React did not remove the input');
   await page.locator('universa-select-address input[type=radio]').check();
   await page.locator('universa-select-address [part="ok"]').click();
   await page.locator('#contract').filter({ hasText: /^\d+$/ }).waitFor({ timeout: 20_000 });
 
   // No token-url: the token comes from React's tokenProvider property alone.
-  await page.locator('titan-uploader input[type=file]').first().setInputFiles({ name: 'react.txt', mimeType: 'text/plain', buffer: Buffer.from('uploaded from React\n'.repeat(500)) });
+  await page
+    .locator('titan-uploader input[type=file]')
+    .first()
+    .setInputFiles({ name: 'react.txt', mimeType: 'text/plain', buffer: Buffer.from('uploaded from React\n'.repeat(500)) });
   await page.locator('titan-uploader .uppy-StatusBar-actionBtn--upload').click();
   await page.locator('#cid').filter({ hasText: /^b/ }).waitFor({ timeout: 20_000 });
   const fromState = (await page.locator('#cid').textContent())?.trim();
@@ -175,7 +205,7 @@ async function inPage(origin: string): Promise<void> {
       const problems = await run(await context.newPage(), origin);
       if (problems.length) throw new Error(problems.join('; '));
     } catch (err) {
-      throw new Error(`${run === runReact ? 'React page' : 'plain page'}: ${(err as Error).message}`);
+      throw new Error(`${run === runReact ? 'React page' : 'plain page'}: ${(err as Error).message}`, { cause: err });
     } finally {
       await context.close();
     }
@@ -185,7 +215,11 @@ const originOf = (server: Server | null | undefined) => `http://127.0.0.1:${(ser
 
 try {
   await check('Vite dev server (pre-bundled dependency): worker, Uppy styles, German on demand, all three elements, React', async () => {
-    const dev = await createServer({ ...common, cacheDir: join(app, 'node_modules/.vite'), server: { ...common.server, port: 0, host: '127.0.0.1' } });
+    const dev = await createServer({
+      ...common,
+      cacheDir: join(app, 'node_modules/.vite'),
+      server: { ...common.server, port: 0, host: '127.0.0.1' },
+    });
     await dev.listen();
     try {
       await inPage(originOf(dev.httpServer as Server));

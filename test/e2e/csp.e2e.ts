@@ -37,7 +37,10 @@ const server = createServer((req: IncomingMessage, res: ServerResponse) => {
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-interface Recorded { name: string; detail: Record<string, unknown> }
+interface Recorded {
+  name: string;
+  detail: Record<string, unknown>;
+}
 const events = (page: Page) => page.evaluate(() => (window as unknown as { __events: Recorded[] }).__events);
 const violations = (page: Page) => page.evaluate(() => (window as unknown as { __violations: unknown[] }).__violations);
 
@@ -52,48 +55,75 @@ async function open(page: Page, url = `${origin}/`): Promise<void> {
 }
 
 const cases: Array<[string, (page: Page) => Promise<void>]> = [
-  ['the page really is under the strict policy (an inline script is refused)', async (page) => {
-    await open(page);
-    const ran = await page.evaluate(() => {
-      const s = document.createElement('script');
-      try { s.textContent = 'window.__inline = 1'; document.head.append(s); } catch { /* Trusted Types refuses the text itself */ }
-      return (window as unknown as { __inline?: number }).__inline === 1;
-    });
-    if (ran) throw new Error('inline script ran: the CSP header is not in force');
-    // That refusal is the one violation this case expects.
-    await page.evaluate(() => ((window as unknown as { __violations: unknown[] }).__violations.length = 0));
-  }],
-  ['<titan-uploader>: md5 in the worker, node upload, create_asset, CID shown', async (page) => {
-    await open(page);
-    await page.locator('titan-uploader input[type=file]').first().setInputFiles({ name: 'strict.txt', mimeType: 'text/plain', buffer: Buffer.from('bytes under a strict CSP\n'.repeat(1000)) });
-    await page.locator('titan-uploader .uppy-StatusBar-actionBtn--upload').click();
-    const ok = await waitForEvent(page, 'titan-upload-success');
-    const shown = await page.locator('titan-uploader [part="cid"]').first().textContent();
-    if (shown?.trim() !== ok.detail.cid) throw new Error(`CID shown "${shown}" differs from the event's ${String(ok.detail.cid)}`);
-  }],
-  ['<universa-select-address>: issuer link, popup, typed address, polling, contract', async (page) => {
-    // Issued through this page's origin, so the issuer's URLs are 'self' for the policy.
-    const { cb } = (await (await fetch(`${origin}/universa/issue`, { method: 'POST', body: '{}' })).json()) as { cb: string };
-    await open(page, `${origin}/?iv=1&cb=${encodeURIComponent(cb)}`);
-    const input = page.locator('universa-select-address [part="input"]');
-    await input.fill('2dwybLfSX4vaeW4joP5odqvnpp2k1XiFcky5HB4NbEfchDYrSrZ');
-    await page.locator('universa-select-address [part="ok"]').click();
-    const got = await waitForEvent(page, 'universa-contract', 20_000);
-    if (typeof got.detail.base64Contract !== 'string' || !got.detail.base64Contract) throw new Error('no contract in the event');
-    await page.locator('universa-select-address [part="download"]').waitFor({ timeout: 5000 });
-  }],
-  ['<digime-writer>: connect through the authorize redirect, encrypt in the browser, write', async (page) => {
-    await open(page);
-    await page.locator('digime-writer').getByRole('button', { name: /connect/i }).click();
-    await page.waitForURL((u) => u.origin === origin && !u.search.includes('code='), { timeout: 15_000 });
-    await page.waitForSelector('html[data-ready="true"]', { timeout: 15_000 });
-    await waitForEvent(page, 'digime-connected');
-    await page.locator('digime-writer input[type=file]').first().setInputFiles({ name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('secret note') });
-    await page.locator('digime-writer .uppy-StatusBar-actionBtn--upload').click();
-    await waitForEvent(page, 'digime-write-success');
-    const stored = (await sandbox.control('digime', 'postbox')) as Array<{ plaintextBase64: string }>;
-    if (!stored.some((w) => Buffer.from(w.plaintextBase64, 'base64').toString() === 'secret note')) throw new Error('the postbox did not receive the plaintext');
-  }],
+  [
+    'the page really is under the strict policy (an inline script is refused)',
+    async (page) => {
+      await open(page);
+      const ran = await page.evaluate(() => {
+        const s = document.createElement('script');
+        try {
+          s.textContent = 'window.__inline = 1';
+          document.head.append(s);
+        } catch {
+          /* Trusted Types refuses the text itself */
+        }
+        return (window as unknown as { __inline?: number }).__inline === 1;
+      });
+      if (ran) throw new Error('inline script ran: the CSP header is not in force');
+      // That refusal is the one violation this case expects.
+      await page.evaluate(() => ((window as unknown as { __violations: unknown[] }).__violations.length = 0));
+    },
+  ],
+  [
+    '<titan-uploader>: md5 in the worker, node upload, create_asset, CID shown',
+    async (page) => {
+      await open(page);
+      await page
+        .locator('titan-uploader input[type=file]')
+        .first()
+        .setInputFiles({ name: 'strict.txt', mimeType: 'text/plain', buffer: Buffer.from('bytes under a strict CSP\n'.repeat(1000)) });
+      await page.locator('titan-uploader .uppy-StatusBar-actionBtn--upload').click();
+      const ok = await waitForEvent(page, 'titan-upload-success');
+      const shown = await page.locator('titan-uploader [part="cid"]').first().textContent();
+      if (shown?.trim() !== ok.detail.cid) throw new Error(`CID shown "${shown}" differs from the event's ${String(ok.detail.cid)}`);
+    },
+  ],
+  [
+    '<universa-select-address>: issuer link, popup, typed address, polling, contract',
+    async (page) => {
+      // Issued through this page's origin, so the issuer's URLs are 'self' for the policy.
+      const { cb } = (await (await fetch(`${origin}/universa/issue`, { method: 'POST', body: '{}' })).json()) as { cb: string };
+      await open(page, `${origin}/?iv=1&cb=${encodeURIComponent(cb)}`);
+      const input = page.locator('universa-select-address [part="input"]');
+      await input.fill('2dwybLfSX4vaeW4joP5odqvnpp2k1XiFcky5HB4NbEfchDYrSrZ');
+      await page.locator('universa-select-address [part="ok"]').click();
+      const got = await waitForEvent(page, 'universa-contract', 20_000);
+      if (typeof got.detail.base64Contract !== 'string' || !got.detail.base64Contract) throw new Error('no contract in the event');
+      await page.locator('universa-select-address [part="download"]').waitFor({ timeout: 5000 });
+    },
+  ],
+  [
+    '<digime-writer>: connect through the authorize redirect, encrypt in the browser, write',
+    async (page) => {
+      await open(page);
+      await page
+        .locator('digime-writer')
+        .getByRole('button', { name: /connect/i })
+        .click();
+      await page.waitForURL((u) => u.origin === origin && !u.search.includes('code='), { timeout: 15_000 });
+      await page.waitForSelector('html[data-ready="true"]', { timeout: 15_000 });
+      await waitForEvent(page, 'digime-connected');
+      await page
+        .locator('digime-writer input[type=file]')
+        .first()
+        .setInputFiles({ name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('secret note') });
+      await page.locator('digime-writer .uppy-StatusBar-actionBtn--upload').click();
+      await waitForEvent(page, 'digime-write-success');
+      const stored = (await sandbox.control('digime', 'postbox')) as Array<{ plaintextBase64: string }>;
+      if (!stored.some((w) => Buffer.from(w.plaintextBase64, 'base64').toString() === 'secret note'))
+        throw new Error('the postbox did not receive the plaintext');
+    },
+  ],
 ];
 
 const browser = await launchChromium();

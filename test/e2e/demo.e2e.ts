@@ -13,7 +13,6 @@ const SHOTS = '.tmp';
 const CASE_TIMEOUT_MS = 90_000;
 const UI_TIMEOUT_MS = 30_000;
 
-
 interface Ctx {
   demo: DemoServer;
   context: BrowserContext;
@@ -33,7 +32,12 @@ function assert(condition: unknown, message: string): asserts condition {
 }
 
 /** Polls `fn` until it returns something truthy; bounded by `timeoutMs`. */
-async function until<T>(what: string, fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, timeoutMs = UI_TIMEOUT_MS, everyMs = 100): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false | null> | T | undefined | false | null,
+  timeoutMs = UI_TIMEOUT_MS,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -45,7 +49,9 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false | 
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Failure(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+      throw new Failure(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`,
+      );
     }
     await sleep(everyMs);
   }
@@ -66,7 +72,9 @@ async function knob<T = unknown>(demo: DemoServer, path: string, body: Record<st
 
 /** What the sandbox's servers saw: GET /_sandbox/log?service=… */
 async function sandboxLog(demo: DemoServer, service: string): Promise<LogEntry[]> {
-  const res = await fetch(new URL(`_sandbox/log?service=${encodeURIComponent(service)}`, demo.url), { signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(new URL(`_sandbox/log?service=${encodeURIComponent(service)}`, demo.url), {
+    signal: AbortSignal.timeout(10_000),
+  });
   assert(res.ok, `sandbox log answered HTTP ${res.status}`);
   return (await res.json()) as LogEntry[];
 }
@@ -134,16 +142,26 @@ async function throwIfTitanFailed(page: Page): Promise<void> {
 
 /** Resolves once a node upload request has reached the sandbox and is not answered yet. */
 async function nodeUploadInProgress(page: Page, demo: DemoServer): Promise<LogEntry> {
-  return until('a node upload in progress', async () => {
-    await throwIfTitanFailed(page);
-    return (await sandboxLog(demo, 'titan')).find((e) => isNodeUpload(e) && e.status === 0);
-  }, 20_000);
+  return until(
+    'a node upload in progress',
+    async () => {
+      await throwIfTitanFailed(page);
+      return (await sandboxLog(demo, 'titan')).find((e) => isNodeUpload(e) && e.status === 0);
+    },
+    20_000,
+  );
 }
 
 /** The detail of the newest titan-upload-error, once the event log shows one. */
 function uploadErrorDetail(page: Page): Promise<{ error?: { code?: string; message?: string } }> {
-  return until('titan-upload-error in the event log', async () =>
-    (await logLine(page, 'titan-upload-error').count()) ? logDetail<{ error?: { code?: string; message?: string } }>(page, 'titan-upload-error') : undefined, 5000);
+  return until(
+    'titan-upload-error in the event log',
+    async () =>
+      (await logLine(page, 'titan-upload-error').count())
+        ? logDetail<{ error?: { code?: string; message?: string } }>(page, 'titan-upload-error')
+        : undefined,
+    5000,
+  );
 }
 
 /** Waits for the uploader to show a CID (failing fast on an upload error); returns it. */
@@ -169,8 +187,10 @@ async function titanTokenExpiredMidUpload(ctx: Ctx): Promise<void> {
   const expiredAt = Date.now();
   await page.getByRole('button', { name: 'Expire tokens now' }).click();
   await logLine(page, 'sandbox').filter({ hasText: 'titan/expire-tokens' }).first().waitFor({ timeout: 10_000 });
-  assert((await sandboxLog(demo, 'titan')).find((e) => e.time === inFlight.time && e.path === inFlight.path)?.status === 0,
-    'the node upload finished before the tokens were expired (not mid-way)');
+  assert(
+    (await sandboxLog(demo, 'titan')).find((e) => e.time === inFlight.time && e.path === inFlight.path)?.status === 0,
+    'the node upload finished before the tokens were expired (not mid-way)',
+  );
 
   const cid = await titanCid(page);
   assert(cid === (await fileCid(file.buffer)), `CID shown ${cid} is not the file's CID ${await fileCid(file.buffer)}`);
@@ -183,12 +203,21 @@ async function titanTokenExpiredMidUpload(ctx: Ctx): Promise<void> {
   // (create_asset) met the expired user token, which Titan answers with an empty HTTP 500.
   const titan = await sandboxLog(demo, 'titan');
   const nodeUploads = titan.filter(isNodeUpload);
-  assert(nodeUploads.length === 1 && nodeUploads[0]!.status === 200, `node uploads: ${JSON.stringify(nodeUploads.map((e) => [e.path, e.status]))}`);
+  assert(
+    nodeUploads.length === 1 && nodeUploads[0]!.status === 200,
+    `node uploads: ${JSON.stringify(nodeUploads.map((e) => [e.path, e.status]))}`,
+  );
   const createStatuses = titan.filter(isCreateAsset).map((e) => e.status);
-  assert(JSON.stringify(createStatuses) === '[500,200]', `create_asset answered ${JSON.stringify(createStatuses)}, expected a refused stale token, then success`);
+  assert(
+    JSON.stringify(createStatuses) === '[500,200]',
+    `create_asset answered ${JSON.stringify(createStatuses)}, expected a refused stale token, then success`,
+  );
   const tokenCalls = (await sandboxLog(demo, 'app-titan')).filter((e) => e.path === '/app/titan/token' && e.method === 'POST');
   assert(tokenCalls.length >= 2, `the app token endpoint was called ${tokenCalls.length}× (expected a first token and a renewal)`);
-  assert(tokenCalls.some((e) => e.time >= expiredAt && e.status === 200), 'the app token endpoint was not called again after the tokens expired');
+  assert(
+    tokenCalls.some((e) => e.time >= expiredAt && e.status === 200),
+    'the app token endpoint was not called again after the tokens expired',
+  );
 
   const creates = titan.filter((e) => isCreateAsset(e) && e.status === 200);
   assert(creates.length === 1, `expected one accepted create_asset, saw ${creates.length}`);
@@ -196,9 +225,18 @@ async function titanTokenExpiredMidUpload(ctx: Ctx): Promise<void> {
   assert(body.asset_cid === cid, `create_asset asset_cid ${body.asset_cid} ≠ shown CID ${cid}`);
   const extraId = body.extra_id;
   assert(typeof extraId === 'string' && extraId, 'create_asset carried no extra_id');
-  const success = await logDetail<{ extraId?: string; cid?: string; verified?: boolean; report?: { status?: string } }>(page, 'titan-upload-success');
-  assert(success.extraId === extraId && success.cid === cid, `titan-upload-success detail ${JSON.stringify(success)} does not match create_asset`);
-  assert(success.verified === true && success.report?.status === 'sent', `titan-upload-success: verified ${success.verified}, report ${JSON.stringify(success.report)}`);
+  const success = await logDetail<{ extraId?: string; cid?: string; verified?: boolean; report?: { status?: string } }>(
+    page,
+    'titan-upload-success',
+  );
+  assert(
+    success.extraId === extraId && success.cid === cid,
+    `titan-upload-success detail ${JSON.stringify(success)} does not match create_asset`,
+  );
+  assert(
+    success.verified === true && success.report?.status === 'sent',
+    `titan-upload-success: verified ${success.verified}, report ${JSON.stringify(success.report)}`,
+  );
 
   // The app backend's "callbacks received" table, filled by the callback the report queued:
   // an upload, the file's extra_id, the CID the browser verified, the signature checked.
@@ -229,11 +267,17 @@ async function titanNodeFailover(ctx: Ctx): Promise<void> {
   const node1 = titan.filter((e) => e.path === '/titan-node/node1/uploadv2');
   const node2 = titan.filter((e) => e.path === '/titan-node/node2/uploadv2');
   assert(node1.length >= 1 && node1.every((e) => e.status === 503), `node1 attempts: ${JSON.stringify(node1.map((e) => e.status))}`);
-  assert(node2.some((e) => e.status === 200), `node2 attempts: ${JSON.stringify(node2.map((e) => e.status))}`);
+  assert(
+    node2.some((e) => e.status === 200),
+    `node2 attempts: ${JSON.stringify(node2.map((e) => e.status))}`,
+  );
   const creates = titan.filter(isCreateAsset);
   assert(creates.length === 1, `expected one create_asset, saw ${creates.length}`);
   const nodeId = (creates[0]!.body as { node_id?: string }).node_id;
-  assert(nodeId === 'c_node2', `create_asset node_id is ${JSON.stringify(nodeId)}, expected "c_node2" (the NodeID as get_upload_info gave it)`);
+  assert(
+    nodeId === 'c_node2',
+    `create_asset node_id is ${JSON.stringify(nodeId)}, expected "c_node2" (the NodeID as get_upload_info gave it)`,
+  );
   await shot(page, 'e2e-titan-failover.png');
 }
 
@@ -248,7 +292,10 @@ async function titanWrongCid(ctx: Ctx): Promise<void> {
   const error = page.locator('titan-uploader [part="error"]').first();
   await error.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
   const detail = await uploadErrorDetail(page);
-  assert(detail.error?.code === 'cid-mismatch', `titan-upload-error code is ${JSON.stringify(detail.error?.code)}, expected "cid-mismatch"`);
+  assert(
+    detail.error?.code === 'cid-mismatch',
+    `titan-upload-error code is ${JSON.stringify(detail.error?.code)}, expected "cid-mismatch"`,
+  );
   assert(detail.error?.message?.includes(await fileCid(file.buffer)), `the error does not name the file's CID: ${detail.error?.message}`);
   assert(!(await sandboxLog(demo, 'titan')).some(isCreateAsset), 'create_asset was requested for bytes the node answered a wrong CID for');
   assert((await knob<unknown[]>(demo, 'titan/assets')).length === 0, 'Titan holds an asset for the refused upload');
@@ -311,7 +358,10 @@ async function digimeWrite(ctx: Ctx): Promise<void> {
   const status = page.locator('digime-writer [part="status"]');
   await status.waitFor({ state: 'visible', timeout: 10_000 });
   const { postboxId } = await logDetail<{ postboxId: string }>(page, 'digime-connected');
-  assert((await status.textContent())?.includes(postboxId), `status shows ${JSON.stringify(await status.textContent())}, not postbox ${postboxId}`);
+  assert(
+    (await status.textContent())?.includes(postboxId),
+    `status shows ${JSON.stringify(await status.textContent())}, not postbox ${postboxId}`,
+  );
   assert(!new URL(page.url()).searchParams.has('code'), `the return parameters stayed in the address bar: ${page.url()}`);
 
   const file = testFile('note.txt', 64 * 1024, 'text/plain');
@@ -328,7 +378,11 @@ async function digimeWrite(ctx: Ctx): Promise<void> {
   // The app backend forwarded ciphertext only.
   const received = await knob<Array<{ fileBase64: string }>>(demo, 'app-digime/received');
   assert(received.length === 1 && !Buffer.from(received[0]!.fileBase64, 'base64').equals(file.buffer), 'the app backend saw the plaintext');
-  await page.locator('#postbox li').filter({ hasText: `${file.buffer.length} bytes decrypted` }).first().waitFor({ timeout: 10_000 });
+  await page
+    .locator('#postbox li')
+    .filter({ hasText: `${file.buffer.length} bytes decrypted` })
+    .first()
+    .waitFor({ timeout: 10_000 });
   await page.locator('digime-writer [part~="result"]').first().waitFor({ timeout: 10_000 });
   await shot(page, 'e2e-digime-done.png');
 }
@@ -369,7 +423,7 @@ function pendingImports(page: Page): Promise<number> {
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
           const db = open.result;
-          if (!db.objectStoreNames.contains('pending')) return db.close(), resolve(0);
+          if (!db.objectStoreNames.contains('pending')) return (db.close(), resolve(0));
           const count = db.transaction('pending', 'readonly').objectStore('pending').count();
           count.onsuccess = () => (db.close(), resolve(count.result));
           count.onerror = () => (db.close(), reject(count.error));
@@ -435,12 +489,17 @@ async function universaReloadAndSecondTab(ctx: Ctx): Promise<void> {
   await logLine(page, 'universa-contract').first().waitFor({ timeout: 30_000 });
   await logLine(second, 'universa-contract').first().waitFor({ timeout: 10_000 });
   await sleep(1000); // a second announcement, if any, would arrive now
-  for (const [label, p] of [['first', page], ['second', second]] as const) {
+  for (const [label, p] of [
+    ['first', page],
+    ['second', second],
+  ] as const) {
     const n = await logLine(p, 'universa-contract').count();
     assert(n === 1, `universa-contract was logged ${n}× in the ${label} tab`);
     const detail = await logDetail<{ cb?: string; address?: string; base64Contract?: string }>(p, 'universa-contract');
-    assert(detail.cb === cb && detail.address === UNIVERSA_ADDRESS && !!detail.base64Contract,
-      `universa-contract in the ${label} tab: ${JSON.stringify(detail).slice(0, 200)}`);
+    assert(
+      detail.cb === cb && detail.address === UNIVERSA_ADDRESS && !!detail.base64Contract,
+      `universa-contract in the ${label} tab: ${JSON.stringify(detail).slice(0, 200)}`,
+    );
   }
   await el(page, 'download').waitFor({ state: 'visible', timeout: 5000 });
 
@@ -455,14 +514,19 @@ async function universaReloadAndSecondTab(ctx: Ctx): Promise<void> {
   for (let i = 1; i < sorted.length; i++) {
     const prev = sorted[i - 1]!;
     const cur = sorted[i]!;
-    assert(prev.ended === undefined || prev.ended <= cur.started || prev.started < reloadedAt,
-      `two check_url requests overlapped (${prev.page} and ${cur.page})`);
+    assert(
+      prev.ended === undefined || prev.ended <= cur.started || prev.started < reloadedAt,
+      `two check_url requests overlapped (${prev.page} and ${cur.page})`,
+    );
     // After the reload's immediate check, polls keep the issuer's 2 s pace: one poller, not two.
     if (prev.started > reloadedAt) {
       assert(cur.started - prev.started >= 1500, `check_url polled ${cur.started - prev.started} ms apart after the reload`);
     }
   }
-  assert(checks.some((c) => c.started > secondOpenedAt), 'no poll happened while the second tab was open');
+  assert(
+    checks.some((c) => c.started > secondOpenedAt),
+    'no poll happened while the second tab was open',
+  );
   const issue = await knob<{ state: string; address?: string }>(demo, 'universa/inspect', { id });
   assert(issue.state === 'ready' && issue.address === UNIVERSA_ADDRESS, `issuer state ${JSON.stringify(issue)}`);
   // Delivered, so the pending record is gone (a reload would not announce it again).
@@ -522,7 +586,11 @@ async function runCase(browser: Browser, demo: DemoServer, name: string, run: (c
 }
 
 function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 40).replace(/-+$/, '');
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, 40)
+    .replace(/-+$/, '');
 }
 
 let passed = 0;

@@ -34,7 +34,10 @@ try {
     await page.locator('universa-select-address [part="input"]').fill('');
     await page.locator('universa-select-address input[type=radio]').first().check();
     await page.locator('universa-select-address [part="ok"]').click();
-    await page.locator('universa-select-address [part="status"]').filter({ hasText: /issuer/ }).waitFor();
+    await page
+      .locator('universa-select-address [part="status"]')
+      .filter({ hasText: /issuer/ })
+      .waitFor();
     await page.locator('#universa').scrollIntoViewIfNeeded();
     await shoot(page, `${theme}-universa-polling`, false);
     await context.close();

@@ -151,9 +151,15 @@ describe('digi.me backend helper against the sandbox', () => {
     assert.ok(result.userAccessToken);
     assert.notEqual(result.userAccessToken.accessToken.value, old.accessToken.value);
     const writes = sb.log.filter((e) => e.path.includes('/postbox/'));
-    assert.deepEqual(writes.map((e) => e.status), [401, 200]);
+    assert.deepEqual(
+      writes.map((e) => e.status),
+      [401, 200],
+    );
     const refreshes = sb.log.filter((e) => e.path.endsWith('oauth/token')).map((e) => jwtOf(e.headers.authorization).claims);
-    assert.deepEqual(refreshes.map((c) => c.grant_type), ['authorization_code', 'refresh_token']);
+    assert.deepEqual(
+      refreshes.map((c) => c.grant_type),
+      ['authorization_code', 'refresh_token'],
+    );
     assert.equal(refreshes[1]?.refresh_token, old.refreshToken.value);
     // Refresh tokens rotate: the spent one is refused.
     await assert.rejects(be.refreshToken(old), (err: unknown) => err instanceof DigiMeApiError && err.code === 'InvalidRefreshToken');
@@ -255,7 +261,12 @@ describe('digi.me backend helper against the sandbox', () => {
     const qa = await followAuthorize(a.url);
     const qb = await followAuthorize(b.url);
     const exchange = (q: URLSearchParams) =>
-      be.exchange(session, { code: q.get('code')!, state: q.get('state')!, postboxId: q.get('postboxId')!, publicKey: q.get('publicKey')! });
+      be.exchange(session, {
+        code: q.get('code')!,
+        state: q.get('state')!,
+        postboxId: q.get('postboxId')!,
+        publicKey: q.get('publicKey')!,
+      });
     // Tab A comes back first, although B asked last.
     assert.equal((await exchange(qa)).postboxId, qa.get('postboxId'));
     assert.equal((await exchange(qb)).postboxId, qb.get('postboxId'));
@@ -285,7 +296,8 @@ describe('the sandbox checks the request JWT like digi.me', () => {
     const res = await fetch(tokenUrl(), { method: 'POST', headers: { authorization: `Bearer ${jwt}` } });
     return { status: res.status, code: ((await res.json()) as { error?: { code?: string } }).error?.code };
   };
-  const signPs512 = (c: Record<string, unknown>, key: KeyObject = privateKey) => new SignJWT(c).setProtectedHeader({ alg: 'PS512' }).sign(key);
+  const signPs512 = (c: Record<string, unknown>, key: KeyObject = privateKey) =>
+    new SignJWT(c).setProtectedHeader({ alg: 'PS512' }).sign(key);
 
   test('a correctly signed request gets past the JWT checks (to the grant check)', async () => {
     assert.deepEqual(await post(await signPs512(claims())), { status: 401, code: 'InvalidRefreshToken' });
@@ -306,8 +318,14 @@ describe('the sandbox checks the request JWT like digi.me', () => {
   });
 
   test('a stale or seconds-based timestamp is refused', async () => {
-    assert.deepEqual(await post(await signPs512(claims({ timestamp: Date.now() - 10 * 60 * 1000 }))), { status: 401, code: 'InvalidTimestamp' });
-    assert.deepEqual(await post(await signPs512(claims({ timestamp: Math.floor(Date.now() / 1000) }))), { status: 401, code: 'InvalidTimestamp' });
+    assert.deepEqual(await post(await signPs512(claims({ timestamp: Date.now() - 10 * 60 * 1000 }))), {
+      status: 401,
+      code: 'InvalidTimestamp',
+    });
+    assert.deepEqual(await post(await signPs512(claims({ timestamp: Math.floor(Date.now() / 1000) }))), {
+      status: 401,
+      code: 'InvalidTimestamp',
+    });
   });
 
   test('a malformed or reused nonce is refused', async () => {

@@ -13,7 +13,10 @@ function keyPair(type: 'pkcs1' | 'spki'): { publicKeyPem: string; privateKey: Ke
 
 /** Decrypts the way the digi.me postbox does (node:crypto, independent of WebCrypto). */
 function decrypt(privateKey: KeyObject, symmetricalKey: string, ivHex: string, data: Uint8Array): Buffer {
-  const key = privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(symmetricalKey, 'base64'));
+  const key = privateDecrypt(
+    { key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+    Buffer.from(symmetricalKey, 'base64'),
+  );
   assert.equal(key.length, 32, 'an AES-256 key');
   const decipher = createDecipheriv('aes-256-cbc', key, Buffer.from(ivHex, 'hex'));
   return Buffer.concat([decipher.update(data), decipher.final()]);

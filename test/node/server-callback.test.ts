@@ -32,7 +32,14 @@ const NOTE: UploadNotification = {
 const RAW = JSON.stringify(NOTE);
 
 function signed(overrides: { rawBody?: string; secret?: string; timestamp?: string | Date; nonce?: string } = {}) {
-  const headers = signTitanCallback({ secret: overrides.secret ?? SECRET, method: 'POST', path: PATH, rawBody: overrides.rawBody ?? RAW, timestamp: overrides.timestamp, nonce: overrides.nonce });
+  const headers = signTitanCallback({
+    secret: overrides.secret ?? SECRET,
+    method: 'POST',
+    path: PATH,
+    rawBody: overrides.rawBody ?? RAW,
+    timestamp: overrides.timestamp,
+    nonce: overrides.nonce,
+  });
   return { headers, rawBody: overrides.rawBody ?? RAW };
 }
 
@@ -48,8 +55,17 @@ async function rejection(p: Promise<unknown>): Promise<TitanCallbackRejection> {
 
 describe('signTitanCallback', () => {
   test('is hex HMAC-SHA256 over METHOD + path + body + timestamp + nonce', () => {
-    const h = signTitanCallback({ secret: SECRET, method: 'post', path: PATH, rawBody: RAW, timestamp: '2025-01-02T03:04:05Z', nonce: 'n-1' });
-    const expected = createHmac('sha256', SECRET).update(callbackSigningInput('POST', PATH, RAW, '2025-01-02T03:04:05Z', 'n-1')).digest('hex');
+    const h = signTitanCallback({
+      secret: SECRET,
+      method: 'post',
+      path: PATH,
+      rawBody: RAW,
+      timestamp: '2025-01-02T03:04:05Z',
+      nonce: 'n-1',
+    });
+    const expected = createHmac('sha256', SECRET)
+      .update(callbackSigningInput('POST', PATH, RAW, '2025-01-02T03:04:05Z', 'n-1'))
+      .digest('hex');
     assert.deepEqual(h, { 'X-Timestamp': '2025-01-02T03:04:05Z', 'X-Nonce': 'n-1', 'X-Signature': expected });
     const fresh = signTitanCallback({ secret: SECRET, method: 'POST', path: PATH, rawBody: RAW });
     assert.match(fresh['X-Timestamp']!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
@@ -61,7 +77,14 @@ describe('signTitanCallback', () => {
 describe('verifyTitanCallback', () => {
   const verify = (
     s: { headers: Record<string, string> | Headers; rawBody: string | Uint8Array },
-    extra: { secret?: string; nonceStore?: NonceStore; now?: number; path?: string; kind?: 'upload' | 'delete'; maxFutureSkewMs?: number } = {},
+    extra: {
+      secret?: string;
+      nonceStore?: NonceStore;
+      now?: number;
+      path?: string;
+      kind?: 'upload' | 'delete';
+      maxFutureSkewMs?: number;
+    } = {},
   ) =>
     verifyTitanCallback({
       kind: extra.kind ?? 'upload',
@@ -117,7 +140,10 @@ describe('verifyTitanCallback', () => {
     assert.equal((await verify(signed({ timestamp: new Date(now + 6 * 60_000) }), { now })).kind, 'upload');
     assert.equal((await verify(signed({ timestamp: new Date(now + 9 * 60_000) }), { now })).kind, 'upload');
     assert.equal(await rejection(verify(signed({ timestamp: new Date(now + 11 * 60_000) }), { now })), 'stale-timestamp');
-    assert.equal(await rejection(verify(signed({ timestamp: new Date(now + 2 * 60_000) }), { now, maxFutureSkewMs: 60_000 })), 'stale-timestamp');
+    assert.equal(
+      await rejection(verify(signed({ timestamp: new Date(now + 2 * 60_000) }), { now, maxFutureSkewMs: 60_000 })),
+      'stale-timestamp',
+    );
     assert.equal((await verify(signed({ timestamp: new Date(now + 20 * 60_000) }), { now, maxFutureSkewMs: 30 * 60_000 })).kind, 'upload');
   });
 
@@ -197,26 +223,49 @@ describe('verifyTitanCallback', () => {
 
   test("at a delete endpoint Titan's real delete body (every upload key zeroed) is a delete", async () => {
     const result = await verify(signed({ rawBody: DELETE_RAW }), { kind: 'delete' });
-    assert.deepEqual(result, { kind: 'delete', notification: { ExtraID: 'x-1', TenantID: 'tenant', UserID: 'tenant/alice', AssetCID: 'bafkreiexample' } });
+    assert.deepEqual(result, {
+      kind: 'delete',
+      notification: { ExtraID: 'x-1', TenantID: 'tenant', UserID: 'tenant/alice', AssetCID: 'bafkreiexample' },
+    });
   });
 
   test('the endpoint decides the kind, never the keys: a four-key body at an upload endpoint is an upload', async () => {
     const rawBody = JSON.stringify({ ExtraID: 'x', TenantID: 't', UserID: 't/u', AssetCID: 'bafy' });
     const result = await verify(signed({ rawBody }), { kind: 'upload' });
     assert.equal(result.kind, 'upload');
-    assert.deepEqual(result.notification, { ExtraID: 'x', TenantID: 't', UserID: 't/u', AssetName: '', AssetCID: 'bafy', AssetType: '', AssetSize: 0, GroupID: 0, CreatedTime: '', AssetDirectUrl: '' });
+    assert.deepEqual(result.notification, {
+      ExtraID: 'x',
+      TenantID: 't',
+      UserID: 't/u',
+      AssetName: '',
+      AssetCID: 'bafy',
+      AssetType: '',
+      AssetSize: 0,
+      GroupID: 0,
+      CreatedTime: '',
+      AssetDirectUrl: '',
+    });
   });
 
   test('without kind (deprecated) the keys still decide nothing: a four-key body is read as an upload', async () => {
     const s = signed({ rawBody: JSON.stringify({ ExtraID: 'x', TenantID: 't', UserID: 't/u', AssetCID: 'bafy' }) });
-    const result = await verifyTitanCallback({ secret: SECRET, method: 'POST', path: PATH, rawBody: s.rawBody, headers: s.headers, nonceStore: createMemoryNonceStore() });
+    const result = await verifyTitanCallback({
+      secret: SECRET,
+      method: 'POST',
+      path: PATH,
+      rawBody: s.rawBody,
+      headers: s.headers,
+      nonceStore: createMemoryNonceStore(),
+    });
     assert.equal(result.kind, 'upload');
   });
 
   test('the path is verified decoded, as Titan signs url.Parse(notifyUrl).Path: /hooks/a%20b is signed over /hooks/a b', async () => {
     const rawBody = RAW;
     const timestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const sig = createHmac('sha256', SECRET).update(callbackSigningInput('POST', '/hooks/a b', rawBody, timestamp, '77')).digest('hex');
+    const sig = createHmac('sha256', SECRET)
+      .update(callbackSigningInput('POST', '/hooks/a b', rawBody, timestamp, '77'))
+      .digest('hex');
     const headers = { 'X-Timestamp': timestamp, 'X-Nonce': '77', 'X-Signature': sig };
     assert.equal((await verify({ rawBody, headers }, { path: '/hooks/a%20b' })).kind, 'upload');
     // A query is not part of the path.
@@ -226,7 +275,9 @@ describe('verifyTitanCallback', () => {
   test('decoding follows Go: %2F becomes "/", + stays, %FF is a raw byte (not UTF-8)', async () => {
     const sign = (decoded: Buffer) => {
       const timestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-      const sig = createHmac('sha256', SECRET).update(Buffer.concat([Buffer.from('POST'), decoded, Buffer.from(RAW), Buffer.from(`${timestamp}n`)])).digest('hex');
+      const sig = createHmac('sha256', SECRET)
+        .update(Buffer.concat([Buffer.from('POST'), decoded, Buffer.from(RAW), Buffer.from(`${timestamp}n`)]))
+        .digest('hex');
       return { rawBody: RAW, headers: { 'X-Timestamp': timestamp, 'X-Nonce': 'n', 'X-Signature': sig } };
     };
     assert.equal((await verify(sign(Buffer.from('/hooks/a/b+c')), { path: '/hooks/a%2Fb+c' })).kind, 'upload');
@@ -238,12 +289,17 @@ describe('verifyTitanCallback', () => {
     for (const path of ['/hooks/%zz', '/hooks/%4', '/hooks/%', '/ho\u0001oks']) {
       assert.equal(await rejection(verify(signed(), { path })), 'bad-path', path);
     }
-    assert.throws(() => signTitanCallback({ secret: SECRET, method: 'POST', path: '/a%g0', rawBody: RAW }), (err) => err instanceof TitanCallbackError && err.reason === 'bad-path');
+    assert.throws(
+      () => signTitanCallback({ secret: SECRET, method: 'POST', path: '/a%g0', rawBody: RAW }),
+      (err) => err instanceof TitanCallbackError && err.reason === 'bad-path',
+    );
   });
 
   test('a notify URL without a path is signed over "" and requested as "/"', async () => {
     const timestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const sig = createHmac('sha256', SECRET).update(callbackSigningInput('POST', '', RAW, timestamp, '5')).digest('hex');
+    const sig = createHmac('sha256', SECRET)
+      .update(callbackSigningInput('POST', '', RAW, timestamp, '5'))
+      .digest('hex');
     const result = await verify({ rawBody: RAW, headers: { 'X-Timestamp': timestamp, 'X-Nonce': '5', 'X-Signature': sig } }, { path: '/' });
     assert.equal(result.kind, 'upload');
   });
@@ -262,7 +318,7 @@ describe('verifyTitanCallback', () => {
     assert.equal(await store.remember('a', clock + 300_000), true);
   });
 
-  test('a shared store is consulted, so instances sharing it refuse each other\'s replays', async () => {
+  test("a shared store is consulted, so instances sharing it refuse each other's replays", async () => {
     const calls: string[] = [];
     const shared = createMemoryNonceStore();
     const store: NonceStore = { remember: (k, at) => (calls.push(k), shared.remember(k, at)) };

@@ -22,19 +22,29 @@ beforeEach(() => sb.reset());
 
 const tenant = () => createTitanTenant({ apiUrl: `${sb.url}/titan`, apiKey: sb.options.tenant.apiKey });
 const post = (body?: unknown, headers: Record<string, string> = {}) =>
-  new Request('http://app.test/titan/token', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+  new Request('http://app.test/titan/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 const titanCalls = (path: string) => sb.log.filter((e) => e.path === `/titan${path}`);
 
 describe('createTitanTokenHandler', () => {
   test('logs the signed-in user in and answers {token, exp}', async () => {
-    const handler = createTitanTokenHandler({ tenant: tenant(), user: async () => ({ entryUuid: 'e-9', username: 'zoe', email: 'z@example.test' }) });
+    const handler = createTitanTokenHandler({
+      tenant: tenant(),
+      user: async () => ({ entryUuid: 'e-9', username: 'zoe', email: 'z@example.test' }),
+    });
     const res = await handler(post());
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('cache-control'), 'no-store');
     const body = (await res.json()) as { token: string; exp: number };
     assert.equal(decodeJwt(body.token).id, `${sb.options.tenant.id}/zoe`);
     assert.equal(decodeJwt(body.token).exp, body.exp);
-    assert.deepEqual(titanCalls(PATHS.ssoLogin).map((e) => e.body), [{ entry_uuid: 'e-9', username: 'zoe', avatar: '', email: 'z@example.test' }]);
+    assert.deepEqual(
+      titanCalls(PATHS.ssoLogin).map((e) => e.body),
+      [{ entry_uuid: 'e-9', username: 'zoe', avatar: '', email: 'z@example.test' }],
+    );
   });
 
   test('401 JSON when nobody is signed in, 405 for GET, and Titan is not called', async () => {
@@ -51,7 +61,11 @@ describe('createTitanTokenHandler', () => {
     const t = tenant();
     const user = { entryUuid: 'e-1', username: 'yan' };
     const { token: current } = await t.ssoLogin(user);
-    const handler = createTitanTokenHandler({ tenant: t, user: async () => user, refresh: async (_req, body) => (body as { token?: string } | undefined)?.token });
+    const handler = createTitanTokenHandler({
+      tenant: t,
+      user: async () => user,
+      refresh: async (_req, body) => (body as { token?: string } | undefined)?.token,
+    });
 
     const refreshed = (await (await handler(post({ token: current }))).json()) as { token: string };
     assert.equal(titanCalls(PATHS.refreshToken).length, 1);
@@ -62,7 +76,10 @@ describe('createTitanTokenHandler', () => {
     const forged = `${current.slice(0, current.lastIndexOf('.'))}.AAAA`;
     const res = await handler(post({ token: forged }));
     assert.equal(res.status, 200);
-    assert.deepEqual(titanCalls(PATHS.refreshToken).map((e) => e.status), [200, 401]);
+    assert.deepEqual(
+      titanCalls(PATHS.refreshToken).map((e) => e.status),
+      [200, 401],
+    );
     assert.equal(titanCalls(PATHS.ssoLogin).length, 2, 'fell back to login');
     assert.equal(decodeJwt(((await res.json()) as { token: string }).token).id, `${sb.options.tenant.id}/yan`);
   });
@@ -70,7 +87,11 @@ describe('createTitanTokenHandler', () => {
   test("another user's token is never refreshed: the signed-in user gets their own", async () => {
     const t = tenant();
     const { token: victim } = await t.ssoLogin({ entryUuid: 'e-v', username: 'victim' });
-    const handler = createTitanTokenHandler({ tenant: t, user: async () => ({ entryUuid: 'e-m', username: 'mallory' }), refresh: async (_req, body) => (body as { token?: string }).token });
+    const handler = createTitanTokenHandler({
+      tenant: t,
+      user: async () => ({ entryUuid: 'e-m', username: 'mallory' }),
+      refresh: async (_req, body) => (body as { token?: string }).token,
+    });
     const res = (await (await handler(post({ token: victim }))).json()) as { token: string };
     assert.equal(decodeJwt(res.token).id, `${sb.options.tenant.id}/mallory`);
     assert.equal(titanCalls(PATHS.refreshToken).length, 0);
@@ -78,7 +99,10 @@ describe('createTitanTokenHandler', () => {
 
   test('an unreachable Titan is a 504 JSON error, a failing one a 502', async () => {
     const user = async () => ({ entryUuid: 'e', username: 'u' });
-    const down = createTitanTokenHandler({ tenant: createTitanTenant({ apiUrl: 'http://127.0.0.1:9', apiKey: 'k', timeoutMs: 2000 }), user });
+    const down = createTitanTokenHandler({
+      tenant: createTitanTenant({ apiUrl: 'http://127.0.0.1:9', apiKey: 'k', timeoutMs: 2000 }),
+      user,
+    });
     const r1 = await down(post());
     assert.equal(r1.status, 504);
     const body = (await r1.json()) as { error: { code: string; message: string } };
@@ -118,14 +142,30 @@ describe('Titan callback handlers', () => {
   const DELETE_RAW =
     '{"ExtraID":"e-1","TenantID":"t","UserID":"t/u","AssetName":"","AssetCID":"bafy","AssetType":"","AssetSize":0,"GroupID":0,"CreatedTime":"0001-01-01T00:00:00Z","AssetDirectUrl":"","Area":"","NotifyUrl":"","RetryCount":0}';
   const NOTE: UploadNotification = {
-    ExtraID: 'e-1', TenantID: 't', UserID: 't/u', AssetName: 'n', AssetCID: 'bafy', AssetType: 'file', AssetSize: 1, GroupID: 0, CreatedTime: '2025-01-01T00:00:00Z', AssetDirectUrl: '',
+    ExtraID: 'e-1',
+    TenantID: 't',
+    UserID: 't/u',
+    AssetName: 'n',
+    AssetCID: 'bafy',
+    AssetType: 'file',
+    AssetSize: 1,
+    GroupID: 0,
+    CreatedTime: '2025-01-01T00:00:00Z',
+    AssetDirectUrl: '',
   };
   const callbackRequest = (raw = JSON.stringify(NOTE), opts: { secret?: string; nonce?: string; timestamp?: Date } = {}) =>
     new Request('http://app.test/hooks/titan?ignored=1', {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        ...signTitanCallback({ secret: opts.secret ?? SECRET, method: 'POST', path: '/hooks/titan', rawBody: raw, nonce: opts.nonce, timestamp: opts.timestamp }),
+        ...signTitanCallback({
+          secret: opts.secret ?? SECRET,
+          method: 'POST',
+          path: '/hooks/titan',
+          rawBody: raw,
+          nonce: opts.nonce,
+          timestamp: opts.timestamp,
+        }),
       },
       body: raw,
     });
@@ -136,10 +176,11 @@ describe('Titan callback handlers', () => {
     const handler = createTitanUploadCallbackHandler({
       secret: SECRET,
       nonceStore: createMemoryNonceStore(),
-      onUpload: (n) => new Promise<void>((resolve) => {
-        got.push(n);
-        release = resolve;
-      }),
+      onUpload: (n) =>
+        new Promise<void>((resolve) => {
+          got.push(n);
+          release = resolve;
+        }),
     });
     let settled = false;
     const pending = handler(callbackRequest()).then((r) => ((settled = true), r));
@@ -171,7 +212,11 @@ describe('Titan callback handlers', () => {
 
   test('401 for a bad signature or a replay, 400 for bad JSON; the app is not called', async () => {
     let calls = 0;
-    const handler = createTitanUploadCallbackHandler({ secret: SECRET, nonceStore: createMemoryNonceStore(), onUpload: () => void calls++ });
+    const handler = createTitanUploadCallbackHandler({
+      secret: SECRET,
+      nonceStore: createMemoryNonceStore(),
+      onUpload: () => void calls++,
+    });
     assert.equal((await handler(callbackRequest(undefined, { secret: 'wrong' }))).status, 401);
     const genuine = callbackRequest();
     const first = await handler(genuine.clone());
@@ -186,8 +231,16 @@ describe('Titan callback handlers', () => {
   test("two endpoints: the delete endpoint hands Titan's real delete body to onDelete, the upload one never sees it", async () => {
     const seen: string[] = [];
     const store = createMemoryNonceStore();
-    const onUpload = createTitanUploadCallbackHandler({ secret: SECRET, nonceStore: store, onUpload: (n) => void seen.push(`upload ${n.ExtraID}`) });
-    const onDelete = createTitanDeleteCallbackHandler({ secret: SECRET, nonceStore: store, onDelete: (n) => void seen.push(`delete ${n.ExtraID} ${n.AssetCID}`) });
+    const onUpload = createTitanUploadCallbackHandler({
+      secret: SECRET,
+      nonceStore: store,
+      onUpload: (n) => void seen.push(`upload ${n.ExtraID}`),
+    });
+    const onDelete = createTitanDeleteCallbackHandler({
+      secret: SECRET,
+      nonceStore: store,
+      onDelete: (n) => void seen.push(`delete ${n.ExtraID} ${n.AssetCID}`),
+    });
     assert.equal(await (await onDelete(callbackRequest(DELETE_RAW))).text(), 'success');
     assert.equal(await (await onUpload(callbackRequest())).text(), 'success');
     assert.deepEqual(seen, ['delete e-1 bafy', 'upload e-1']);
@@ -212,11 +265,19 @@ describe('Titan callback handlers', () => {
     process.on('warning', listen);
     try {
       const seen: string[] = [];
-      const handler = createTitanCallbackHandler({ secret: SECRET, nonceStore: createMemoryNonceStore(), onUpload: (n) => void seen.push(n.AssetName), onDelete: () => void seen.push('delete') });
+      const handler = createTitanCallbackHandler({
+        secret: SECRET,
+        nonceStore: createMemoryNonceStore(),
+        onUpload: (n) => void seen.push(n.AssetName),
+        onDelete: () => void seen.push('delete'),
+      });
       assert.equal(await (await handler(callbackRequest(DELETE_RAW))).text(), 'success');
       assert.deepEqual(seen, ['']);
       await new Promise((r) => setImmediate(r));
-      assert.ok(warnings.some((w) => w.name === 'DeprecationWarning' && /kind/.test(w.message)), 'a DeprecationWarning about kind');
+      assert.ok(
+        warnings.some((w) => w.name === 'DeprecationWarning' && /kind/.test(w.message)),
+        'a DeprecationWarning about kind',
+      );
     } finally {
       process.off('warning', listen);
     }
@@ -229,7 +290,12 @@ describe('Titan callback handlers', () => {
 
   test('maxFutureSkewMs reaches the verifier: a callback 2 minutes ahead is refused at a 1-minute allowance', async () => {
     const ahead = new Date(Date.now() + 2 * 60_000);
-    const strict = createTitanUploadCallbackHandler({ secret: SECRET, nonceStore: createMemoryNonceStore(), maxFutureSkewMs: 60_000, onUpload: () => {} });
+    const strict = createTitanUploadCallbackHandler({
+      secret: SECRET,
+      nonceStore: createMemoryNonceStore(),
+      maxFutureSkewMs: 60_000,
+      onUpload: () => {},
+    });
     const res = await strict(callbackRequest(undefined, { timestamp: ahead }));
     assert.equal(res.status, 401);
     assert.equal(await res.text(), 'stale-timestamp');
@@ -254,13 +320,20 @@ describe('demo app backend (/app/titan) built on these handlers', () => {
     }
     assert.equal((await token()).status, 200);
     const logged = sb.log.filter((e) => e.service === 'app-titan' && e.path === '/app/titan/token');
-    assert.deepEqual(logged.map((e) => e.status), [200, 200, 503, 503, 200]);
+    assert.deepEqual(
+      logged.map((e) => e.status),
+      [200, 200, 503, 503, 200],
+    );
     const users = (await sb.control('titan', 'users')) as Array<{ entryUuid: string }>;
     assert.ok(users.some((u) => u.entryUuid === 'demo-user-1'));
   });
 
   test('extra-id endpoint and its logged body', async () => {
-    const r = await fetch(`${sb.url}/app/titan/extra-id`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x.txt', size: 3, type: 'text/plain' }) });
+    const r = await fetch(`${sb.url}/app/titan/extra-id`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'x.txt', size: 3, type: 'text/plain' }),
+    });
     assert.match(((await r.json()) as { extra_id: string }).extra_id, /^[0-9a-f-]{36}$/);
     assert.deepEqual(sb.log.at(-1)?.body, { name: 'x.txt', size: 3, type: 'text/plain' });
   });
@@ -275,17 +348,34 @@ describe('demo app backend (/app/titan) built on these handlers', () => {
     const again = signTitanCallback({ secret: sb.options.tenant.apiSecret, method: 'POST', path: '/app/titan/callback', rawBody: raw });
     const ok = await fetch(`${sb.url}/app/titan/callback`, { method: 'POST', headers: again, body: raw });
     assert.equal(await ok.text(), 'success');
-    const received = (await sb.control('app-titan', 'received')) as Array<{ kind: string; extraId: string; cid: string; name: string; signatureOk: boolean }>;
-    assert.deepEqual(received.map((r) => [r.kind, r.extraId, r.cid, r.name, r.signatureOk]), [['upload', 'e-5', 'bafy', 'f', true]]);
+    const received = (await sb.control('app-titan', 'received')) as Array<{
+      kind: string;
+      extraId: string;
+      cid: string;
+      name: string;
+      signatureOk: boolean;
+    }>;
+    assert.deepEqual(
+      received.map((r) => [r.kind, r.extraId, r.cid, r.name, r.signatureOk]),
+      [['upload', 'e-5', 'bafy', 'f', true]],
+    );
   });
 
   test('delete notify URL /app/titan/callback/delete records a real delete body as a delete', async () => {
     const raw =
       '{"ExtraID":"e-6","TenantID":"t","UserID":"u","AssetName":"","AssetCID":"bafy","AssetType":"","AssetSize":0,"GroupID":0,"CreatedTime":"0001-01-01T00:00:00Z","AssetDirectUrl":"","Area":"","NotifyUrl":"","RetryCount":0}';
-    const headers = signTitanCallback({ secret: sb.options.tenant.apiSecret, method: 'POST', path: '/app/titan/callback/delete', rawBody: raw });
+    const headers = signTitanCallback({
+      secret: sb.options.tenant.apiSecret,
+      method: 'POST',
+      path: '/app/titan/callback/delete',
+      rawBody: raw,
+    });
     const res = await fetch(`${sb.url}/app/titan/callback/delete`, { method: 'POST', headers, body: raw });
     assert.equal(await res.text(), 'success');
     const received = (await sb.control('app-titan', 'received')) as Array<{ kind: string; extraId: string; cid: string }>;
-    assert.deepEqual(received.map((r) => [r.kind, r.extraId, r.cid]), [['delete', 'e-6', 'bafy']]);
+    assert.deepEqual(
+      received.map((r) => [r.kind, r.extraId, r.cid]),
+      [['delete', 'e-6', 'bafy']],
+    );
   });
 });

@@ -118,8 +118,12 @@ describe('Titan callbacks exactly as titan-explorer job/handler_*_notify.go send
   test('over node:http, each notify URL reaches its own handler, which answers exactly "success"', async () => {
     const got: Array<[string, string]> = [];
     const store = createMemoryNonceStore();
-    const upload = toNodeHandler(createTitanUploadCallbackHandler({ secret: SECRET, nonceStore: store, onUpload: (n) => void got.push(['upload', n.AssetName]) }));
-    const del = toNodeHandler(createTitanDeleteCallbackHandler({ secret: SECRET, nonceStore: store, onDelete: (n) => void got.push(['delete', n.AssetCID]) }));
+    const upload = toNodeHandler(
+      createTitanUploadCallbackHandler({ secret: SECRET, nonceStore: store, onUpload: (n) => void got.push(['upload', n.AssetName]) }),
+    );
+    const del = toNodeHandler(
+      createTitanDeleteCallbackHandler({ secret: SECRET, nonceStore: store, onDelete: (n) => void got.push(['delete', n.AssetCID]) }),
+    );
     const server = createServer((req, res) => void (req.url?.startsWith('/hooks/titan/delete') ? del(req, res) : upload(req, res)));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -142,7 +146,10 @@ describe('Titan callbacks exactly as titan-explorer job/handler_*_notify.go send
       };
       assert.deepEqual(await send(UPLOAD_URL, UPLOAD_BODY), [200, 'success']);
       assert.deepEqual(await send(DELETE_URL, DELETE_BODY), [200, 'success']);
-      assert.deepEqual(got, [['upload', '季度报告 <final>.pdf'], ['delete', CID]]);
+      assert.deepEqual(got, [
+        ['upload', '季度报告 <final>.pdf'],
+        ['delete', CID],
+      ]);
     } finally {
       server.close();
     }

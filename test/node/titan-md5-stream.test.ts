@@ -44,6 +44,10 @@ test('hashBlob: a byte stream read into one reused buffer, a plain stream, and a
 
 test('hashBlob stops between chunks once aborted', async () => {
   let reads = 0;
-  const result = await hashBlob(streamed(randomBytes(4 * MD5_READ_BYTES), 'bytes'), () => undefined, () => ++reads > 2);
+  const result = await hashBlob(
+    streamed(randomBytes(4 * MD5_READ_BYTES), 'bytes'),
+    () => undefined,
+    () => ++reads > 2,
+  );
   assert.equal(result, undefined);
 });

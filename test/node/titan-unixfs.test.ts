@@ -9,7 +9,15 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UnixFsFileHasher, UNIXFS_CHUNK_BYTES, UNIXFS_LINKS_PER_BLOCK, wasmSha256, webCryptoSha256, type Sha256, type UnixFsShape } from '../../src/titan/unixfs.js';
+import {
+  UnixFsFileHasher,
+  UNIXFS_CHUNK_BYTES,
+  UNIXFS_LINKS_PER_BLOCK,
+  wasmSha256,
+  webCryptoSha256,
+  type Sha256,
+  type UnixFsShape,
+} from '../../src/titan/unixfs.js';
 import { unixfsCidOfBytes, unixfsCidOfStream } from '../../src/sandbox/unixfs-cid.js';
 import { digestBlob } from '../../src/titan/md5-core.js';
 
@@ -17,7 +25,12 @@ const CHUNK = UNIXFS_CHUNK_BYTES;
 const LAYER = UNIXFS_LINKS_PER_BLOCK * CHUNK;
 
 /** Our CID of `data`, fed in updates of the sizes `split` gives (cycled). */
-async function ours(data: Uint8Array, sha256: Sha256, split: (i: number) => number = () => data.length, shape?: UnixFsShape): Promise<string> {
+async function ours(
+  data: Uint8Array,
+  sha256: Sha256,
+  split: (i: number) => number = () => data.length,
+  shape?: UnixFsShape,
+): Promise<string> {
   const hasher = new UnixFsFileHasher(sha256, shape);
   for (let at = 0, i = 0; at < data.length; i++) {
     const n = Math.max(1, split(i));
@@ -45,14 +58,24 @@ function chacha8(seed: string): (n: number) => Uint8Array {
         for (let lane = 0; lane < 4; lane++) {
           const x = new Uint32Array([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574, ...key, counter + lane, 0, 0, 0]);
           const qr = (a: number, b: number, c: number, d: number) => {
-            x[a]! += x[b]!; x[d] = rotl(x[d]! ^ x[a]!, 16);
-            x[c]! += x[d]!; x[b] = rotl(x[b]! ^ x[c]!, 12);
-            x[a]! += x[b]!; x[d] = rotl(x[d]! ^ x[a]!, 8);
-            x[c]! += x[d]!; x[b] = rotl(x[b]! ^ x[c]!, 7);
+            x[a]! += x[b]!;
+            x[d] = rotl(x[d]! ^ x[a]!, 16);
+            x[c]! += x[d]!;
+            x[b] = rotl(x[b]! ^ x[c]!, 12);
+            x[a]! += x[b]!;
+            x[d] = rotl(x[d]! ^ x[a]!, 8);
+            x[c]! += x[d]!;
+            x[b] = rotl(x[b]! ^ x[c]!, 7);
           };
           for (let round = 0; round < 4; round++) {
-            qr(0, 4, 8, 12); qr(1, 5, 9, 13); qr(2, 6, 10, 14); qr(3, 7, 11, 15);
-            qr(0, 5, 10, 15); qr(1, 6, 11, 12); qr(2, 7, 8, 13); qr(3, 4, 9, 14);
+            qr(0, 4, 8, 12);
+            qr(1, 5, 9, 13);
+            qr(2, 6, 10, 14);
+            qr(3, 7, 11, 15);
+            qr(0, 5, 10, 15);
+            qr(1, 6, 11, 12);
+            qr(2, 7, 8, 13);
+            qr(3, 4, 9, 14);
           }
           for (let w = 0; w < 16; w++) out[w * 4 + lane] = w >= 4 && w < 12 ? x[w]! + key[w - 4]! : x[w]!;
         }
@@ -69,7 +92,7 @@ function chacha8(seed: string): (n: number) => Uint8Array {
   let left = new Uint8Array(0);
   return (n) => {
     const out = new Uint8Array(n);
-    for (let at = 0; at < n; ) {
+    for (let at = 0; at < n;) {
       if (!left.length) left = source.next().value!;
       const k = Math.min(left.length, n - at);
       out.set(left.subarray(0, k), at);
@@ -120,7 +143,11 @@ test('the same CID as ipfs-unixfs-importer configured as go-unixfsnode, for each
     const expected = await unixfsCidOfBytes(data);
     assert.equal(await ours(data, webCryptoSha256), expected, `${what}: one update (WebCrypto)`);
     assert.equal(await ours(data, wasm, uneven), expected, `${what}: uneven updates (hash-wasm)`);
-    assert.equal(await ours(data, webCryptoSha256, (i) => [CHUNK, 1, CHUNK - 1, 2 * CHUNK + 3][i % 4]!), expected, `${what}: updates around chunk edges`);
+    assert.equal(
+      await ours(data, webCryptoSha256, (i) => [CHUNK, 1, CHUNK - 1, 2 * CHUNK + 3][i % 4]!),
+      expected,
+      `${what}: updates around chunk edges`,
+    );
     assert.match(expected, size > CHUNK ? /^bafybei/ : /^bafkrei/, `${what}: a dag-pb root above one chunk, a raw leaf up to one`);
   }
   const small = randomBytes(CHUNK + 1);
@@ -180,5 +207,8 @@ test('digestBlob: md5 and CID from one read of the stream, whatever its chunks',
   assert.deepEqual(await digestBlob(blob, { cid: true }), { md5, cid });
   assert.deepEqual(await digestBlob(new Blob([data]), { cid: true }), { md5, cid });
   assert.deepEqual(await digestBlob(new Blob([data])), { md5 }, 'no CID unless asked for');
-  assert.deepEqual(await digestBlob(new Blob([]), { cid: true }), { md5: 'd41d8cd98f00b204e9800998ecf8427e', cid: 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku' });
+  assert.deepEqual(await digestBlob(new Blob([]), { cid: true }), {
+    md5: 'd41d8cd98f00b204e9800998ecf8427e',
+    cid: 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku',
+  });
 });

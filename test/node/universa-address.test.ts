@@ -54,7 +54,14 @@ test('Safe58 round-trips and reads look-alike characters leniently', () => {
   assert.equal(encodeSafe58(decodeSafe58(SHORT)!), SHORT);
   assert.equal(encodeSafe58(decodeSafe58(LONG)!), LONG);
   // Every "1" may be typed as I, l, ! or |; every "o" as O or 0.
-  for (const [from, to] of [['1', 'I'], ['1', 'l'], ['1', '!'], ['1', '|'], ['o', 'O'], ['o', '0']] as const) {
+  for (const [from, to] of [
+    ['1', 'I'],
+    ['1', 'l'],
+    ['1', '!'],
+    ['1', '|'],
+    ['o', 'O'],
+    ['o', '0'],
+  ] as const) {
     const source = SHORT.includes(from) ? SHORT : LONG;
     assert.ok(source.includes(from), `a vector contains ${from}`);
     const lenient = source.replaceAll(from, to);

@@ -152,7 +152,12 @@ test('5xx and network errors during polling back off and recover; nothing is los
   await session.confirm(SHORT);
   await w.until(() => w.contracts.length === 1, 'the contract');
   const codes = w.errors.map((e) => [e.error.code, e.retryable]);
-  assert.deepEqual(codes, [[503, true], [500, true], [500, true], [500, true]]);
+  assert.deepEqual(codes, [
+    [503, true],
+    [500, true],
+    [500, true],
+    [500, true],
+  ]);
   assert.equal(session.error, undefined, 'cleared by success');
   const checks = sb.log.filter((e) => e.path.startsWith('/universa/check/')).map((e) => e.time);
   assert.equal(checks.length, 4);

@@ -21,7 +21,22 @@ const ERR_INVALID_AUTH_HEADER = 'auth header is invalid';
 const ERR_EXPIRED_TOKEN = 'token is expired';
 
 /** golang-jwt v4's registered `alg`s: any other is "unavailable", these but HS256 are refused by gin-jwt. */
-const KNOWN_ALGS = new Set(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'EdDSA', 'none']);
+const KNOWN_ALGS = new Set([
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'EdDSA',
+  'none',
+]);
 
 type Parsed = { ok: true; claims: Claims } | { ok: false; message: string; expiredOnly: boolean; claims?: Claims };
 
@@ -68,21 +83,25 @@ export class GinJwt {
     const fail = (message: string, claims?: Claims, expiredOnly = false): Parsed => ({ ok: false, message, expiredOnly, claims });
     const parts = token.split('.');
     if (parts.length !== 3) return fail('token contains an invalid number of segments');
-    const header = decodeJsonSegment(parts[0]!);
-    if ('error' in header) return fail(token.toLowerCase().startsWith('bearer ') ? "tokenstring should not contain 'bearer '" : header.error);
-    if (typeof header.value !== 'object' || Array.isArray(header.value)) return fail(`json: cannot unmarshal ${goKind(header.value)} into Go value of type map[string]interface {}`);
+    const head = decodeJsonSegment(parts[0]!);
+    if ('error' in head) return fail(token.toLowerCase().startsWith('bearer ') ? "tokenstring should not contain 'bearer '" : head.error);
+    if (typeof head.value !== 'object' || Array.isArray(head.value))
+      return fail(`json: cannot unmarshal ${goKind(head.value)} into Go value of type map[string]interface {}`);
     const payload = decodeJsonSegment(parts[1]!);
     if ('error' in payload) return fail(payload.error);
-    if (typeof payload.value !== 'object' || Array.isArray(payload.value)) return fail(`json: cannot unmarshal ${goKind(payload.value)} into Go value of type jwt.MapClaims`);
+    if (typeof payload.value !== 'object' || Array.isArray(payload.value))
+      return fail(`json: cannot unmarshal ${goKind(payload.value)} into Go value of type jwt.MapClaims`);
     const claims = (payload.value ?? {}) as Claims;
-    const alg = (header.value as Claims | null)?.alg;
+    const alg = (head.value as Claims | null)?.alg;
     if (typeof alg !== 'string') return fail('signing method (alg) is unspecified.');
     if (!KNOWN_ALGS.has(alg)) return fail('signing method (alg) is unavailable.');
     if (alg !== 'HS256') return fail('invalid signing algorithm');
     // MapClaims.Valid: expired when now >= exp (an `exp` of 0 never expires, a non-number always has).
     const exp = claims.exp;
-    const expired = typeof exp === 'number' ? exp !== 0 && (this.now() >= exp || exp - this.timeout <= this.#revokedThrough) : exp !== undefined;
-    const sigError = base64Error(parts[2]!) ?? (hmacMatches(this.#secret, `${parts[0]}.${parts[1]}`, parts[2]!) ? undefined : 'signature is invalid');
+    const expired =
+      typeof exp === 'number' ? exp !== 0 && (this.now() >= exp || exp - this.timeout <= this.#revokedThrough) : exp !== undefined;
+    const sigError =
+      base64Error(parts[2]!) ?? (hmacMatches(this.#secret, `${parts[0]}.${parts[1]}`, parts[2]!) ? undefined : 'signature is invalid');
     if (sigError) return fail(sigError, claims);
     if (expired) return fail('Token is expired', claims, true);
     return { ok: true, claims };
@@ -170,6 +189,10 @@ export function authRequired(req: IncomingMessage, reply: GinReply, jwt: GinJwt,
  * "Token is expired" (golang-jwt's text) becomes "Session expired, please log in again".
  */
 export function unauthorizedBody(message: string, lang: string) {
-  const msg = message.includes('Token is expired') ? (lang === 'cn' ? '会话已过期, 请重新登陆' : 'Session expired, please log in again') : message;
+  const msg = message.includes('Token is expired')
+    ? lang === 'cn'
+      ? '会话已过期, 请重新登陆'
+      : 'Session expired, please log in again'
+    : message;
   return { code: CODES.unauthorized, msg, success: false };
 }

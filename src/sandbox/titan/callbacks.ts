@@ -85,7 +85,14 @@ export class Callbacks {
       this.#inflight.add(controller);
       try {
         // setAuthorization: Content-Type, X-Timestamp, X-Nonce, X-Signature over url.Parse(…).Path.
-        const signed = signTitanCallback({ secret: this.secret(), method: 'POST', path: rawPath(url), rawBody: raw, timestamp: goTime(new Date()), nonce: goNonce() });
+        const signed = signTitanCallback({
+          secret: this.secret(),
+          method: 'POST',
+          path: rawPath(url),
+          rawBody: raw,
+          timestamp: goTime(new Date()),
+          nonce: goNonce(),
+        });
         const r = await fetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'user-agent': 'Go-http-client/1.1', ...signed },

@@ -69,7 +69,8 @@ export class Faults {
   }
 
   setUnauthorized(mode: unknown): UnauthorizedMode {
-    if (mode !== 'source' && mode !== 'envelope' && mode !== 'http') throw new HttpError(400, 'mode must be "source", "envelope" or "http"');
+    if (mode !== 'source' && mode !== 'envelope' && mode !== 'http')
+      throw new HttpError(400, 'mode must be "source", "envelope" or "http"');
     return (this.unauthorized = mode);
   }
 
@@ -93,7 +94,8 @@ export class Faults {
     if (!calls.includes(call)) throw new HttpError(400, `call must be one of ${calls.join(', ')}`);
     const delayMs = Number(body.delayMs ?? 0);
     const failCount = Number(body.failCount ?? 0);
-    if (!(delayMs >= 0) || !Number.isInteger(failCount) || failCount < 0) throw new HttpError(400, 'delayMs and failCount must be non-negative numbers');
+    if (!(delayMs >= 0) || !Number.isInteger(failCount) || failCount < 0)
+      throw new HttpError(400, 'delayMs and failCount must be non-negative numbers');
     if (!delayMs && !failCount) this.calls.delete(call);
     else this.calls.set(call, { delayMs, failCount });
     return { ok: true, call, delayMs, failCount };

@@ -123,11 +123,15 @@ export function bindJson<S extends Record<string, GoType>>(raw: Buffer, schema: 
     if (field === undefined || value === null) continue;
     const type = schema[field]!;
     const ok =
-      type === 'string' ? typeof value === 'string'
-      : type === 'int64' ? Number.isSafeInteger(value)
-      : type === 'bool' ? typeof value === 'boolean'
-      : type === 'time' ? typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value)
-      : Array.isArray(value) && value.every((v) => v === null || typeof v === 'string');
+      type === 'string'
+        ? typeof value === 'string'
+        : type === 'int64'
+          ? Number.isSafeInteger(value)
+          : type === 'bool'
+            ? typeof value === 'boolean'
+            : type === 'time'
+              ? typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value)
+              : Array.isArray(value) && value.every((v) => v === null || typeof v === 'string');
     if (!ok) return undefined;
     out[field] = type === 'string[]' ? (value as Array<string | null>).map((v) => v ?? '') : value;
   }

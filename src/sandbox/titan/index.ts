@@ -54,9 +54,14 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
     ctx,
     jwt: new GinJwt(opts.tokenTtlSeconds, opts.refreshWindowSeconds),
     faults: new Faults(),
-    callbacks: new Callbacks(() => opts.tenant.apiSecret, () => opts.timeScale),
+    callbacks: new Callbacks(
+      () => opts.tenant.apiSecret,
+      () => opts.timeScale,
+    ),
     users: new Map(),
-    nodes: new Map(NODE_IDS.map((id): [typeof id, NodeState] => [id, { id, secret: randomBytes(32), store: new Map(), uploading: new Map() }])),
+    nodes: new Map(
+      NODE_IDS.map((id): [typeof id, NodeState] => [id, { id, secret: randomBytes(32), store: new Map(), uploading: new Map() }]),
+    ),
     downloadSecret: randomBytes(32),
     assets: [],
     schedulerRecords: new Set(),
@@ -104,10 +109,16 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
     try {
       if (route.auth) {
         const auth = authRequired(req, c.reply, t.jwt, tenant());
-        const missing = auth.forbidden || (route.auth === 'user' && typeof auth.claims.id !== 'string') || (route.auth === 'tenant' && typeof auth.claims.tenant_id !== 'string');
+        const missing =
+          auth.forbidden ||
+          (route.auth === 'user' && typeof auth.claims.id !== 'string') ||
+          (route.auth === 'tenant' && typeof auth.claims.tenant_id !== 'string');
         const mode = t.faults.unauthorized;
         if (missing && mode !== 'source') {
-          c.reply.json(mode === 'http' ? 401 : 200, unauthorizedBody(auth.forbidden || !auth.jwtError ? ERR_FORBIDDEN : auth.jwtError, c.lang));
+          c.reply.json(
+            mode === 'http' ? 401 : 200,
+            unauthorizedBody(auth.forbidden || !auth.jwtError ? ERR_FORBIDDEN : auth.jwtError, c.lang),
+          );
           return c.reply.send(res);
         }
         // Unauthorized writes its answer but does not abort: the handler runs after it.

@@ -17,10 +17,7 @@ export interface PartHeaders {
   contentType?: string;
 }
 
-export type MultipartEvent =
-  | { type: 'part'; part: PartHeaders }
-  | { type: 'data'; data: Buffer }
-  | { type: 'part-end' };
+export type MultipartEvent = { type: 'part'; part: PartHeaders } | { type: 'data'; data: Buffer } | { type: 'part-end' };
 
 export class MultipartError extends Error {}
 

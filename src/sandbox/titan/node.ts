@@ -88,7 +88,11 @@ async function readForm(req: IncomingMessage, tmpDir: string): Promise<Form | { 
  * header, else the `token` form value (the query's first, then the body's, which means parsing
  * the whole body first), which must then read `Bearer <token>`.
  */
-async function tokenOf(req: IncomingMessage, url: URL, form: () => Promise<Form | { error: string }>): Promise<{ token: string } | { error: string }> {
+async function tokenOf(
+  req: IncomingMessage,
+  url: URL,
+  form: () => Promise<Form | { error: string }>,
+): Promise<{ token: string } | { error: string }> {
   let value = header(req, 'authorization');
   if (!value) {
     const parsed = url.searchParams.has('token') ? undefined : await form();
@@ -115,7 +119,8 @@ export function verifyNodeJwt(secret: Buffer, token: string): { payload: Record<
   if (sigError) return { error: sigError };
   const payload = decodeJsonSegment(token.slice(sep1 + 1, sep2));
   if ('error' in payload) return payload;
-  if (typeof payload.value !== 'object' || Array.isArray(payload.value)) return { error: 'json: cannot unmarshal payload into a Go struct' };
+  if (typeof payload.value !== 'object' || Array.isArray(payload.value))
+    return { error: 'json: cannot unmarshal payload into a Go struct' };
   return { payload: (payload.value ?? {}) as Record<string, unknown> };
 }
 
@@ -203,7 +208,8 @@ async function uploadCar(t: Titan, node: NodeState, req: IncomingMessage, res: S
   const { getForm, verified, tmp } = authorized;
   // types.AuthUserUploadDownloadAsset
   const p = verified.payload as { UserID?: string; AssetCID?: string; AssetSize?: number; Expiration?: string };
-  if (!(Date.now() <= Date.parse(p.Expiration ?? ''))) return fail(res, `token is expire, userID ${p.UserID ?? ''}, cid:${p.AssetCID ?? ''}`, 401);
+  if (!(Date.now() <= Date.parse(p.Expiration ?? '')))
+    return fail(res, `token is expire, userID ${p.UserID ?? ''}, cid:${p.AssetCID ?? ''}`, 401);
   let root: CID;
   try {
     root = CID.parse(p.AssetCID ?? '');
@@ -270,12 +276,19 @@ async function download(t: Titan, req: IncomingMessage, res: ServerResponse, url
   }
   const blob = [...t.nodes.values()].map((n) => n.store.get(cid)).find((b) => b);
   if (!blob) return void res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`${cid} not found\n`);
-  if (blob.kind === 'car') return void res.writeHead(501, { 'content-type': 'text/plain; charset=utf-8' }).end('sandbox: folders are stored, not served\n');
-  const headers: Record<string, string | number> = { 'content-type': 'application/octet-stream', 'content-length': blob.size, etag: `"${cid}"` };
+  if (blob.kind === 'car')
+    return void res.writeHead(501, { 'content-type': 'text/plain; charset=utf-8' }).end('sandbox: folders are stored, not served\n');
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/octet-stream',
+    'content-length': blob.size,
+    etag: `"${cid}"`,
+  };
   const filename = url.searchParams.get('filename');
   if (filename) {
+    // oxlint-disable-next-line eslint/no-control-regex -- the range is all of ASCII, not control characters
     const ascii = encodeURIComponent(filename.replace(/[^\x00-\x7f]/g, '_'));
-    headers['content-disposition'] = `${url.searchParams.get('download') === 'true' ? 'attachment' : 'inline'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+    headers['content-disposition'] =
+      `${url.searchParams.get('download') === 'true' ? 'attachment' : 'inline'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
   }
   res.writeHead(200, headers);
   if (req.method === 'HEAD') return void res.end();
@@ -297,4 +310,3 @@ export async function handleNode(t: Titan, req: IncomingMessage, res: ServerResp
   if (node && segment === '/ipfs') return download(t, req, res, url);
   res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('404 page not found\n');
 }
-

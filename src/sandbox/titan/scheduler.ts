@@ -1,6 +1,6 @@
 import type { UploadNode } from '../../titan/protocol.js';
 import { signJwt } from './jwt.js';
-import { holders, nodePath, NODE_IDS, type NodeState, type Titan } from './state.js';
+import { holders, nodePath, type NODE_IDS, type NodeState, type Titan } from './state.js';
 
 /**
  * The scheduler calls the API server makes over JSON-RPC (titan-node node/scheduler), with the
@@ -73,7 +73,13 @@ export function createAsset(
     const uploading = node.uploading.get(req.hash);
     if (uploading && uploading.expires > Date.now()) continue; // "asset … already uploading"
     node.uploading.set(req.hash, { userId: req.userId, expires });
-    const payload = { UserID: req.userId, AssetCID: req.cid, AssetSize: req.size, Expiration: new Date(expires).toISOString(), TraceID: req.traceId };
+    const payload = {
+      UserID: req.userId,
+      AssetCID: req.cid,
+      AssetSize: req.size,
+      Expiration: new Date(expires).toISOString(),
+      TraceID: req.traceId,
+    };
     list.push({ UploadURL: nodeUrl(origin, node, '/upload'), Token: signJwt(node.secret, payload), NodeID: node.id });
   }
   if (!list.length) return { err: NOT_FOUND_NODE, msg: "storage's nodes not found" };
@@ -86,10 +92,24 @@ export function createAsset(
  * replica, the token a scheduler-signed `JWTPayload` whose `Extend` is the JSON of
  * `AuthUserUploadDownloadAsset`. No replica: `NotFoundNode` (10008) without a message.
  */
-export function shareAsset(t: Titan, origin: string, userId: string, cid: string, traceId: string): { urls: string[]; count: number } | SchedulerError {
+export function shareAsset(
+  t: Titan,
+  origin: string,
+  userId: string,
+  cid: string,
+  traceId: string,
+): { urls: string[]; count: number } | SchedulerError {
   const nodes = holders(t, cid);
   if (!nodes.length) return { err: NOT_FOUND_NODE, msg: '' };
   const extend = JSON.stringify({ UserID: userId, AssetCID: cid, AssetSize: 0, Expiration: '0001-01-01T00:00:00Z', TraceID: traceId });
-  const token = signJwt(t.downloadSecret, { Allow: null, ID: '', NodeID: '', Extend: extend, AccessControlList: null, FilePassNonce: '', TraceID: '' });
+  const token = signJwt(t.downloadSecret, {
+    Allow: null,
+    ID: '',
+    NodeID: '',
+    Extend: extend,
+    AccessControlList: null,
+    FilePassNonce: '',
+    TraceID: '',
+  });
   return { urls: nodes.map((n) => nodeUrl(origin, n, `/ipfs/${cid}?token=${token}`)), count: nodes.length };
 }

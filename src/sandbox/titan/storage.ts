@@ -4,7 +4,18 @@ import { claimsFromJwt, header } from './auth.js';
 import { goTime } from './callbacks.js';
 import { bindJson, GoPanic, respErrorCode, respJSON } from './gin.js';
 import { createAsset, getUploadInfo, shareAsset } from './scheduler.js';
-import { AREA_CN, AREAS, areasFor, cidToHash, countryOf, userAsset, userIdOf, type Route, type SandboxTitanAsset, type Titan } from './state.js';
+import {
+  AREA_CN,
+  AREAS,
+  areasFor,
+  cidToHash,
+  countryOf,
+  userAsset,
+  userIdOf,
+  type Route,
+  type SandboxTitanAsset,
+  type Titan,
+} from './state.js';
 
 /**
  * The storage API (browser → Titan), api/events.go. api/router.go registers `get_area_id` and
@@ -22,8 +33,22 @@ const MAX_TOTAL_FLOW = 1024 ** 3;
 function newTrace(t: Titan, userId: string, transferType: 'upload' | 'download', area: string): string {
   const trace_id = randomUUID();
   t.transferLogs.set(trace_id, {
-    trace_id, user_id: userId, cid: '', hash: '', node_id: '', rate: 0, cost_ms: 0, total_size: 0, state: TRANSFER_STATE.created,
-    transfer_type: transferType, log: '', area, ip: '', first_byte_time: 0, available_bandwidth: 0, created_at: goTime(new Date()),
+    trace_id,
+    user_id: userId,
+    cid: '',
+    hash: '',
+    node_id: '',
+    rate: 0,
+    cost_ms: 0,
+    total_size: 0,
+    state: TRANSFER_STATE.created,
+    transfer_type: transferType,
+    log: '',
+    area,
+    ip: '',
+    first_byte_time: 0,
+    available_bandwidth: 0,
+    created_at: goTime(new Date()),
   });
   return trace_id;
 }
@@ -54,8 +79,17 @@ const getUploadInfoRoute: Route = {
 
 /** api/events.go `createAssetRequest`, with its `binding:"required"` fields. */
 const CREATE_ASSET = {
-  asset_name: 'string', asset_cid: 'string', area_id: 'string[]', node_id: 'string', asset_type: 'string', asset_size: 'int64',
-  group_id: 'int64', encrypted: 'bool', md5: 'string', extra_id: 'string', need_trace: 'bool',
+  asset_name: 'string',
+  asset_cid: 'string',
+  area_id: 'string[]',
+  node_id: 'string',
+  asset_type: 'string',
+  asset_size: 'int64',
+  group_id: 'int64',
+  encrypted: 'bool',
+  md5: 'string',
+  extra_id: 'string',
+  need_trace: 'bool',
 } as const;
 
 /** api/events.go `CreateAssetPostHandler`. */
@@ -91,8 +125,17 @@ const createAssetRoute: Route = {
     let asset = mine;
     if (!asset) {
       asset = {
-        userId, cid: req.asset_cid, hash, name: req.asset_name, type: req.asset_type, size: req.asset_size, groupId: req.group_id,
-        md5: req.md5, extraId: req.extra_id, areas: {}, createdAt: new Date(),
+        userId,
+        cid: req.asset_cid,
+        hash,
+        name: req.asset_name,
+        type: req.asset_type,
+        size: req.asset_size,
+        groupId: req.group_id,
+        md5: req.md5,
+        extraId: req.extra_id,
+        areas: {},
+        createdAt: new Date(),
       } satisfies SandboxTitanAsset;
       t.assets.push(asset);
     }
@@ -104,9 +147,22 @@ const createAssetRoute: Route = {
 
 /** core/generated/model/model.go `AssetTransferLog` as encoding/json reads it. */
 const TRANSFER_LOG = {
-  trace_id: 'string', user_id: 'string', cid: 'string', hash: 'string', node_id: 'string', rate: 'int64', cost_ms: 'int64',
-  total_size: 'int64', state: 'int64', transfer_type: 'string', log: 'string', area: 'string', ip: 'string',
-  first_byte_time: 'int64', available_bandwidth: 'int64', created_at: 'time',
+  trace_id: 'string',
+  user_id: 'string',
+  cid: 'string',
+  hash: 'string',
+  node_id: 'string',
+  rate: 'int64',
+  cost_ms: 'int64',
+  total_size: 'int64',
+  state: 'int64',
+  transfer_type: 'string',
+  log: 'string',
+  area: 'string',
+  ip: 'string',
+  first_byte_time: 'int64',
+  available_bandwidth: 'int64',
+  created_at: 'time',
 } as const;
 
 /**
@@ -148,8 +204,15 @@ const transferReportRoute: Route = {
       const origin = c.origin;
       // opasynq.AssetUploadNotifyPayload, copied into job/handler_upload_notify.go AssetUploadNotifyReq.
       const fixed = {
-        ExtraID: asset.extraId, TenantID: user.tenantId, UserID: req.user_id, AssetName: asset.name, AssetCID: asset.cid,
-        AssetType: asset.type, AssetSize: asset.size, GroupID: asset.groupId, CreatedTime: goTime(asset.createdAt),
+        ExtraID: asset.extraId,
+        TenantID: user.tenantId,
+        UserID: req.user_id,
+        AssetName: asset.name,
+        AssetCID: asset.cid,
+        AssetType: asset.type,
+        AssetSize: asset.size,
+        GroupID: asset.groupId,
+        CreatedTime: goTime(asset.createdAt),
       };
       t.callbacks.enqueue('upload', t.notify.uploadUrl, () => {
         // The worker asks ShareAssetV2 again on every attempt; no replica leaves the link empty.
@@ -163,7 +226,9 @@ const transferReportRoute: Route = {
 
 /** Go's url.QueryEscape: only `A-Za-z0-9-_.~` stay, a space is `+`. */
 const queryEscape = (s: string) =>
-  encodeURIComponent(s).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
+  encodeURIComponent(s)
+    .replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
 
 /** api/events.go `ShareAssetsHandler` (answered with `c.PureJSON`). */
 const shareAssetRoute: Route = {
@@ -189,7 +254,11 @@ const shareAssetRoute: Route = {
     const share = shareAsset(t, c.origin, userId, cid, traceId);
     if ('err' in share) return c.reply.json(200, respErrorCode(share.err, c.lang, area));
     const url = share.urls.map((u) => `${u}&filename=${queryEscape(asset!.name)}`);
-    c.reply.json(200, respJSON({ asset_cid: cid, available_nodes: share.count, redirect: false, size: asset!.size, trace_id: traceId, url }), true);
+    c.reply.json(
+      200,
+      respJSON({ asset_cid: cid, available_nodes: share.count, redirect: false, size: asset!.size, trace_id: traceId, url }),
+      true,
+    );
   },
 };
 
@@ -220,8 +289,19 @@ const deleteAssetRoute: Route = {
       // job/handler_delete_nofify.go unmarshals the delete payload into the *upload* payload type
       // (opasynq.AssetUploadNotifyPayload) and sends that: every upload key, zeroed.
       const body = {
-        ExtraID: asset.extraId, TenantID: user.tenantId, UserID: userId, AssetName: '', AssetCID: asset.cid, AssetType: '', AssetSize: 0,
-        GroupID: 0, CreatedTime: '0001-01-01T00:00:00Z', AssetDirectUrl: '', Area: '', NotifyUrl: '', RetryCount: 0,
+        ExtraID: asset.extraId,
+        TenantID: user.tenantId,
+        UserID: userId,
+        AssetName: '',
+        AssetCID: asset.cid,
+        AssetType: '',
+        AssetSize: 0,
+        GroupID: 0,
+        CreatedTime: '0001-01-01T00:00:00Z',
+        AssetDirectUrl: '',
+        Area: '',
+        NotifyUrl: '',
+        RetryCount: 0,
       };
       t.callbacks.enqueue('delete', t.notify.deleteUrl, () => body);
     }
@@ -242,7 +322,10 @@ const getAreaIdRoute: Route = {
     } else {
       keys = [...new Set(AREAS.map(countryOf))];
     }
-    const maps = c.lang === 'cn' ? keys.filter((k) => AREA_CN[k]).map((k) => ({ key: AREA_CN[k]!, value: k })) : keys.map((k) => ({ key: k, value: k }));
+    const maps =
+      c.lang === 'cn'
+        ? keys.filter((k) => AREA_CN[k]).map((k) => ({ key: AREA_CN[k]!, value: k }))
+        : keys.map((k) => ({ key: k, value: k }));
     c.reply.json(200, respJSON({ area_maps: maps.sort((a, b) => (a.value < b.value ? -1 : 1)), list: keys.sort() }));
   },
 };
@@ -268,4 +351,3 @@ export const STORAGE_ROUTES: Record<string, Route> = {
   [`POST ${PATHS.createAsset}`]: createAssetRoute,
   [`GET ${PATHS.deleteAsset}`]: deleteAssetRoute,
 };
-

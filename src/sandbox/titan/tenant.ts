@@ -18,7 +18,8 @@ const ssoLogin: Route = {
   async handle(t, c) {
     const tenantId = c.claims.tenant_id;
     const tenantName = c.claims.tenant_name;
-    if (typeof tenantId !== 'string' || typeof tenantName !== 'string') throw new GoPanic('interface conversion: interface {} is nil, not string');
+    if (typeof tenantId !== 'string' || typeof tenantName !== 'string')
+      throw new GoPanic('interface conversion: interface {} is nil, not string');
     const req = bindJson(await c.body(), { entry_uuid: 'string', username: 'string', avatar: 'string', email: 'string' });
     if (!req) return c.reply.json(200, respError(INVALID_PARAMS, 'invalid sso login payload'));
     if (!req.entry_uuid) return c.reply.json(200, respError(INVALID_PARAMS, 'invalid entry uuid'));

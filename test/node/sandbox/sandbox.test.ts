@@ -8,7 +8,10 @@ test('sandbox listens on loopback, logs requests and resets', async () => {
     assert.match(sb.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     const info = await (await fetch(`${sb.url}/_sandbox/info`)).json();
     assert.equal(info.url, sb.url);
-    const pre = await fetch(`${sb.url}/universa/anything`, { method: 'OPTIONS', headers: { origin: 'http://example.test', 'access-control-request-headers': 'content-type' } });
+    const pre = await fetch(`${sb.url}/universa/anything`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://example.test', 'access-control-request-headers': 'content-type' },
+    });
     assert.equal(pre.status, 204);
     assert.equal(pre.headers.get('access-control-allow-origin'), 'http://example.test');
     await fetch(`${sb.url}/universa/anything`, { method: 'POST' });

@@ -17,7 +17,10 @@ beforeEach(() => sb.reset());
 const FORBIDDEN = "you don't have permission to access this resource";
 
 describe("unauthorized: 'source' (default), AuthRequired falling through to the handler", () => {
-  for (const [what, token] of [['no JwtAuthorization', undefined], ['a garbage token', 'garbage']] as const) {
+  for (const [what, token] of [
+    ['no JwtAuthorization', undefined],
+    ['a garbage token', 'garbage'],
+  ] as const) {
     test(`${what}: get_upload_info panics on claims["id"], HTTP 500 with an empty body`, async () => {
       const r = await call(sb, 'GET', PATHS.getUploadInfo, { token });
       assert.deepEqual([r.status, r.text], [500, '']);
@@ -59,7 +62,7 @@ describe("unauthorized: 'envelope' and 'http' (gin-jwt MiddlewareFunc's answer)"
     assert.deepEqual([r.status, r.json], [200, { code: 401, msg: 'auth header is empty', success: false }]);
   });
 
-  test("'envelope': an expired token reads \"Session expired, please log in again\"", async () => {
+  test('\'envelope\': an expired token reads "Session expired, please log in again"', async () => {
     await sb.control('titan', 'unauthorized', { mode: 'envelope' });
     const token = await login(sb);
     await sb.control('titan', 'expire-tokens');
@@ -67,7 +70,7 @@ describe("unauthorized: 'envelope' and 'http' (gin-jwt MiddlewareFunc's answer)"
     assert.deepEqual(r.json, { code: 401, msg: 'Session expired, please log in again', success: false });
   });
 
-  test("'envelope' with Lang: cn: \"会话已过期, 请重新登陆\"", async () => {
+  test('\'envelope\' with Lang: cn: "会话已过期, 请重新登陆"', async () => {
     await sb.control('titan', 'unauthorized', { mode: 'envelope' });
     const token = await login(sb);
     await sb.control('titan', 'expire-tokens');
@@ -111,7 +114,11 @@ describe('headers AuthRequired adds to a good answer', () => {
     try {
       const token = await login(short);
       assert.equal((await call(short, 'GET', PATHS.getStorageSize, { token })).headers.get('new-token'), null);
-      const fresh = await waitFor('a new-token header', async () => (await call(short, 'GET', PATHS.getStorageSize, { token })).headers.get('new-token') ?? undefined, 4000);
+      const fresh = await waitFor(
+        'a new-token header',
+        async () => (await call(short, 'GET', PATHS.getStorageSize, { token })).headers.get('new-token') ?? undefined,
+        4000,
+      );
       assert.equal(claimsOf(fresh).id, claimsOf(token).id);
       assert.ok((claimsOf(fresh).exp as number) > (claimsOf(token).exp as number));
     } finally {
@@ -121,8 +128,11 @@ describe('headers AuthRequired adds to a good answer', () => {
 });
 
 describe('routes and CORS', () => {
-  test('a route the API does not have, or a known path with another method: gin\'s 404 text', async () => {
-    for (const [method, path] of [['GET', '/api/v1/storage/nope'], ['POST', PATHS.getUploadInfo]] as const) {
+  test("a route the API does not have, or a known path with another method: gin's 404 text", async () => {
+    for (const [method, path] of [
+      ['GET', '/api/v1/storage/nope'],
+      ['POST', PATHS.getUploadInfo],
+    ] as const) {
       const r = await call(sb, method, path, { body: method === 'POST' ? {} : undefined });
       assert.deepEqual([r.status, r.text], [404, '404 page not found']);
     }
@@ -134,8 +144,11 @@ describe('routes and CORS', () => {
     assert.equal(r.headers.get('access-control-allow-origin'), null);
   });
 
-  test('a cross-origin request with only allowed headers is answered with the page\'s origin allowed', async () => {
-    const r = await call(sb, 'GET', PATHS.getUploadInfo, { token: await login(sb), headers: { origin: 'http://page.test', lang: 'en', 'content-type': 'application/json' } });
+  test("a cross-origin request with only allowed headers is answered with the page's origin allowed", async () => {
+    const r = await call(sb, 'GET', PATHS.getUploadInfo, {
+      token: await login(sb),
+      headers: { origin: 'http://page.test', lang: 'en', 'content-type': 'application/json' },
+    });
     assert.equal(r.json.code, 0);
     assert.equal(r.headers.get('access-control-allow-origin'), 'http://page.test');
   });

@@ -15,7 +15,18 @@ import { call, login, report, store, waitFor } from './titan-helpers.js';
 
 const deliveries = async (sb: Sandbox) => (await sb.control('titan', 'callbacks')) as SandboxTitanDelivery[];
 const received = async (sb: Sandbox) => (await (await fetch(`${sb.url}/app/titan/received`)).json()) as ReceivedNotification[];
-const UPLOAD_KEYS = ['ExtraID', 'TenantID', 'UserID', 'AssetName', 'AssetCID', 'AssetType', 'AssetSize', 'GroupID', 'CreatedTime', 'AssetDirectUrl'];
+const UPLOAD_KEYS = [
+  'ExtraID',
+  'TenantID',
+  'UserID',
+  'AssetName',
+  'AssetCID',
+  'AssetType',
+  'AssetSize',
+  'GroupID',
+  'CreatedTime',
+  'AssetDirectUrl',
+];
 
 /** Stores `bytes` with `extraId` and reports the upload, as a client does. */
 async function uploadAndReport(sb: Sandbox, token: string, extraId: string, fields: Record<string, unknown> = {}): Promise<string> {
@@ -63,7 +74,7 @@ describe('what queues the upload callback (api/events.go AssetTransferReport)', 
     await waitFor('two callbacks', async () => ((await received(sb)).length === 2 ? true : undefined));
   });
 
-  test('without a JwtAuthorization header the body\'s user_id names the user', async () => {
+  test("without a JwtAuthorization header the body's user_id names the user", async () => {
     const token = await login(sb, 'zoe');
     const { cid } = await store(sb, token, randomBytes(50), { extra_id: 'by-body' });
     await report(sb, undefined, cid, { user_id: `${sb.options.tenant.id}/zoe` });
@@ -78,7 +89,14 @@ describe('what queues the upload callback (api/events.go AssetTransferReport)', 
       const d = await deliveries(sb);
       return d.length >= 3 ? d : undefined;
     });
-    assert.deepEqual(log.map((d) => [d.attempt, d.status, d.ok]), [[1, 500, false], [2, 500, false], [3, 200, true]]);
+    assert.deepEqual(
+      log.map((d) => [d.attempt, d.status, d.ok]),
+      [
+        [1, 500, false],
+        [2, 500, false],
+        [3, 200, true],
+      ],
+    );
     assert.ok(log[1]!.at - log[0]!.at >= 10_000 * 0.001 - 2);
     assert.ok(log[2]!.at - log[1]!.at >= 30_000 * 0.001 - 2);
   });
@@ -97,10 +115,13 @@ describe('callback wire format, retries and giving up', () => {
     sb = await startSandbox({ timeScale: 0.00001 });
     app = createServer((req, res) => {
       let raw = '';
-      req.setEncoding('utf8').on('data', (d: string) => (raw += d)).on('end', () => {
-        seen.push({ path: req.url!, headers: req.headers, raw, at: Date.now() });
-        res.writeHead(status, { 'content-type': 'text/plain' }).end(answer ?? (status === 200 ? 'success' : 'nope'));
-      });
+      req
+        .setEncoding('utf8')
+        .on('data', (d: string) => (raw += d))
+        .on('end', () => {
+          seen.push({ path: req.url!, headers: req.headers, raw, at: Date.now() });
+          res.writeHead(status, { 'content-type': 'text/plain' }).end(answer ?? (status === 200 ? 'success' : 'nope'));
+        });
     });
     await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
     appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
@@ -123,7 +144,10 @@ describe('callback wire format, retries and giving up', () => {
     const hit = await waitFor('the callback', () => seen[0]);
     const body = JSON.parse(hit.raw) as Record<string, unknown>;
     assert.deepEqual(Object.keys(body), UPLOAD_KEYS);
-    assert.deepEqual([body.ExtraID, body.TenantID, body.UserID, body.AssetName, body.AssetCID, body.AssetType, body.AssetSize, body.GroupID], ['wire', sb.options.tenant.id, `${sb.options.tenant.id}/alice`, 'report.pdf', cid, 'file', 300, 7]);
+    assert.deepEqual(
+      [body.ExtraID, body.TenantID, body.UserID, body.AssetName, body.AssetCID, body.AssetType, body.AssetSize, body.GroupID],
+      ['wire', sb.options.tenant.id, `${sb.options.tenant.id}/alice`, 'report.pdf', cid, 'file', 300, 7],
+    );
     assert.match(String(body.CreatedTime), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/);
     assert.ok(String(body.AssetDirectUrl).startsWith(`${sb.url}/titan-node/node1/ipfs/${cid}?token=`));
   });
@@ -155,8 +179,19 @@ describe('callback wire format, retries and giving up', () => {
     assert.equal(
       hit.raw,
       JSON.stringify({
-        ExtraID: 'gone-soon', TenantID: sb.options.tenant.id, UserID: `${sb.options.tenant.id}/alice`, AssetName: '', AssetCID: cid, AssetType: '',
-        AssetSize: 0, GroupID: 0, CreatedTime: '0001-01-01T00:00:00Z', AssetDirectUrl: '', Area: '', NotifyUrl: '', RetryCount: 0,
+        ExtraID: 'gone-soon',
+        TenantID: sb.options.tenant.id,
+        UserID: `${sb.options.tenant.id}/alice`,
+        AssetName: '',
+        AssetCID: cid,
+        AssetType: '',
+        AssetSize: 0,
+        GroupID: 0,
+        CreatedTime: '0001-01-01T00:00:00Z',
+        AssetDirectUrl: '',
+        Area: '',
+        NotifyUrl: '',
+        RetryCount: 0,
       }),
     );
   });
@@ -176,7 +211,12 @@ describe('callback wire format, retries and giving up', () => {
     assert.equal(new Set(seen.map((s) => s.headers['x-nonce'])).size, 9, 'every attempt is signed afresh');
   });
 
-  for (const [what, code, body] of [['HTTP 201', 201, 'success'], ['"success\\n"', 200, 'success\n'], ['{"result":"success"}', 200, '{"result":"success"}'], ['"Success"', 200, 'Success']] as const) {
+  for (const [what, code, body] of [
+    ['HTTP 201', 201, 'success'],
+    ['"success\\n"', 200, 'success\n'],
+    ['{"result":"success"}', 200, '{"result":"success"}'],
+    ['"Success"', 200, 'Success'],
+  ] as const) {
     test(`${what} is not HTTP 200 with exactly "success": retried`, async () => {
       status = code;
       answer = body;

@@ -14,7 +14,11 @@ function parse(boundary: string, chunks: Buffer[]): Part[] {
   const parts: Part[] = [];
   let current: { part: Part; data: Buffer[] } | undefined;
   const on = (ev: MultipartEvent) => {
-    if (ev.type === 'part') current = { part: { name: ev.part.name, filename: ev.part.filename, contentType: ev.part.contentType, body: Buffer.alloc(0) }, data: [] };
+    if (ev.type === 'part')
+      current = {
+        part: { name: ev.part.name, filename: ev.part.filename, contentType: ev.part.contentType, body: Buffer.alloc(0) },
+        data: [],
+      };
     else if (ev.type === 'data') current!.data.push(Buffer.from(ev.data));
     else {
       current!.part.body = Buffer.concat(current!.data);
@@ -79,12 +83,22 @@ describe('streaming multipart parser', () => {
   });
 
   test('a part without a form name is reported with name "" (Go Part.FormName; ReadForm skips it)', () => {
-    const unnamed = Buffer.from(`--${B}\r\nContent-Disposition: form-data\r\n\r\nx\r\n--${B}\r\nContent-Disposition: attachment; name="y"\r\n\r\nz\r\n--${B}--\r\n`);
-    assert.deepEqual(parse(B, [unnamed]).map((p) => [p.name, p.body.toString()]), [['', 'x'], ['', 'z']]);
+    const unnamed = Buffer.from(
+      `--${B}\r\nContent-Disposition: form-data\r\n\r\nx\r\n--${B}\r\nContent-Disposition: attachment; name="y"\r\n\r\nz\r\n--${B}--\r\n`,
+    );
+    assert.deepEqual(
+      parse(B, [unnamed]).map((p) => [p.name, p.body.toString()]),
+      [
+        ['', 'x'],
+        ['', 'z'],
+      ],
+    );
   });
 
   test('a body cut inside a part ends with Go\'s "unexpected EOF"', () => {
-    assert.throws(() => parse(B, [Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="a"\r\n\r\nhalf`)]), { message: 'unexpected EOF' });
+    assert.throws(() => parse(B, [Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="a"\r\n\r\nhalf`)]), {
+      message: 'unexpected EOF',
+    });
   });
 
   test('boundary from Content-Type', () => {

@@ -76,7 +76,10 @@ describe('/uploadv2 (handler_uploadv2.go uploadv2Handler)', () => {
 
   test('GET: "only allow post method, http status code 405"', async () => {
     const [n1] = await nodes();
-    assert.equal(await (await fetch(n1!.UploadURL)).text(), JSON.stringify({ code: -1, err: 0, msg: 'only allow post method, http status code 405' }));
+    assert.equal(
+      await (await fetch(n1!.UploadURL)).text(),
+      JSON.stringify({ code: -1, err: 0, msg: 'only allow post method, http status code 405' }),
+    );
   });
 
   test('no part named "file": "http: no such file, http status code 400"', async () => {
@@ -95,13 +98,19 @@ describe('/uploadv2 (handler_uploadv2.go uploadv2Handler)', () => {
 
   test('a body that is not multipart: "unsupported Content-type application/octet-stream, http status code 400"', async () => {
     const [n1] = await nodes();
-    const res = await fetch(n1!.UploadURL, { method: 'POST', headers: { Authorization: `Bearer ${n1!.Token}`, 'content-type': 'application/octet-stream' }, body: 'raw' });
+    const res = await fetch(n1!.UploadURL, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${n1!.Token}`, 'content-type': 'application/octet-stream' },
+      body: 'raw',
+    });
     assert.equal((await res.json()).msg, 'unsupported Content-type application/octet-stream, http status code 400');
   });
 
   test('the answer allows every header and exposes Authorization (setAccessControlAllowForHeader)', async () => {
     const [n1] = await nodes();
-    const r = await nodePost(n1!.UploadURL, n1!.Token, Buffer.from('x'), { headers: { origin: 'http://page.test', jwtauthorization: 'Bearer whatever' } });
+    const r = await nodePost(n1!.UploadURL, n1!.Token, Buffer.from('x'), {
+      headers: { origin: 'http://page.test', jwtauthorization: 'Bearer whatever' },
+    });
     assert.equal(r.json.code, 0);
     assert.equal(r.headers.get('access-control-expose-headers'), 'Authorization');
     assert.equal(r.headers.get('access-control-allow-origin'), 'http://page.test');
@@ -129,7 +138,11 @@ describe('node knob', () => {
   test('bad-token: the answer to a token that does not verify', async () => {
     const [n1] = await nodes();
     await sb.control('titan', 'node', { nodeId: 'node1', mode: 'bad-token' });
-    assert.deepEqual((await nodePost(n1!.UploadURL, n1!.Token, Buffer.from('x'))).json, { code: -1, err: 0, msg: 'jwt: HMAC verification failed, http status code 401' });
+    assert.deepEqual((await nodePost(n1!.UploadURL, n1!.Token, Buffer.from('x'))).json, {
+      code: -1,
+      err: 0,
+      msg: 'jwt: HMAC verification failed, http status code 401',
+    });
   });
 
   test('hang-up: the connection drops without an answer', async () => {
@@ -156,7 +169,11 @@ async function folderCar(files: Record<string, Uint8Array>, drop?: (cid: CID) =>
   const blocks: Array<[CID, Uint8Array]> = [];
   let root: CID | undefined;
   const source = Object.entries(files).map(([path, content]) => ({ path: `dir/${path}`, content }));
-  for await (const entry of importer(source, { put: (cid, bytes) => (blocks.push([cid, bytes as Uint8Array]), cid) }, { cidVersion: 1, rawLeaves: true })) {
+  for await (const entry of importer(
+    source,
+    { put: (cid, bytes) => (blocks.push([cid, bytes as Uint8Array]), cid) },
+    { cidVersion: 1, rawLeaves: true },
+  )) {
     if (entry.path === 'dir') root = entry.cid;
   }
   const varint = (n: number) => {
@@ -165,19 +182,49 @@ async function folderCar(files: Record<string, Uint8Array>, drop?: (cid: CID) =>
     return [...out, n];
   };
   const rootBytes = [0, ...root!.bytes]; // tag 42 payload: the identity multibase prefix, then the CID
-  const header = Buffer.from([0xa2, 0x65, ...Buffer.from('roots'), 0x81, 0xd8, 0x2a, 0x58, rootBytes.length, ...rootBytes, 0x67, ...Buffer.from('version'), 0x01]);
-  const sections = blocks.filter(([cid]) => !drop?.(cid)).map(([cid, data]) => Buffer.concat([Buffer.from(varint(cid.bytes.length + data.length)), cid.bytes, data]));
+  const header = Buffer.from([
+    0xa2,
+    0x65,
+    ...Buffer.from('roots'),
+    0x81,
+    0xd8,
+    0x2a,
+    0x58,
+    rootBytes.length,
+    ...rootBytes,
+    0x67,
+    ...Buffer.from('version'),
+    0x01,
+  ]);
+  const sections = blocks
+    .filter(([cid]) => !drop?.(cid))
+    .map(([cid, data]) => Buffer.concat([Buffer.from(varint(cid.bytes.length + data.length)), cid.bytes, data]));
   return { root: root!, car: Buffer.concat([Buffer.from(varint(header.length)), header, ...sections]) };
 }
 
 describe('folders: create_asset with asset_type "folder", then the CAR to /upload (handler_upload.go uploadHandler)', () => {
   async function announce(token: string, root: CID, size: number) {
-    const r = await call(sb, 'POST', PATHS.createAsset, { token, body: { asset_name: 'dir', asset_type: 'folder', asset_size: size, asset_cid: root.toString(), group_id: 0, extra_id: '', need_trace: true } });
+    const r = await call(sb, 'POST', PATHS.createAsset, {
+      token,
+      body: {
+        asset_name: 'dir',
+        asset_type: 'folder',
+        asset_size: size,
+        asset_cid: root.toString(),
+        group_id: 0,
+        extra_id: '',
+        need_trace: true,
+      },
+    });
     assert.equal(r.json.code, 0, r.text);
     return r.json.data as Array<{ CandidateAddr: string; Token: string; TraceID: string }>;
   }
   const postCar = (entry: { CandidateAddr: string; Token: string }, car: Buffer) =>
-    fetch(entry.CandidateAddr, { method: 'POST', headers: { Authorization: `Bearer ${entry.Token}`, 'content-type': 'application/car' }, body: new Uint8Array(car) }).then((r) => r.json());
+    fetch(entry.CandidateAddr, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${entry.Token}`, 'content-type': 'application/car' },
+      body: new Uint8Array(car),
+    }).then((r) => r.json());
 
   test('an application/car body whose root DAG is complete: {code: 0, err: 0, msg: "Upload succeeded"}', async () => {
     const { root, car } = await folderCar({ 'a.txt': Buffer.from('alpha'), 'b/c.bin': randomBytes(300_000) });
@@ -190,14 +237,19 @@ describe('folders: create_asset with asset_type "folder", then the CAR to /uploa
     const [entry] = await announce(await login(sb), root, car.length);
     const form = new FormData();
     form.append('file', new Blob([new Uint8Array(car)]), 'blob');
-    const r = await (await fetch(entry!.CandidateAddr, { method: 'POST', headers: { Authorization: `Bearer ${entry!.Token}` }, body: form })).json();
+    const r = await (
+      await fetch(entry!.CandidateAddr, { method: 'POST', headers: { Authorization: `Bearer ${entry!.Token}` }, body: form })
+    ).json();
     assert.equal(r.msg, 'Upload succeeded');
   });
 
   test('a size other than the token\'s asset_size: "save user asset error require asset size is …"', async () => {
     const { root, car } = await folderCar({ 'a.txt': Buffer.from('size') });
     const [entry] = await announce(await login(sb), root, car.length + 1);
-    assert.equal((await postCar(entry!, car)).msg, `save user asset error require asset size is ${car.length + 1}, but upload asset size is ${car.length}, http status code 500`);
+    assert.equal(
+      (await postCar(entry!, car)).msg,
+      `save user asset error require asset size is ${car.length + 1}, but upload asset size is ${car.length}, http status code 500`,
+    );
   });
 
   test('a block missing under the root: "verify car error: get block … ipld: could not find …"', async () => {
@@ -205,7 +257,10 @@ describe('folders: create_asset with asset_type "folder", then the CAR to /uploa
     const leafCid = await rawLeafCid(leaf);
     const { root, car } = await folderCar({ 'a.bin': leaf, 'b.txt': Buffer.from('kept') }, (cid) => cid.toString() === leafCid);
     const [entry] = await announce(await login(sb), root, car.length);
-    assert.equal((await postCar(entry!, car)).msg, `save user asset error verify car error: get block ${leafCid} error ipld: could not find ${leafCid}, http status code 500`);
+    assert.equal(
+      (await postCar(entry!, car)).msg,
+      `save user asset error verify car error: get block ${leafCid} error ipld: could not find ${leafCid}, http status code 500`,
+    );
   });
 
   test('after a failure, or once done, the token\'s asset is no longer expected: "… not in update status"', async () => {

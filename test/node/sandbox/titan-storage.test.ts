@@ -20,11 +20,18 @@ beforeEach(() => sb.reset());
 const SHENZHEN = 'Asia-China-Guangdong-Shenzhen';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const createAsset = (token: string, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
-  call(sb, 'POST', PATHS.createAsset, { token, headers, body: { asset_name: 'a.bin', asset_type: 'file', group_id: 0, extra_id: '', md5: '', area_id: [], ...body } });
+  call(sb, 'POST', PATHS.createAsset, {
+    token,
+    headers,
+    body: { asset_name: 'a.bin', asset_type: 'file', group_id: 0, extra_id: '', md5: '', area_id: [], ...body },
+  });
 
 describe('get_upload_info (api/events.go GetUploadInfoHandler, asset_impl.go getUploadInfo)', () => {
-  test('data is {AlreadyExists, AreaID, CID, List, Log, TraceID}; AreaID is the area key\'s country', async () => {
-    const r = await call(sb, 'GET', PATHS.getUploadInfo, { token: await login(sb), query: { md5: md5(Buffer.from('x')), need_trace: 'true' } });
+  test("data is {AlreadyExists, AreaID, CID, List, Log, TraceID}; AreaID is the area key's country", async () => {
+    const r = await call(sb, 'GET', PATHS.getUploadInfo, {
+      token: await login(sb),
+      query: { md5: md5(Buffer.from('x')), need_trace: 'true' },
+    });
     assert.deepEqual(Object.keys(r.json), ['code', 'data']);
     assert.deepEqual(Object.keys(r.json.data), ['AlreadyExists', 'AreaID', 'CID', 'List', 'Log', 'TraceID']);
     assert.deepEqual([r.json.data.AlreadyExists, r.json.data.AreaID, r.json.data.CID, r.json.data.Log], [false, 'China', '', SHENZHEN]);
@@ -33,16 +40,36 @@ describe('get_upload_info (api/events.go GetUploadInfoHandler, asset_impl.go get
 
   test('List holds every candidate as NodeUploadInfo {UploadURL, Token, NodeID}: c_-prefixed ids, /uploadv2 URLs', async () => {
     const info = await uploadInfo(sb, await login(sb));
-    assert.deepEqual(info.List!.map((n) => Object.keys(n)), [['UploadURL', 'Token', 'NodeID'], ['UploadURL', 'Token', 'NodeID']]);
-    assert.deepEqual(info.List!.map((n) => n.NodeID), ['c_node1', 'c_node2']);
-    assert.deepEqual(info.List!.map((n) => n.UploadURL), [`${sb.url}/titan-node/node1/uploadv2`, `${sb.url}/titan-node/node2/uploadv2`]);
+    assert.deepEqual(
+      info.List!.map((n) => Object.keys(n)),
+      [
+        ['UploadURL', 'Token', 'NodeID'],
+        ['UploadURL', 'Token', 'NodeID'],
+      ],
+    );
+    assert.deepEqual(
+      info.List!.map((n) => n.NodeID),
+      ['c_node1', 'c_node2'],
+    );
+    assert.deepEqual(
+      info.List!.map((n) => n.UploadURL),
+      [`${sb.url}/titan-node/node1/uploadv2`, `${sb.url}/titan-node/node2/uploadv2`],
+    );
   });
 
-  test('the node token is the node\'s AuthNew of types.JWTPayload: no expiry, the user in ID', async () => {
+  test("the node token is the node's AuthNew of types.JWTPayload: no expiry, the user in ID", async () => {
     const token = await login(sb);
     const info = await uploadInfo(sb, token);
     const payload = JSON.parse(Buffer.from(info.List![0]!.Token.split('.')[1]!, 'base64url').toString());
-    assert.deepEqual(payload, { Allow: ['user'], ID: `${sb.options.tenant.id}/alice`, NodeID: '', Extend: '', AccessControlList: null, FilePassNonce: '', TraceID: info.TraceID });
+    assert.deepEqual(payload, {
+      Allow: ['user'],
+      ID: `${sb.options.tenant.id}/alice`,
+      NodeID: '',
+      Extend: '',
+      AccessControlList: null,
+      FilePassNonce: '',
+      TraceID: info.TraceID,
+    });
   });
 
   test('without need_trace=true TraceID is ""', async () => {
@@ -71,7 +98,7 @@ describe('get_upload_info (api/events.go GetUploadInfoHandler, asset_impl.go get
 });
 
 describe('create_asset (api/events.go CreateAssetPostHandler, asset_impl.go CreateAsset)', () => {
-  test('a file: {Log, code: 0, data: [{CandidateAddr, Token, TraceID}]} naming the chosen node\'s /upload', async () => {
+  test("a file: {Log, code: 0, data: [{CandidateAddr, Token, TraceID}]} naming the chosen node's /upload", async () => {
     const { created, node } = await store(sb, await login(sb), randomBytes(3000));
     assert.deepEqual(Object.keys(created.json), ['Log', 'code', 'data']);
     assert.deepEqual([created.json.Log, created.json.code], [SHENZHEN, 0]);
@@ -105,7 +132,7 @@ describe('create_asset (api/events.go CreateAssetPostHandler, asset_impl.go Crea
     assert.deepEqual(r.json, { code: -1, err: 1001, extra: null, msg: '参数有误' });
   });
 
-  test('the empty file\'s CID is refused by the scheduler: err 10030', async () => {
+  test("the empty file's CID is refused by the scheduler: err 10030", async () => {
     const r = await createAsset(await login(sb), { asset_cid: await rawLeafCid(new Uint8Array(0)), asset_size: 1, node_id: 'c_node1' });
     assert.deepEqual(r.json, { Log: SHENZHEN, code: -1, err: 10030, msg: 'Uploading empty files is not allowed' });
   });
@@ -121,7 +148,10 @@ describe('create_asset (api/events.go CreateAssetPostHandler, asset_impl.go Crea
     const { cid } = await store(sb, token, bytes);
     const again = await createAsset(token, { asset_cid: cid, asset_size: bytes.length, node_id: 'c_node1' });
     assert.deepEqual(Object.keys(again.json), ['code', 'data', 'err', 'extra', 'msg']);
-    assert.deepEqual([again.json.code, again.json.err, again.json.extra, again.json.msg], [-1, 1017, null, 'file already exists no need to upload']);
+    assert.deepEqual(
+      [again.json.code, again.json.err, again.json.extra, again.json.msg],
+      [-1, 1017, null, 'file already exists no need to upload'],
+    );
     assert.deepEqual(Object.keys(again.json.data), ['assetDirectUrl']);
     assert.ok(again.json.data.assetDirectUrl.startsWith(`${sb.url}/titan-node/node1/ipfs/${cid}?token=`));
   });
@@ -134,8 +164,17 @@ describe('create_asset (api/events.go CreateAssetPostHandler, asset_impl.go Crea
   });
 
   test('a folder without node_id: one /upload entry per candidate (the CAR flow)', async () => {
-    const r = await createAsset(await login(sb), { asset_name: 'dir', asset_type: 'folder', asset_cid: await rawLeafCid(Buffer.from('car')), asset_size: 99, need_trace: true });
-    assert.deepEqual(r.json.data.map((e: { CandidateAddr: string }) => e.CandidateAddr), [`${sb.url}/titan-node/node1/upload`, `${sb.url}/titan-node/node2/upload`]);
+    const r = await createAsset(await login(sb), {
+      asset_name: 'dir',
+      asset_type: 'folder',
+      asset_cid: await rawLeafCid(Buffer.from('car')),
+      asset_size: 99,
+      need_trace: true,
+    });
+    assert.deepEqual(
+      r.json.data.map((e: { CandidateAddr: string }) => e.CandidateAddr),
+      [`${sb.url}/titan-node/node1/upload`, `${sb.url}/titan-node/node2/upload`],
+    );
   });
 
   test('the asset is recorded as given (md5, extra_id, group) with the chosen area synced', async () => {
@@ -157,13 +196,16 @@ describe('transfer/report (api/events.go AssetTransferReport)', () => {
     assert.deepEqual([r.status, r.text], [200, '{"msg":"success"}']);
   });
 
-  test('stored as one AssetTransferLog: user from the JWT, node_id given the c_ prefix, the node\'s area', async () => {
+  test("stored as one AssetTransferLog: user from the JWT, node_id given the c_ prefix, the node's area", async () => {
     const token = await login(sb);
     const { cid, traceId } = await store(sb, token, randomBytes(100));
     await report(sb, token, cid, { trace_id: traceId });
     const logs = (await sb.control('titan', 'reports')) as Array<Record<string, unknown>>;
     const row = logs.find((l) => l.trace_id === traceId)!;
-    assert.deepEqual([row.user_id, row.node_id, row.area, row.state, row.transfer_type], [`${sb.options.tenant.id}/alice`, 'c_node1', SHENZHEN, 1, 'upload']);
+    assert.deepEqual(
+      [row.user_id, row.node_id, row.area, row.state, row.transfer_type],
+      [`${sb.options.tenant.id}/alice`, 'c_node1', SHENZHEN, 1, 'upload'],
+    );
   });
 
   test('an array body does not bind: {code: -1, err: 1001, extra: null, msg}', async () => {
@@ -190,13 +232,16 @@ describe('share_asset (api/events.go ShareAssetsHandler, asset_impl.go ShareAsse
     const { cid } = await store(sb, token, randomBytes(1234));
     const r = await call(sb, 'GET', PATHS.shareAsset, { token, query: { asset_cid: cid } });
     assert.deepEqual(Object.keys(r.json.data), ['asset_cid', 'available_nodes', 'redirect', 'size', 'trace_id', 'url']);
-    assert.deepEqual([r.json.data.asset_cid, r.json.data.available_nodes, r.json.data.redirect, r.json.data.size, r.json.data.trace_id], [cid, 1, false, 1234, '']);
+    assert.deepEqual(
+      [r.json.data.asset_cid, r.json.data.available_nodes, r.json.data.redirect, r.json.data.size, r.json.data.trace_id],
+      [cid, 1, false, 1234, ''],
+    );
   });
 
-  test('each url is the node\'s /ipfs/<cid>?token=… plus &filename=<QueryEscape(name)>, and serves the bytes', async () => {
+  test("each url is the node's /ipfs/<cid>?token=… plus &filename=<QueryEscape(name)>, and serves the bytes", async () => {
     const token = await login(sb);
     const bytes = randomBytes(1234);
-    const { cid } = await store(sb, token, bytes, { asset_name: "my file (1).bin" });
+    const { cid } = await store(sb, token, bytes, { asset_name: 'my file (1).bin' });
     const r = await call(sb, 'GET', PATHS.shareAsset, { token, query: { asset_cid: cid } });
     const [url] = r.json.data.url as string[];
     assert.match(url!, new RegExp(`^${sb.url}/titan-node/node1/ipfs/${cid}\\?token=[^&]+&filename=my\\+file\\+%281%29\\.bin$`));
@@ -222,18 +267,38 @@ describe('delete_asset, get_area_id, get_storage_size', () => {
   test('delete_asset (DeleteAssetHandler): {code: 0, data: {msg: "delete success"}}, then err 10000', async () => {
     const token = await login(sb);
     const { cid } = await store(sb, token, randomBytes(100));
-    assert.deepEqual((await call(sb, 'GET', PATHS.deleteAsset, { token, query: { asset_cid: cid } })).json, { code: 0, data: { msg: 'delete success' } });
-    assert.deepEqual((await call(sb, 'GET', PATHS.deleteAsset, { token, query: { asset_cid: cid } })).json, { code: -1, err: 10000, extra: null, msg: 'not found' });
+    assert.deepEqual((await call(sb, 'GET', PATHS.deleteAsset, { token, query: { asset_cid: cid } })).json, {
+      code: 0,
+      data: { msg: 'delete success' },
+    });
+    assert.deepEqual((await call(sb, 'GET', PATHS.deleteAsset, { token, query: { asset_cid: cid } })).json, {
+      code: -1,
+      err: 10000,
+      extra: null,
+      msg: 'not found',
+    });
   });
 
   test('get_area_id (GetSchedulerAreaIDs) needs no token: {area_maps: [{key, value}], list} of countries', async () => {
     const r = await call(sb, 'GET', PATHS.getAreaId);
-    assert.deepEqual(r.json, { code: 0, data: { area_maps: [{ key: 'China', value: 'China' }, { key: 'UnitedStates', value: 'UnitedStates' }], list: ['China', 'UnitedStates'] } });
+    assert.deepEqual(r.json, {
+      code: 0,
+      data: {
+        area_maps: [
+          { key: 'China', value: 'China' },
+          { key: 'UnitedStates', value: 'UnitedStates' },
+        ],
+        list: ['China', 'UnitedStates'],
+      },
+    });
   });
 
   test('get_area_id with Lang: cn names the countries in Chinese in area_maps keys', async () => {
     const r = await call(sb, 'GET', PATHS.getAreaId, { headers: { [HEADERS.lang]: 'cn' } });
-    assert.deepEqual(r.json.data.area_maps, [{ key: '中国', value: 'China' }, { key: '美国', value: 'UnitedStates' }]);
+    assert.deepEqual(r.json.data.area_maps, [
+      { key: '中国', value: 'China' },
+      { key: '美国', value: 'UnitedStates' },
+    ]);
   });
 
   test('get_storage_size (GetStorageSizeHandler): {PeakBandwidth, TotalSize, TotalTraffic, UsedSize, UsedTraffic}', async () => {
@@ -272,7 +337,7 @@ describe('storage knob and reset', () => {
     assert.equal((await call(sb, 'GET', PATHS.getStorageSize)).status, 200, 'back to the source shape (1001 for get_storage_size)');
   });
 
-  test('a node token can be used without the user\'s JwtAuthorization (the node checks only its own token)', async () => {
+  test("a node token can be used without the user's JwtAuthorization (the node checks only its own token)", async () => {
     const info = await uploadInfo(sb, await login(sb));
     const up = await nodePost(info.List![1]!.UploadURL, info.List![1]!.Token, Buffer.from('hello'));
     assert.equal(up.json.code, 0);

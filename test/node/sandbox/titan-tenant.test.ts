@@ -52,7 +52,10 @@ describe('sso_login (api/tenant.go SSOLoginHandler)', () => {
     const again = claimsOf(await login(sb, 'carol-renamed', 'u-3'));
     assert.equal(again.id, first.id);
     const users = (await sb.control('titan', 'users')) as Array<{ entryUuid: string; id: string }>;
-    assert.deepEqual(users.filter((u) => u.entryUuid === 'u-3').map((u) => u.id), [`${sb.options.tenant.id}/carol`]);
+    assert.deepEqual(
+      users.filter((u) => u.entryUuid === 'u-3').map((u) => u.id),
+      [`${sb.options.tenant.id}/carol`],
+    );
   });
 
   for (const [what, body, msg] of [
@@ -102,7 +105,10 @@ describe('refresh_token (api/tenant.go SubUserRefreshTokenHandler → gin-jwt Re
     const before = Math.floor(Date.now() / 1000);
     const r = await call(sb, 'GET', PATHS.refreshToken, { headers: key(), query: { token: 'garbage' } });
     assert.equal(r.status, 401);
-    const m = /^\{"code":-1,"err":1004,"msg":"token contains an invalid number of segments"\}\{"code":0,"data":\{"exp":(\d+),"token":""\}\}$/.exec(r.text);
+    const m =
+      /^\{"code":-1,"err":1004,"msg":"token contains an invalid number of segments"\}\{"code":0,"data":\{"exp":(\d+),"token":""\}\}$/.exec(
+        r.text,
+      );
     assert.ok(m, r.text);
     assert.ok(Number(m[1]) >= before);
   });
@@ -118,7 +124,9 @@ describe('refresh_token (api/tenant.go SubUserRefreshTokenHandler → gin-jwt Re
 
   test('a token with a changed payload does not: "signature is invalid"', async () => {
     const [h, , s] = (await login(sb, 'grace')).split('.');
-    const forged = Buffer.from(JSON.stringify({ exp: 9e9, id: `${sb.options.tenant.id}/alice`, orig_iat: 1, role: 0 })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ exp: 9e9, id: `${sb.options.tenant.id}/alice`, orig_iat: 1, role: 0 })).toString(
+      'base64url',
+    );
     const r = await call(sb, 'GET', PATHS.refreshToken, { headers: key(), query: { token: `${h}.${forged}.${s}` } });
     assert.equal(r.status, 401);
     assert.ok(r.text.startsWith('{"code":-1,"err":1004,"msg":"signature is invalid"}'), r.text);
@@ -128,7 +136,10 @@ describe('refresh_token (api/tenant.go SubUserRefreshTokenHandler → gin-jwt Re
 describe('sync_user and delete (api/tenant.go SubUserSyncHandler, SubUserDeleteHandler: empty)', () => {
   test('POST sync_user: HTTP 200, empty body, nothing changes', async () => {
     await login(sb, 'heidi', 'u-h');
-    const r = await call(sb, 'POST', PATHS.syncUser, { headers: key(), body: { entry_uuid: 'u-h', username: 'heidi', avatar: 'https://example.test/a.png', email: '' } });
+    const r = await call(sb, 'POST', PATHS.syncUser, {
+      headers: key(),
+      body: { entry_uuid: 'u-h', username: 'heidi', avatar: 'https://example.test/a.png', email: '' },
+    });
     assert.deepEqual([r.status, r.text], [200, '']);
     const users = (await sb.control('titan', 'users')) as Array<{ entryUuid: string; avatar: string }>;
     assert.equal(users.find((u) => u.entryUuid === 'u-h')?.avatar, '');

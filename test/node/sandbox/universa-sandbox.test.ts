@@ -25,7 +25,8 @@ const post = async (url: string, body: unknown = {}, headers: Record<string, str
   return { status: res.status, headers: res.headers, text, json };
 };
 const knob = (action: string, body: Record<string, unknown> = {}) => post(`${sb.url}/_sandbox/universa/${action}`, body);
-const issue = async (body: Record<string, unknown> = {}) => (await knob('issue', body)).json as { id: string; cb: string; confirm_url: string };
+const issue = async (body: Record<string, unknown> = {}) =>
+  (await knob('issue', body)).json as { id: string; cb: string; confirm_url: string };
 const tick = (ms = 10) => new Promise((r) => setTimeout(r, ms));
 
 test('issue gives a unique cb whose offer is complete, absolute and stable except for state', async () => {
@@ -116,7 +117,10 @@ test('CORS: preflight and answers reflect the origin; the no-cors fault withhold
   const { cb } = await issue();
   const origin = 'http://localhost:9999';
   const preflight = () =>
-    fetch(cb, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    fetch(cb, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
   const ok = await preflight();
   assert.equal(ok.status, 204);
   assert.equal(ok.headers.get('access-control-allow-origin'), origin);
@@ -179,7 +183,12 @@ test('the request log shows each callback with its body; reset forgets issues', 
   const { cb, id } = await issue();
   const offer = (await post(cb)).json!;
   await post(String(offer.ok_url), { address: SHORT });
-  const log = (await (await fetch(`${sb.url}/_sandbox/log?service=universa`)).json()) as Array<{ method: string; path: string; body?: unknown; status: number }>;
+  const log = (await (await fetch(`${sb.url}/_sandbox/log?service=universa`)).json()) as Array<{
+    method: string;
+    path: string;
+    body?: unknown;
+    status: number;
+  }>;
   assert.deepEqual(
     log.map((e) => [e.method, e.path, e.status]),
     [
@@ -196,7 +205,9 @@ test('the request log shows each callback with its body; reset forgets issues', 
 });
 
 test('GET /universa/issue?client=… redirects to the client with iv=1 and the cb', async () => {
-  const res = await fetch(`${sb.url}/universa/issue?client=${encodeURIComponent('https://wallet.example/import?x=1')}&caption=Hi`, { redirect: 'manual' });
+  const res = await fetch(`${sb.url}/universa/issue?client=${encodeURIComponent('https://wallet.example/import?x=1')}&caption=Hi`, {
+    redirect: 'manual',
+  });
   assert.equal(res.status, 302);
   const link = new URL(res.headers.get('location')!);
   assert.equal(link.origin + link.pathname, 'https://wallet.example/import');
