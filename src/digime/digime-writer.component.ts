@@ -86,28 +86,30 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
     _results: { state: true },
   };
 
+  // Reactive properties are declared (their accessors come from `properties`) and set in the
+  // constructor, the same under either class-field semantics.
   /** App backend base path (attribute `backend-url`). */
-  backendUrl = '';
+  declare backendUrl: string;
   /** Uppy Dashboard colour scheme: `light` (default), `dark`, or `auto` (follows the system). */
-  theme: 'light' | 'dark' | 'auto' = 'light';
-  locale = '';
+  declare theme: 'light' | 'dark' | 'auto';
+  declare locale: string;
   /** Overrides single UI strings. */
-  strings: Partial<DigiMeWriterStrings> = {};
+  declare strings: Partial<DigiMeWriterStrings>;
   /** fileDescriptor `mimeType`; default: the file's own type. */
-  mimeType = '';
+  declare mimeType: string;
   /** fileDescriptor `accounts`. */
-  accounts: FileDescriptor['accounts'] = [];
+  declare accounts: FileDescriptor['accounts'];
   /** fileDescriptor `reference`. */
-  reference: string[] = [];
+  declare reference: string[];
   /** fileDescriptor `tags`. */
-  tags: string[] = [];
+  declare tags: string[];
   /** How to send the user to digi.me; replaceable (embedding apps, tests). */
   navigate: (url: string) => void = defaultNavigate;
 
-  private _postbox: Postbox | undefined = undefined;
-  private _busy = false;
-  private _error = '';
-  private _results: DigiMeWriteOutcome[] = [];
+  declare private _postbox: Postbox | undefined;
+  declare private _busy: boolean;
+  declare private _error: string;
+  declare private _results: DigiMeWriteOutcome[];
 
   readonly #uppy = new UppyController<DigiMeMeta, DigiMeWriteBody>(this, {
     id: 'digime-writer',
@@ -126,6 +128,22 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
   /** The connected postbox id, if any. */
   get postboxId(): string | undefined {
     return this._postbox?.postboxId;
+  }
+
+  constructor() {
+    super();
+    this.backendUrl = '';
+    this.theme = 'light';
+    this.locale = '';
+    this.strings = {};
+    this.mimeType = '';
+    this.accounts = [];
+    this.reference = [];
+    this.tags = [];
+    this._postbox = undefined;
+    this._busy = false;
+    this._error = '';
+    this._results = [];
   }
 
   override connectedCallback(): void {

@@ -74,16 +74,18 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
     typed: { state: true },
   };
 
-  cb?: string;
-  addresses: UniversaAddressOption[] = [];
-  allowInput = true;
-  open = false;
-  locale?: string;
+  // Reactive properties are declared (their accessors come from `properties`) and set in the
+  // constructor, the same under either class-field semantics.
+  declare cb?: string;
+  declare addresses: UniversaAddressOption[];
+  declare allowInput: boolean;
+  declare open: boolean;
+  declare locale?: string;
   /** Replaces single entries of the string table. */
-  strings?: Partial<UniversaStrings>;
+  declare strings?: Partial<UniversaStrings>;
 
-  protected picked = '';
-  protected typed = '';
+  declare protected picked: string;
+  declare protected typed: string;
   #session?: ImportSession;
   #bootError?: UniversaSelectAddressEventMap['universa-error'];
   #download?: string;
@@ -93,6 +95,14 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
   #opening?: Promise<unknown>;
   /** Aborted on disconnect: disposes every session this element started. */
   #connection?: AbortController;
+
+  constructor() {
+    super();
+    this.addresses = [];
+    this.allowInput = true;
+    this.open = false;
+    this.picked = this.typed = '';
+  }
 
   override connectedCallback(): void {
     super.connectedCallback();
