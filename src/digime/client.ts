@@ -2,6 +2,7 @@ import { UploadElementsError } from '../internal/errors.js';
 import { expectOk, requestJson } from '../internal/request.js';
 import { encryptForPostbox } from './encrypt.js';
 import {
+  BACKEND_ERRORS,
   BACKEND_PATHS,
   RETURN_PARAMS,
   WRITE_FIELDS,
@@ -73,10 +74,36 @@ export class DigiMeWriterClient {
 
   /**
    * Encrypts `file` and its descriptor for the postbox, then sends only the ciphertext. Given
-   * the whole postbox (not just its key), the backend checks it is still the session's; if not,
-   * this rejects with a `postbox-changed` error whose `postbox` is the session's one.
+   * the whole postbox (not just its key), the backend checks it is still the session's. If
+   * another tab connected the session to a new postbox meanwhile (`postbox-changed`, 409, with
+   * that postbox), the file is encrypted for the new one and written again, once; the result
+   * then names it in `postbox`, and `onPostboxChanged` hears of it first (to store it).
    */
-  async write(file: Blob, name: string, descriptor: FileDescriptor, postbox: Postbox | string, signal?: AbortSignal): Promise<WriteResult> {
+  async write(
+    file: Blob,
+    name: string,
+    descriptor: FileDescriptor,
+    postbox: Postbox | string,
+    options: AbortSignal | { signal?: AbortSignal; onPostboxChanged?: (postbox: Postbox) => void | Promise<void> } = {},
+  ): Promise<WriteResult & { postbox?: Postbox }> {
+    const { signal, onPostboxChanged } = options instanceof AbortSignal ? { signal: options, onPostboxChanged: undefined } : options;
+    try {
+      return await this.#write(file, name, descriptor, postbox, signal);
+    } catch (err) {
+      const current = (err as { postbox?: Postbox }).postbox;
+      if ((err as UploadElementsError).code !== BACKEND_ERRORS.postboxChanged || !current || typeof postbox === 'string') throw err;
+      await onPostboxChanged?.(current);
+      return { ...(await this.#write(file, name, descriptor, current, signal)), postbox: current };
+    }
+  }
+
+  async #write(
+    file: Blob,
+    name: string,
+    descriptor: FileDescriptor,
+    postbox: Postbox | string,
+    signal?: AbortSignal,
+  ): Promise<WriteResult> {
     const publicKey = typeof postbox === 'string' ? postbox : postbox.publicKey;
     const payload = await encryptForPostbox(file, descriptor, publicKey);
     signal?.throwIfAborted();

@@ -2,12 +2,12 @@ import { html, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { Uppy, UppyFile } from '@uppy/core';
 import { UploadElement } from '../internal/base-element.js';
-import { UploadElementsError, errorDetail, isAbortError } from '../internal/errors.js';
+import { UploadElementsError, errorDetail } from '../internal/errors.js';
 import { elementLocale, format, pickStrings } from '../internal/i18n.js';
 import { UppyController } from '../internal/uppy-controller.js';
 import { DigiMeWriterClient, readDigiMeReturn, withoutDigiMeReturn, type DigiMeReturn } from './client.js';
 import { DigiMeWritePlugin, type DigiMeMeta, type DigiMeWriteBody } from './plugin.js';
-import { BACKEND_ERRORS, type FileDescriptor, type Postbox, type WriteResult, type WriteStatus } from './protocol.js';
+import { BACKEND_ERRORS, type FileDescriptor, type Postbox, type WriteStatus } from './protocol.js';
 import { forgetPostbox, loadPostbox, savePostbox } from './store.js';
 import { digimeWriterStrings, type DigiMeWriterStrings } from './strings.js';
 import { digimeWriterStyles } from './digime-writer.styles.js';
@@ -114,7 +114,22 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
   readonly #uppy = new UppyController<DigiMeMeta, DigiMeWriteBody>(this, {
     id: 'digime-writer',
     target: () => this.renderRoot.querySelector<HTMLElement>('[part="dashboard"]'),
-    setup: (uppy) => uppy.use(DigiMeWritePlugin, { write: (file, signal) => this.#writeFile(file, signal) }),
+    setup: (uppy) => {
+      uppy.use(DigiMeWritePlugin, {
+        client: () => this.#getClient(),
+        postbox: () => this._postbox,
+        descriptor: (file) => this.#descriptor(file),
+        notConnectedMessage: this.#strings().notConnected,
+        onWriteStart: (file) => this.#setResult({ fileId: file.id, name: file.name ?? 'file', state: 'writing' }),
+        // Another tab connected again: this session's postbox is the one written to now.
+        onPostboxChanged: async (postbox) => {
+          this._postbox = postbox;
+          const client = this.#getClient();
+          if (client) await savePostbox({ ...postbox, backendUrl: client.backendUrl, connectedAt: Date.now() }).catch(() => undefined);
+        },
+      });
+      this.#listen(uppy);
+    },
     dashboard: () => ({ theme: this.theme, note: this.#strings().note }),
   });
   #client: DigiMeWriterClient | undefined;
@@ -212,7 +227,10 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
       this.#client = undefined;
       void this.#restore();
     }
-    if (changed.has('locale') || changed.has('strings')) this.#uppy.setDashboardOptions({ note: this.#strings().note });
+    if (changed.has('locale') || changed.has('strings')) {
+      this.#uppy.setDashboardOptions({ note: this.#strings().note });
+      this.uppy.getPlugin<DigiMeWritePlugin>('DigiMeWrite')?.setOptions({ notConnectedMessage: this.#strings().notConnected });
+    }
     if (changed.has('theme')) this.#uppy.setDashboardOptions({ theme: this.theme });
   }
 
@@ -331,57 +349,34 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
     this.emit('digime-connect-error', { error: detail });
   }
 
-  async #writeFile(file: UppyFile<DigiMeMeta, DigiMeWriteBody>, signal: AbortSignal) {
-    const name = file.name ?? 'file';
-    this.#setResult({ fileId: file.id, name, state: 'writing' });
-    try {
-      const postbox = this._postbox;
-      const client = this.#getClient();
-      if (!postbox || !client) throw new UploadElementsError(BACKEND_ERRORS.notConnected, this.#strings().notConnected);
-      if (file.isRemote || !(file.data instanceof Blob))
-        throw new UploadElementsError('unsupported', 'Only local files can be encrypted in the browser.');
-      const data = file.data;
-      const descriptor = this.#descriptor(file);
-      const write = (to: Postbox) => client.write(data, name, descriptor, to, signal);
-      let result: WriteResult;
-      try {
-        result = await write(postbox);
-      } catch (err) {
-        // Another tab connected again: this session's postbox is the one to write to now.
-        const current = (err as { postbox?: Postbox }).postbox;
-        if ((err as UploadElementsError).code !== BACKEND_ERRORS.postboxChanged || !current) throw err;
-        this._postbox = current;
-        await savePostbox({ ...current, backendUrl: client.backendUrl, connectedAt: Date.now() }).catch(() => undefined);
-        result = await write(current);
-      }
-      this.#setResult({
-        fileId: file.id,
-        name,
-        state: result.status,
-        ...(result.expires !== undefined ? { expires: result.expires } : {}),
-      });
-      this.emit('digime-write-success', {
-        fileId: file.id,
-        name,
-        status: result.status,
-        ...(result.expires !== undefined ? { expires: result.expires } : {}),
-      });
-      return result;
-    } catch (err) {
-      if (isAbortError(err) || signal.aborted) {
-        this._results = this._results.filter((r) => r.fileId !== file.id);
-        throw err;
-      }
+  /** The writes' outcomes, from the plugin's Uppy events, as results and the element's events. */
+  #listen(uppy: Uppy<DigiMeMeta, DigiMeWriteBody>): void {
+    uppy.on('upload-success', (file, response) => {
+      const result = response.body;
+      if (!file || !result) return;
+      const name = file.name ?? 'file';
+      const expires = result.expires !== undefined ? { expires: result.expires } : {};
+      this.#setResult({ fileId: file.id, name, state: result.status, ...expires });
+      this.emit('digime-write-success', { fileId: file.id, name, status: result.status, ...expires });
+    });
+    uppy.on('upload-error', (file, err) => {
+      if (!file) return;
+      const name = file.name ?? 'file';
       const error = errorDetail(err);
       this.#setResult({ fileId: file.id, name, state: 'failed', error });
       this.emit('digime-write-error', { fileId: file.id, name, error });
       // The backend lost (or never had) this connection: offer to connect again.
       if (error.code === BACKEND_ERRORS.notConnected && this._postbox) {
         this._error = this.#strings().notConnected;
-        await this.disconnect();
+        void this.disconnect();
       }
-      throw err;
-    }
+    });
+    // A cancelled write leaves no outcome behind (the plugin reports nothing for it).
+    const forget = (ids?: Set<string>) => {
+      this._results = this._results.filter((r) => r.state !== 'writing' || (ids && !ids.has(r.fileId)));
+    };
+    uppy.on('cancel-all', () => forget());
+    uppy.on('file-removed', (file) => forget(new Set([file.id])));
   }
 
   #descriptor(file: UppyFile<DigiMeMeta, DigiMeWriteBody>): FileDescriptor {
