@@ -4,6 +4,7 @@ export { DigiMeWriterClient, readDigiMeReturn, withoutDigiMeReturn, type DigiMeR
 export { encryptForPostbox, importPostboxKey, type EncryptedPayload } from './encrypt.js';
 export { clearPostboxes, forgetPostbox, loadPostbox, savePostbox, type PostboxRecord } from './store.js';
 export type {
+  DigiMeErrorCode,
   FileDescriptor as DigiMeFileDescriptor,
   Postbox as DigiMePostbox,
   WriteResult as DigiMeWriteResult,

@@ -72,6 +72,25 @@ export const BACKEND_ERRORS = {
   postboxChanged: 'postbox-changed',
 } as const;
 
+/**
+ * Every `code` a digi.me write or connection failure carries: the backend's (`BACKEND_ERRORS`),
+ * an HTTP status, digi.me's authorize error code (a string from the return URL), or this
+ * library's: `network`, `timeout`, `bad-response`, `bad-public-key` (the postbox key is not an
+ * RSA key), `no-webcrypto` (no `crypto.subtle`: not a secure context), `unsupported` (not a
+ * local file), `aborted`.
+ */
+export type DigiMeErrorCode =
+  | (typeof BACKEND_ERRORS)[keyof typeof BACKEND_ERRORS]
+  | 'network'
+  | 'timeout'
+  | 'bad-response'
+  | 'bad-public-key'
+  | 'no-webcrypto'
+  | 'unsupported'
+  | 'aborted'
+  | number
+  | (string & {});
+
 export interface FileDescriptor {
   mimeType: string;
   accounts: Array<{ accountId: string }>;

@@ -12,7 +12,7 @@ import {
   type UploadInfo,
   type UploadNode,
 } from './protocol.js';
-import { abortedError, TitanError } from './errors.js';
+import { abortedError, TitanError, type TitanErrorCode } from './errors.js';
 import { requestJson, type JsonAnswer } from '../internal/request.js';
 import * as abort from '../internal/abort.js';
 import { hashFile, md5 as hashMd5, type FileHashes, type Md5Options } from './md5.js';
@@ -684,7 +684,7 @@ export class TitanClient extends EventTarget {
   }
 }
 
-type NodeAnswer = { ok: true; cid: string } | { ok: false; message: string; code: number | string; unauthorized?: boolean };
+type NodeAnswer = { ok: true; cid: string } | { ok: false; message: string; code: TitanErrorCode; unauthorized?: boolean };
 
 // ---------------------------------------------------------------- helpers
 

@@ -10,5 +10,5 @@ export {
   type UploadAssetResult,
   type TitanUploadPhase,
 } from './client.js';
-export { TitanError } from './errors.js';
+export { TitanError, type TitanErrorCode } from './errors.js';
 export { hashFile, md5, type HashFileOptions, type Md5Options } from './md5.js';
