@@ -62,7 +62,8 @@ export class UppyController<M extends Meta, B extends Body> implements ReactiveC
   }
 
   #mount(): void {
-    if (this.#dashboard) return;
+    // An update of a removed element (a property set on it) must not bring a new Uppy to life.
+    if (this.#dashboard || !this.#host.isConnected) return;
     const target = this.#options.target();
     if (!target) return;
     target.replaceChildren();

@@ -12,6 +12,9 @@ import { createAppTitanService } from './app-titan.js';
 import { createAppDigimeService } from './app-digime.js';
 
 export type { SandboxOptions, SandboxService, SandboxContext, LogEntry } from './types.js';
+export { SandboxClient } from './control.js';
+export type { KnobAnswer, KnobArgs, KnobBody, SandboxKnobs, SandboxServiceName } from './control.js';
+import type { KnobAnswer, KnobArgs, SandboxKnobs, SandboxServiceName } from './control.js';
 
 export interface Sandbox {
   /** Absolute base URL, e.g. `http://127.0.0.1:41234`. */
@@ -24,8 +27,12 @@ export interface Sandbox {
   owns(path: string): boolean;
   readonly log: LogEntry[];
   readonly services: ReadonlyMap<string, SandboxService>;
-  /** Turns a knob, exactly as `POST /_sandbox/<service>/<action>` does. */
-  control(service: string, action: string, body?: Record<string, unknown>): Promise<unknown>;
+  /** Turns a knob, exactly as `POST /_sandbox/<service>/<action>` does (typed by `SandboxKnobs`). */
+  control<S extends SandboxServiceName, A extends keyof SandboxKnobs[S] & string>(
+    service: S,
+    action: A,
+    ...body: KnobArgs<S, A>
+  ): Promise<KnobAnswer<S, A>>;
   reset(): void;
   close(): Promise<void>;
 }
@@ -166,7 +173,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     owns: (path) => path === CONTROL || path.startsWith(`${CONTROL}/`) || !!find(path),
     log,
     services,
-    control,
+    control: control as Sandbox['control'],
     reset,
     async close() {
       await Promise.all([...services.values()].map((s) => s.close?.()));

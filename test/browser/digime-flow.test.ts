@@ -15,8 +15,6 @@ import {
   sandboxLog,
   shadow,
   writerIn,
-  type ReceivedWrite,
-  type StoredWrite,
 } from './fixtures/digime-helpers.js';
 
 const MARKER = 'upload-elements digime plaintext marker';
@@ -95,7 +93,7 @@ describe('<digime-writer> connect → write through the sandbox', () => {
     expect(detail.expires).to.be.a('number');
 
     // digi.me decrypted exactly the picked bytes and the descriptor.
-    const [stored] = await knob<StoredWrite[]>('digime', 'postbox');
+    const [stored] = await knob('digime', 'postbox');
     expect(stored?.postboxId).to.equal(el.postboxId);
     expect(stored?.name).to.equal('notes.txt');
     expect(Array.from(fromBase64(stored!.plaintextBase64))).to.deep.equal(Array.from(bytes));
@@ -107,7 +105,7 @@ describe('<digime-writer> connect → write through the sandbox', () => {
     });
 
     // The app backend received ciphertext only: not the bytes, not a piece of them, not the descriptor.
-    const [received] = await knob<ReceivedWrite[]>('app-digime', 'received');
+    const [received] = await knob('app-digime', 'received');
     const got = fromBase64(received!.fileBase64);
     expect(got.length).to.equal(bytes.length + 16 - (bytes.length % 16));
     expect(containsBytes(got, new TextEncoder().encode(MARKER))).to.equal(false);
@@ -164,7 +162,7 @@ describe('<digime-writer> connect → write through the sandbox', () => {
       expect(a.postboxId, 'adopted the session postbox').to.equal(b.postboxId);
       const writes = (await sandboxLog('app-digime')).filter((e) => e.path === '/app/digime/write');
       expect(writes.map((w) => w.status)).to.deep.equal([409, 200]);
-      const [stored] = await knob<StoredWrite[]>('digime', 'postbox');
+      const [stored] = await knob('digime', 'postbox');
       expect(stored?.postboxId).to.equal(b.postboxId);
       expect(containsBytes(fromBase64(stored!.plaintextBase64), bytes)).to.equal(true);
     } finally {
@@ -199,7 +197,7 @@ describe('<digime-writer> connect → write through the sandbox', () => {
     expect(first?.access_token).not.to.equal(second?.access_token);
     // The browser wrote once; the retry happened between backend and digi.me.
     expect((await sandboxLog('app-digime')).filter((e) => e.path === '/app/digime/write')).to.have.length(1);
-    const [stored] = await knob<StoredWrite[]>('digime', 'postbox');
+    const [stored] = await knob('digime', 'postbox');
     expect(new TextDecoder().decode(fromBase64(stored!.plaintextBase64))).to.equal('after expiry');
   });
 
@@ -229,6 +227,6 @@ describe('<digime-writer> connect → write through the sandbox', () => {
     await waitUntil(() => shadow(el, '[part="connect-button"]'), 'connect button not offered again');
     expect(el.postboxId).to.equal(undefined);
     expect(await loadPostbox(new URL('/app/digime', location.href).href)).to.equal(undefined);
-    expect(await knob<StoredWrite[]>('digime', 'postbox')).to.deep.equal([]);
+    expect(await knob('digime', 'postbox')).to.deep.equal([]);
   });
 });

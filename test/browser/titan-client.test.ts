@@ -128,16 +128,16 @@ describe('TitanClient (against the sandbox)', () => {
     expect(download.status).to.equal(200);
     expect(new Uint8Array(await download.arrayBuffer())).to.deep.equal(new Uint8Array(await file.arrayBuffer()));
 
-    const assets = await knob<Array<{ cid: string; extraId: string }>>('titan', 'assets');
+    const assets = await knob('titan', 'assets');
     expect(assets).to.have.length(1);
     expect(assets[0]).to.include({ cid, extraId: 'x-1' });
     // asset_transfer_log: get_upload_info opened the upload's row and the report filled it in.
-    const rows = await knob<Array<Record<string, unknown>>>('titan', 'reports');
+    const rows = await knob('titan', 'reports');
     expect(rows.find((r) => r['trace_id'] === body['trace_id'])).to.include({ cid, node_id: 'c_node1', state: 1, transfer_type: 'upload' });
 
     // The report is what queues the upload callback; the demo app backend verifies and acknowledges it.
-    await waitUntil(async () => (await knob<unknown[]>('titan', 'callbacks')).length > 0, 'no callback', { timeout: 5000 });
-    const [delivery] = await knob<Array<{ kind: string; ok: boolean; body: Record<string, unknown> }>>('titan', 'callbacks');
+    await waitUntil(async () => (await knob('titan', 'callbacks')).length > 0, 'no callback', { timeout: 5000 });
+    const [delivery] = await knob('titan', 'callbacks');
     expect(delivery).to.include({ kind: 'upload', ok: true });
     expect(delivery!.body).to.include({ AssetCID: cid, ExtraID: 'x-1', AssetSize: file.size });
   });
@@ -170,7 +170,7 @@ describe('TitanClient (against the sandbox)', () => {
     expect(log.filter(is.createAsset)).to.have.length(0);
     expect(log.filter(is.nodeUpload('node2'))).to.have.length(0);
     // The failed transfer is reported (state 2), so the server's log is complete.
-    const rows = await knob<Array<Record<string, unknown>>>('titan', 'reports');
+    const rows = await knob('titan', 'reports');
     expect(rows.map((r) => r['state'])).to.deep.equal([2]);
     expect(rows[0]).to.include({ node_id: 'c_node1', cid: '' });
     // The same file goes through once the node is honest again.
@@ -206,7 +206,7 @@ describe('TitanClient (against the sandbox)', () => {
     expect(refused.report.tries).to.equal(1);
     expect(refused.report.error?.code).to.equal(1001);
     expect(refused.verified).to.equal(true);
-    expect(await knob<unknown[]>('titan', 'assets')).to.have.length(2);
+    expect(await knob('titan', 'assets')).to.have.length(2);
 
     await knob('titan', 'report', { refuse: null });
     await knob('titan', 'storage', { call: 'transfer/report', failCount: 5 });
@@ -362,7 +362,7 @@ describe('TitanClient (against the sandbox)', () => {
     const creates = log.filter(is.createAsset);
     expect(creates).to.have.length(2);
     expect(creates[1]!.body).to.include({ asset_cid: first.cid, node_id: '' });
-    const assets = await knob<Array<{ userId: string; cid: string }>>('titan', 'assets');
+    const assets = await knob('titan', 'assets');
     expect(assets).to.have.length(2);
     expect(new Set(assets.map((a) => a.userId)).size).to.equal(2);
     // The deduplicated upload is reported too: the report is what queues its callback.
@@ -381,7 +381,7 @@ describe('TitanClient (against the sandbox)', () => {
     const log = await requestLog('titan');
     expect(log.filter(is.createAsset)).to.have.length(2);
     expect(log.find((e) => is.createAsset(e) && (e.body as { node_id: string }).node_id === '')).to.not.equal(undefined);
-    expect(await knob<unknown[]>('titan', 'assets')).to.have.length(1);
+    expect(await knob('titan', 'assets')).to.have.length(1);
     // The 1017 answer carries the direct link (CreateAssetPostHandler `assetDirectUrl`): no share_asset.
     expect(second.url).to.be.a('string').and.include(first.cid);
     expect(log.filter(is.shareAsset)).to.have.length(1);
@@ -420,7 +420,7 @@ describe('TitanClient (against the sandbox)', () => {
     const urls = await client.shareAsset(cid);
     expect(urls[0]).to.include(cid);
     await client.deleteAsset(cid);
-    expect(await knob<unknown[]>('titan', 'assets')).to.have.length(0);
+    expect(await knob('titan', 'assets')).to.have.length(0);
     const err = await caught(client.shareAsset(cid));
     expect(err.code).to.be.a('number');
     expect(err.message).to.include('share_asset');

@@ -69,12 +69,12 @@ describe('<titan-uploader> (against the sandbox)', () => {
     expect(detail).to.include({ verified: true, nodeId: 'c_node1' });
     expect(detail.report).to.deep.equal({ status: 'sent', tries: 1 });
     expect(detail.extraId).to.be.a('string').and.not.equal('');
-    const [asset] = await knob<Array<{ cid: string; extraId: string }>>('titan', 'assets');
+    const [asset] = await knob('titan', 'assets');
     expect(asset).to.include({ cid: detail.cid, extraId: detail.extraId });
-    await waitUntil(async () => (await knob<unknown[]>('app-titan', 'received')).length > 0, 'no callback reached the app', {
+    await waitUntil(async () => (await knob('app-titan', 'received')).length > 0, 'no callback reached the app', {
       timeout: 5000,
     });
-    const [received] = await knob<Array<Record<string, unknown>>>('app-titan', 'received');
+    const [received] = await knob('app-titan', 'received');
     expect(received).to.include({ kind: 'upload', extraId: detail.extraId, cid: detail.cid, name: 'report.pdf', signatureOk: true });
 
     // What the user sees.
@@ -167,7 +167,7 @@ describe('<titan-uploader> (against the sandbox)', () => {
     await running;
     await sleep(1300); // beyond the node's delay: an upload that kept going would have finished by now
     expect((await requestLog('titan')).filter(is.createAsset)).to.have.length(0);
-    expect(await knob<unknown[]>('titan', 'assets')).to.have.length(0);
+    expect(await knob('titan', 'assets')).to.have.length(0);
     expect(successes).to.have.length(0);
     await el.updateComplete;
     expect(shadow(el).querySelector('[part="error"]')!.textContent!.trim()).to.equal('Cancelled');
@@ -189,7 +189,7 @@ describe('<titan-uploader> (against the sandbox)', () => {
     const detail = await success;
     expect(detail.cid).to.equal(await expectedCid(file));
     expect(errors, 'no "cancelled" for a file Titan kept').to.have.length(0);
-    const assets = await knob<Array<{ cid: string; extraId: string }>>('titan', 'assets');
+    const assets = await knob('titan', 'assets');
     expect(assets.map((a) => a.cid)).to.deep.equal([detail.cid]);
     expect(assets[0]!.extraId).to.equal(detail.extraId);
     await el.updateComplete;
@@ -345,23 +345,28 @@ describe('<titan-uploader> and <digime-writer> leaving the page (their shared Up
       a.append(el);
       await el.updateComplete;
       const first = el.uppy;
-      expect(first.getPlugin('Dashboard'), 'Dashboard mounted').to.not.equal(undefined);
+      expect(first.getPlugin('Dashboard') !== undefined, 'Dashboard mounted').to.equal(true);
 
       b.append(el); // a move: removed and inserted in the same task
       await sleep(0);
-      expect(el.uppy).to.equal(first);
-      expect(first.getPlugin('Dashboard')).to.not.equal(undefined);
+      // Compared as booleans: chai would render two Uppy instances in a failure message for ever.
+      expect(el.uppy === first, 'the same Uppy after a move').to.equal(true);
+      expect(first.getPlugin('Dashboard') !== undefined, 'Dashboard kept after a move').to.equal(true);
 
       el.remove();
       await sleep(0);
-      expect(first.getPlugin('Dashboard'), 'the old Uppy is destroyed').to.equal(undefined);
-      expect(el.shadowRoot!.querySelector('.uppy-Dashboard'), 'no Dashboard left in the shadow root').to.equal(null);
+      expect(first.getPlugin('Dashboard') === undefined, 'the old Uppy is destroyed').to.equal(true);
+      expect(el.shadowRoot!.querySelector('.uppy-Dashboard') === null, 'no Dashboard left in the shadow root').to.equal(true);
+      // An update of the removed element (a property set on it) brings no new Uppy to life.
+      el.setAttribute('theme', 'dark');
+      await el.updateComplete;
+      expect(el.shadowRoot!.querySelector('.uppy-Dashboard') === null, 'no Dashboard after an update while removed').to.equal(true);
 
       b.append(el);
       await el.updateComplete;
       const second = el.uppy;
-      expect(second).to.not.equal(first);
-      expect(second.getPlugin('Dashboard')).to.not.equal(undefined);
+      expect(second === first, 'a new Uppy after coming back').to.equal(false);
+      expect(second.getPlugin('Dashboard') !== undefined, 'Dashboard on the new Uppy').to.equal(true);
       expect(el.shadowRoot!.querySelectorAll('.uppy-Dashboard')).to.have.length(1);
       if (tag === 'titan-uploader') {
         // The new Uppy has the element's options: max-files="1" still refuses a second file.

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { unixfsCidOfBytes } from '../../src/sandbox/unixfs-cid.js';
+import { SandboxClient, type SandboxServiceName } from '../../src/sandbox/control.js';
 import type { LogEntry } from '../../src/sandbox/types.js';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { launchChromium, startDemo, type DemoServer } from './harness.js';
@@ -57,27 +58,11 @@ async function until<T>(
   }
 }
 
-/** Sandbox knob or inspection: POST /_sandbox/<service>/<action> on the demo server. */
-async function knob<T = unknown>(demo: DemoServer, path: string, body: Record<string, unknown> = {}): Promise<T> {
-  const res = await fetch(new URL(`_sandbox/${path}`, demo.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  assert(res.ok, `knob ${path} answered HTTP ${res.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
+/** The sandbox mounted on the demo server, through its own typed client. */
+const sandboxOf = (demo: DemoServer) => new SandboxClient(demo.url.replace(/\/$/, ''));
 
 /** What the sandbox's servers saw: GET /_sandbox/log?service=… */
-async function sandboxLog(demo: DemoServer, service: string): Promise<LogEntry[]> {
-  const res = await fetch(new URL(`_sandbox/log?service=${encodeURIComponent(service)}`, demo.url), {
-    signal: AbortSignal.timeout(10_000),
-  });
-  assert(res.ok, `sandbox log answered HTTP ${res.status}`);
-  return (await res.json()) as LogEntry[];
-}
+const sandboxLog = (demo: DemoServer, service: SandboxServiceName): Promise<LogEntry[]> => sandboxOf(demo).log(service);
 
 const isCreateAsset = (e: LogEntry) => e.path.endsWith('/create_asset');
 const isNodeUpload = (e: LogEntry) => /^\/titan-node\/[^/]+\/uploadv2$/.test(e.path);
@@ -298,7 +283,7 @@ async function titanWrongCid(ctx: Ctx): Promise<void> {
   );
   assert(detail.error?.message?.includes(await fileCid(file.buffer)), `the error does not name the file's CID: ${detail.error?.message}`);
   assert(!(await sandboxLog(demo, 'titan')).some(isCreateAsset), 'create_asset was requested for bytes the node answered a wrong CID for');
-  assert((await knob<unknown[]>(demo, 'titan/assets')).length === 0, 'Titan holds an asset for the refused upload');
+  assert((await sandboxOf(demo).knob('titan', 'assets')).length === 0, 'Titan holds an asset for the refused upload');
   await shot(page, 'e2e-titan-wrong-cid.png');
 
   // Loses nothing: with the node honest again, Retry stores the same file, verified.
@@ -339,7 +324,7 @@ async function titanCancelled(ctx: Ctx): Promise<void> {
   assert(!titan.some(isCreateAsset), 'create_asset was requested for a cancelled upload');
   assert((await logLine(page, 'titan-upload-success').count()) === 0, 'titan-upload-success was logged for a cancelled upload');
   assert((await page.locator('titan-uploader [part="cid"]').count()) === 0, 'a CID is shown for a cancelled upload');
-  const assets = await knob<unknown[]>(demo, 'titan/assets');
+  const assets = await sandboxOf(demo).knob('titan', 'assets');
   assert(assets.length === 0, `Titan holds ${assets.length} asset(s) after a cancelled upload`);
   await shot(page, 'e2e-titan-cancelled.png');
 }
@@ -370,13 +355,13 @@ async function digimeWrite(ctx: Ctx): Promise<void> {
   await logLine(page, 'digime-write-success').first().waitFor({ timeout: UI_TIMEOUT_MS });
   assert((await logLine(page, 'digime-write-error').count()) === 0, 'a digime-write-error was logged');
 
-  const written = await knob<Array<{ postboxId: string; name?: string; plaintextBase64: string }>>(demo, 'digime/postbox');
+  const written = await sandboxOf(demo).knob('digime', 'postbox');
   assert(written.length === 1, `the postbox holds ${written.length} writes`);
   const plain = Buffer.from(written[0]!.plaintextBase64, 'base64');
   assert(written[0]!.postboxId === postboxId, `written to ${written[0]!.postboxId}, connected to ${postboxId}`);
   assert(plain.equals(file.buffer), `postbox plaintext (${plain.length} bytes) differs from the file (${file.buffer.length} bytes)`);
   // The app backend forwarded ciphertext only.
-  const received = await knob<Array<{ fileBase64: string }>>(demo, 'app-digime/received');
+  const received = await sandboxOf(demo).knob('app-digime', 'received');
   assert(received.length === 1 && !Buffer.from(received[0]!.fileBase64, 'base64').equals(file.buffer), 'the app backend saw the plaintext');
   await page
     .locator('#postbox li')
@@ -435,7 +420,7 @@ function pendingImports(page: Page): Promise<number> {
 async function universaReloadAndSecondTab(ctx: Ctx): Promise<void> {
   const { page, demo, context } = ctx;
   // Long enough generation that the reload and the second tab both happen while it polls.
-  await knob(demo, 'universa/configure', { generationSeconds: 8, pollSeconds: 2 });
+  await sandboxOf(demo).knob('universa', 'configure', { generationSeconds: 8, pollSeconds: 2 });
   const checks: CheckRequest[] = [];
   watchChecks(page, 'A', checks);
   await openDemo(ctx);
@@ -527,7 +512,7 @@ async function universaReloadAndSecondTab(ctx: Ctx): Promise<void> {
     checks.some((c) => c.started > secondOpenedAt),
     'no poll happened while the second tab was open',
   );
-  const issue = await knob<{ state: string; address?: string }>(demo, 'universa/inspect', { id });
+  const issue = await sandboxOf(demo).knob('universa', 'inspect', { id });
   assert(issue.state === 'ready' && issue.address === UNIVERSA_ADDRESS, `issuer state ${JSON.stringify(issue)}`);
   // Delivered, so the pending record is gone (a reload would not announce it again).
   await until('the pending record to be removed', async () => (await pendingImports(page)) === 0, 5000);
@@ -562,7 +547,7 @@ async function runCase(browser: Browser, demo: DemoServer, name: string, run: (c
   context.on('page', watch);
   let timer: NodeJS.Timeout | undefined;
   try {
-    await knob(demo, 'reset');
+    await sandboxOf(demo).reset();
     const page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT_MS);
     const timeout = new Promise<never>((_, reject) => {

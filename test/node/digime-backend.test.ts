@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { DIGIME_API_PREFIX, type StoredWrite } from '../../src/sandbox/digime.js';
-import type { ReceivedWrite } from '../../src/sandbox/app-digime.js';
+import { DIGIME_API_PREFIX } from '../../src/sandbox/digime.js';
 import {
   DigiMeApiError,
   createDigiMeBackend,
@@ -67,8 +66,7 @@ async function connect(be: DigiMeBackend, session = memorySession()) {
   return { session, postbox };
 }
 
-const knob = async <T>(service: string, action: string, body: Record<string, unknown> = {}): Promise<T> =>
-  (await sb.control(service, action, body)) as T;
+const knob: Sandbox['control'] = (service, action, ...body) => sb.control(service, action, ...body);
 
 function jwtOf(authorization: string | undefined): { header: ReturnType<typeof decodeProtectedHeader>; claims: Record<string, unknown> } {
   const jwt = (authorization ?? '').replace(/^Bearer /, '');
@@ -101,7 +99,7 @@ describe('digi.me backend helper against the sandbox', () => {
     assert.equal(result.status, 'delivered');
     assert.equal(typeof result.expires, 'number');
 
-    const stored = await knob<StoredWrite[]>('digime', 'postbox');
+    const stored = await knob('digime', 'postbox');
     assert.equal(stored.length, 1);
     assert.equal(stored[0]?.postboxId, postbox.postboxId);
     assert.equal(stored[0]?.name, 'note.txt');
@@ -375,12 +373,12 @@ describe('demo app backend (/app/digime) built on the handlers', () => {
     assert.equal(wr.res.status, 200);
     assert.equal(wr.body.status, 'delivered');
 
-    const [received] = await knob<ReceivedWrite[]>('app-digime', 'received');
+    const [received] = await knob('app-digime', 'received');
     const got = Buffer.from(received?.fileBase64 ?? '', 'base64');
     assert.equal(got.length, plain.length + 16 - (plain.length % 16));
     assert.equal(got.indexOf(Buffer.from('secret')), -1);
     assert.deepEqual(received?.fields, { metadata: enc.metadata, symmetrical_key: enc.symmetricalKey, iv: enc.iv });
-    const [stored] = await knob<StoredWrite[]>('digime', 'postbox');
+    const [stored] = await knob('digime', 'postbox');
     assert.deepEqual(Buffer.from(stored?.plaintextBase64 ?? '', 'base64'), Buffer.from(plain));
     // digi.me was sent the page as redirect_uri.
     const auth = sb.log.find((e) => e.path.endsWith('oauth/authorize'));

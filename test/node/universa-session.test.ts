@@ -1,6 +1,6 @@
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type KnobArgs, type KnobBody, type Sandbox, type SandboxKnobs } from '../../src/sandbox/index.js';
 import { unpackBoss } from '../../src/sandbox/boss.js';
 import { clampPollSeconds } from '../../src/universa/protocol.js';
 import { ImportSession, isRetryable, type ImportSessionEvents, type ImportState } from '../../src/universa/session.js';
@@ -34,9 +34,9 @@ function memoryStore(): PendingStore & { map: Map<string, PendingImport> } {
   };
 }
 
-const knob = async (action: string, body: Record<string, unknown> = {}) =>
-  (await sb.control('universa', action, body)) as Record<string, unknown>;
-const issue = async (body: Record<string, unknown> = {}) => (await knob('issue', body)) as unknown as { id: string; cb: string };
+const knob = <A extends keyof SandboxKnobs['universa'] & string>(action: A, ...body: KnobArgs<'universa', A>) =>
+  sb.control('universa', action, ...body);
+const issue = (...body: KnobArgs<'universa', 'issue'>) => knob('issue', ...body);
 const requests = () => sb.log.filter((e) => e.service === 'universa').map((e) => `${e.path.split('/')[2]}`);
 
 /** Records every event of a session and lets a test wait for a condition on them. */
@@ -114,7 +114,7 @@ test('an http cb on a non-loopback host is refused before any request', async ()
 });
 
 test('unusable offers fail clearly and store nothing', async () => {
-  const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+  const cases: Array<[Omit<KnobBody<'universa', 'fault'>, 'endpoint'>, string, RegExp]> = [
     [{ kind: 'set', field: 'action', value: 'send_money' }, 'bad-offer', /action/],
     [{ kind: 'omit', field: 'check_url' }, 'bad-offer', /check_url/],
     [{ kind: 'omit', field: 'caption' }, 'bad-offer', /caption/],

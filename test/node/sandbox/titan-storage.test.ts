@@ -180,7 +180,7 @@ describe('create_asset (api/events.go CreateAssetPostHandler, asset_impl.go Crea
   test('the asset is recorded as given (md5, extra_id, group) with the chosen area synced', async () => {
     const bytes = randomBytes(700);
     const { cid } = await store(sb, await login(sb), bytes, { extra_id: 'order-1', group_id: 7 });
-    const [asset] = (await sb.control('titan', 'assets')) as Array<Record<string, unknown>>;
+    const [asset] = await sb.control('titan', 'assets');
     assert.deepEqual(
       [asset!.cid, asset!.size, asset!.md5, asset!.extraId, asset!.groupId, asset!.areas],
       [cid, 700, md5(bytes), 'order-1', 7, { [SHENZHEN]: true, 'NorthAmerica-UnitedStates-California-SanJose': false }],
@@ -200,7 +200,7 @@ describe('transfer/report (api/events.go AssetTransferReport)', () => {
     const token = await login(sb);
     const { cid, traceId } = await store(sb, token, randomBytes(100));
     await report(sb, token, cid, { trace_id: traceId });
-    const logs = (await sb.control('titan', 'reports')) as Array<Record<string, unknown>>;
+    const logs = await sb.control('titan', 'reports');
     const row = logs.find((l) => l.trace_id === traceId)!;
     assert.deepEqual(
       [row.user_id, row.node_id, row.area, row.state, row.transfer_type],
