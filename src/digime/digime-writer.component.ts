@@ -4,6 +4,7 @@ import type { Uppy, UppyFile } from '@uppy/core';
 import { UploadElement } from '../internal/base-element.js';
 import { UploadElementsError, errorDetail } from '../internal/errors.js';
 import { elementLocale, format, pickStrings } from '../internal/i18n.js';
+import { RunController } from '../internal/run-controller.js';
 import { UppyController } from '../internal/uppy-controller.js';
 import { DigiMeWriterClient, readDigiMeReturn, withoutDigiMeReturn, type DigiMeReturn } from './client.js';
 import { DigiMeWritePlugin, type DigiMeMeta, type DigiMeWriteBody } from './plugin.js';
@@ -81,7 +82,7 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
     reference: { attribute: false },
     tags: { attribute: false },
     _postbox: { state: true },
-    _busy: { state: true },
+    _navigating: { state: true },
     _error: { state: true },
     _results: { state: true },
   };
@@ -107,7 +108,8 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
   navigate: (url: string) => void = defaultNavigate;
 
   declare private _postbox: Postbox | undefined;
-  declare private _busy: boolean;
+  /** The page is on its way to digi.me (the default navigation unloads it). */
+  declare private _navigating: boolean;
   declare private _error: string;
   declare private _results: DigiMeWriteOutcome[];
 
@@ -133,7 +135,10 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
     dashboard: () => ({ theme: this.theme, note: this.#strings().note }),
   });
   #client: DigiMeWriterClient | undefined;
-  #restoreRun = 0;
+  /** Connecting: authorize, or the exchange after coming back; a newer run drops an older one. */
+  readonly #connection = new RunController(this);
+  /** Reading the remembered postbox (not "busy": the button stays as it is meanwhile). */
+  readonly #restoring = new RunController(this);
 
   /** The Uppy instance (a new one after the element left the page and came back). */
   get uppy(): Uppy<DigiMeMeta, DigiMeWriteBody> {
@@ -156,7 +161,7 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
     this.reference = [];
     this.tags = [];
     this._postbox = undefined;
-    this._busy = false;
+    this._navigating = false;
     this._error = '';
     this._results = [];
   }
@@ -173,31 +178,35 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
 
   /** Back from digi.me through the back-forward cache: no reload happened, so Connect must work again. */
   #onPageShow = (e: PageTransitionEvent): void => {
-    if (e.persisted) this._busy = false;
+    if (e.persisted) this._navigating = false;
   };
 
   /** Starts connecting: the backend answers the digi.me URL and the page goes there. */
   async connect(): Promise<void> {
-    if (this._busy) return;
+    if (this.#busy) return;
     const s = this.#strings();
     const client = this.#getClient();
     if (!client) {
       this._error = s.missingBackend;
       return;
     }
-    this._busy = true;
     this._error = '';
     try {
       const returnUrl = withoutDigiMeReturn(new URL(location.href)).href;
-      const { url, state } = await client.authorize(returnUrl);
-      rememberPending({ backendUrl: client.backendUrl, state });
-      this.navigate(url);
+      const done = await this.#connection.run((signal) => client.authorize(returnUrl, signal));
+      if (!done) return;
+      rememberPending({ backendUrl: client.backendUrl, state: done.value.state });
       // The default navigation unloads the page; keep the button disabled until it does.
-      if (this.navigate !== defaultNavigate) this._busy = false;
+      this._navigating = this.navigate === defaultNavigate;
+      this.navigate(done.value.url);
     } catch (err) {
-      this._busy = false;
       this.#connectFailed(err);
     }
+  }
+
+  /** Connecting (authorize or exchange), or on the way to digi.me. */
+  get #busy(): boolean {
+    return this.#connection.pending || this._navigating;
   }
 
   /** Forgets the postbox in this browser. */
@@ -245,8 +254,8 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
               ? html`<span part="status" role="status">${s.connected} <small>${this._postbox.postboxId}</small></span>
                 <button part="disconnect-button" type="button" @click=${this.#disconnectClicked}>${s.disconnect}</button>`
               : // Busy is aria-disabled, not disabled: a disabled button drops keyboard focus.
-                html`<button part="connect-button" type="button" ?disabled=${!this.backendUrl} aria-disabled=${this._busy} @click=${() => void this.connect()}>
-                ${this._busy ? s.connecting : s.connect}
+                html`<button part="connect-button" type="button" ?disabled=${!this.backendUrl} aria-disabled=${this.#busy} @click=${() => void this.connect()}>
+                ${this.#busy ? s.connecting : s.connect}
               </button>`
           }
         </div>
@@ -300,9 +309,8 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
 
   /** After a return from digi.me: exchange and clean the address bar; otherwise the remembered postbox. */
   async #restore(): Promise<void> {
-    const run = ++this.#restoreRun;
     const client = this.#getClient();
-    if (!client) return;
+    if (!client) return this.#restoring.abort();
     const here = new URL(location.href);
     const ret = readDigiMeReturn(here);
     if (ret && ownsReturn(client.backendUrl, ret)) {
@@ -311,9 +319,9 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
       await this.#handleReturn(client, ret);
       return;
     }
-    const saved = await loadPostbox(client.backendUrl).catch(() => undefined);
-    if (run !== this.#restoreRun) return;
-    this._postbox = saved ? { postboxId: saved.postboxId, publicKey: saved.publicKey } : undefined;
+    // A newer run (another backend-url) drops this one's answer.
+    const saved = await this.#restoring.run(() => loadPostbox(client.backendUrl).catch(() => undefined));
+    if (saved) this._postbox = saved.value ? { postboxId: saved.value.postboxId, publicKey: saved.value.publicKey } : undefined;
   }
 
   async #handleReturn(client: DigiMeWriterClient, ret: DigiMeReturn): Promise<void> {
@@ -324,22 +332,24 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
       this.emit('digime-connect-error', { error: error.toJSON() });
       return;
     }
-    this._busy = true;
     this._error = '';
     try {
+      // One exchange per return, shared by every writer of the page: it is not aborted with a run.
       let exchange = exchanges.get(ret.state);
       if (!exchange) {
         exchange = client.exchange({ code: ret.code, state: ret.state, postboxId: ret.postboxId, publicKey: ret.publicKey });
         exchanges.set(ret.state, exchange);
       }
-      const postbox = await exchange;
-      await savePostbox({ ...postbox, backendUrl: client.backendUrl, connectedAt: Date.now() }).catch(() => undefined);
-      this._postbox = postbox;
-      this.emit('digime-connected', { postboxId: postbox.postboxId });
+      const done = await this.#connection.run(async () => {
+        const postbox = await exchange;
+        await savePostbox({ ...postbox, backendUrl: client.backendUrl, connectedAt: Date.now() }).catch(() => undefined);
+        return postbox;
+      });
+      if (!done) return;
+      this._postbox = done.value;
+      this.emit('digime-connected', { postboxId: done.value.postboxId });
     } catch (err) {
       this.#connectFailed(err);
-    } finally {
-      this._busy = false;
     }
   }
 
