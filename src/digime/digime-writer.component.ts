@@ -238,7 +238,7 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
     }
     if (changed.has('locale') || changed.has('strings')) {
       this.#uppy.setDashboardOptions({ note: this.#strings().note });
-      this.uppy.getPlugin<DigiMeWritePlugin>('DigiMeWrite')?.setOptions({ notConnectedMessage: this.#strings().notConnected });
+      this.#uppy.current?.getPlugin<DigiMeWritePlugin>('DigiMeWrite')?.setOptions({ notConnectedMessage: this.#strings().notConnected });
     }
     if (changed.has('theme')) this.#uppy.setDashboardOptions({ theme: this.theme });
   }

@@ -45,6 +45,11 @@ export class UppyController<M extends Meta, B extends Body> implements ReactiveC
     return this.#uppy;
   }
 
+  /** The Uppy instance if there is one now; unlike `uppy`, never makes one (for updates of a removed element). */
+  get current(): Uppy<M, B> | undefined {
+    return this.#uppy;
+  }
+
   /** Passes changed Dashboard options on (theme, locale strings, note). */
   setDashboardOptions(options: Partial<DashboardOptions<M, B>>): void {
     this.#dashboard?.setOptions(options);

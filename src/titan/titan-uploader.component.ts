@@ -221,7 +221,8 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
       this.#uppy.setDashboardOptions({ locale: dashboardLocale(this.#text) });
     }
     const keys = ['areaId', 'groupId', 'locale', 'strings', 'accept', 'maxFileSize', 'maxFiles', 'autoProceed'] as const;
-    if (!this.hasUpdated || keys.some((k) => changed.has(k))) this.#configure(this.uppy);
+    const uppy = this.#uppy.current;
+    if (uppy && (!this.hasUpdated || keys.some((k) => changed.has(k)))) this.#configure(uppy);
   }
 
   /** Passes the element's options to Uppy and to the uploader plugin. */
@@ -402,19 +403,8 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
 
   #succeed(file: UppyFile<Meta, TitanBody>, body: TitanBody): void {
     this.#inFlight.delete(file.id);
-    const result: TitanUploadResult = {
-      fileId: file.id,
-      name: fileName(file),
-      size: file.size ?? 0,
-      cid: body.cid,
-      verified: body.verified,
-      md5: body.md5,
-      ...(body.url ? { url: body.url } : {}),
-      ...(body.extraId ? { extraId: body.extraId } : {}),
-      ...(body.nodeId ? { nodeId: body.nodeId } : {}),
-      deduplicated: body.deduplicated,
-      report: body.report,
-    };
+    // The plugin's body is the stored file's record; the element adds the file's own fields.
+    const result: TitanUploadResult = { fileId: file.id, name: fileName(file), size: file.size ?? 0, ...body };
     this.#record({ fileId: file.id, status: 'success', result });
     this.emit('titan-upload-success', result);
   }
