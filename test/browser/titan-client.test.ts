@@ -75,7 +75,7 @@ describe('TitanClient (against the sandbox)', () => {
     expect(lastProgress).to.deep.equal([file.size, file.size]);
 
     const log = await requestLog('titan');
-    // api/storage.go GetUploadInfoHandler: md5 and area_id from the query, the user from JwtAuthorization.
+    // titan-explorer api/events.go GetUploadInfoHandler: md5 and area_id from the query, the user from JwtAuthorization.
     const info = log.find(is.uploadInfo)!;
     expect(info.method).to.equal('GET');
     expect(info.query).to.include({ md5: fileMd5, need_trace: 'true', area_id: 'China' });
@@ -90,7 +90,7 @@ describe('TitanClient (against the sandbox)', () => {
     expect(node.headers).to.not.have.property('jwtauthorization');
     expect(node.headers['content-type']).to.match(/^multipart\/form-data; boundary=/);
 
-    // api/storage.go CreateAssetPostHandler binds createAssetRequest; the scheduler finds the node by its exact NodeID.
+    // titan-explorer api/events.go CreateAssetPostHandler binds createAssetRequest; the scheduler finds the node by its exact NodeID.
     const create = log.find(is.createAsset)!;
     expect(create.body).to.deep.equal({
       asset_name: 'photo.jpg',
