@@ -21,13 +21,16 @@ module.exports = [
   // 13.35 kB for the one transport and abort helpers all clients share (src/internal/request.ts,
   // abort.ts; issue 11): +0.27 kB here, where the session had its own 10-line fetch; 13.4 kB
   // for the one locale rule of all elements (the nearest `lang` when there is no `locale`),
-  // 13.41 kB with standard class-field semantics (properties set in the constructor).
+  // 13.41 kB with standard class-field semantics (properties set in the constructor); 13.57 kB
+  // for the session as an explicit state machine (issue 11): a transition table, read-only state
+  // getters, an EventTarget with typed events, explicit acknowledgement of a contract, and the
+  // deprecated on() kept working.
   {
     name: 'upload-elements/universa (lit + idb-keyval + own code; goal 12 kB)',
     path: 'dist/universa.js',
     import: '*',
     modifyEsbuildConfig: without(...onDemand),
-    limit: '13.41 kB',
+    limit: '13.57 kB',
     gzip: true,
   },
   // The goal is 12 kB; it held (11.47 kB) until the client learned Titan's real protocol

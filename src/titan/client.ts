@@ -15,6 +15,7 @@ import {
 import { abortedError, TitanError, type TitanErrorCode } from './errors.js';
 import { requestJson, type JsonAnswer } from '../internal/request.js';
 import * as abort from '../internal/abort.js';
+import { TypedEventTarget } from '../internal/typed-events.js';
 import { hashFile, md5 as hashMd5, type FileHashes, type Md5Options } from './md5.js';
 
 export { TitanError } from './errors.js';
@@ -131,6 +132,12 @@ interface NodeAttempt {
   errors: string[];
 }
 
+/** The `detail` of each of a `TitanClient`'s events. */
+export interface TitanClientEvents {
+  /** A refused user token was replaced by one from the token source (the request is being retried). */
+  tokenrenewed: Record<string, never>;
+}
+
 const DEFAULT_DELAYS_MS = [1000, 2000, 4000];
 const DEFAULT_REPORT_DELAYS_MS = [1000, 2000];
 /** Renew a token this long before its `exp`, so a request does not leave with one about to lapse. */
@@ -142,10 +149,10 @@ const EXPIRY_MARGIN_S = 30;
  * transfer/report → share_asset) with real upload progress, abort, node fallback, and
  * single-flight token renewal.
  *
- * Fires `tokenrenewed` (an `Event`; also `ontokenrenewed`) after a rejected token was replaced.
+ * Fires `tokenrenewed` (also `ontokenrenewed`) after a rejected token was replaced.
  */
-export class TitanClient extends EventTarget {
-  ontokenrenewed: ((event: Event) => void) | null = null;
+export class TitanClient extends TypedEventTarget<TitanClientEvents> {
+  ontokenrenewed: ((event: CustomEvent<TitanClientEvents['tokenrenewed']>) => void) | null = null;
   tokenProvider: (() => Promise<string>) | undefined;
   /** Language of Titan's messages. */
   lang: TitanLang;
@@ -669,7 +676,7 @@ export class TitanClient extends EventTarget {
       }
       this.#token = fresh;
       if (renewal) {
-        const event = new Event('tokenrenewed');
+        const event = new CustomEvent('tokenrenewed', { detail: {} });
         this.dispatchEvent(event);
         this.ontokenrenewed?.(event);
       }

@@ -3,6 +3,7 @@ export * from './protocol.js';
 export {
   TitanClient,
   type FileHashes,
+  type TitanClientEvents,
   type TitanClientOptions,
   type TitanLang,
   type TransferReportOutcome,

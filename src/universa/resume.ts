@@ -4,7 +4,10 @@ import { defaultPendingStore } from './store.js';
 export interface ResumeOptions extends ImportSessionOptions {
   /** cbs this page handles itself (the element passes the one it shows). */
   exclude?: Iterable<string>;
-  /** Called for each session before it resumes: attach `contract`/`state`/`error` listeners here. */
+  /**
+   * Called for each session before it resumes: attach `contract`/`state`/`error` listeners here
+   * (a `contract` listener calls `detail.acknowledge()` once the app has the contract safe).
+   */
   onSession?: (session: ImportSession) => void;
 }
 
@@ -12,7 +15,7 @@ export interface ResumeOptions extends ImportSessionOptions {
  * Resumes every pending import of this origin: polls what was being polled (one page per cb,
  * the others follow), announces contracts that arrived but were never announced, and puts
  * unanswered offers back in state `offered` for a UI to show. A received contract stays stored
- * until a `contract` listener has heard it.
+ * until it is acknowledged.
  */
 export async function resumePendingImports(options: ResumeOptions = {}): Promise<ImportSession[]> {
   const store = options.store === undefined ? defaultPendingStore() : options.store;

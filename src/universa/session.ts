@@ -1,6 +1,7 @@
 import { UploadElementsError } from '../internal/errors.js';
 import { requestJson } from '../internal/request.js';
 import { sleep } from '../internal/abort.js';
+import { TypedEventTarget } from '../internal/typed-events.js';
 import { parseUniversaAddress } from './address.js';
 import {
   checkIssuerUrl,
@@ -22,17 +23,50 @@ import { defaultPendingStore, PENDING_MAX_AGE_MS, type PendingImport, type Pendi
 
 /**
  * `idle → offered → confirming → polling → received | cancelled | failed`. `failed` is not
- * final: `start()` may be called again (the record, if any, is kept).
+ * final: `start()` may be called again (the record, if any, is kept). `TRANSITIONS` has every step.
  */
 export type ImportState = 'idle' | 'offered' | 'confirming' | 'polling' | 'received' | 'cancelled' | 'failed';
 
+/**
+ * Which state may follow which (a state may also follow itself, to report a new issuer state).
+ * Besides the path above: another page can move an import on (to confirming, polling, received
+ * or cancelled) whatever this one shows, an issuer refusing the address sends it back to
+ * `offered`, and an import finished elsewhere is asked afresh (which may offer it again).
+ * `received` and `cancelled` are final: a late step of an aborted run cannot undo them.
+ */
+export const TRANSITIONS: { readonly [S in ImportState]: readonly ImportState[] } = {
+  idle: ['offered', 'confirming', 'polling', 'received', 'cancelled', 'failed'],
+  offered: ['confirming', 'polling', 'received', 'cancelled'],
+  confirming: ['offered', 'polling', 'received', 'cancelled', 'failed'],
+  polling: ['offered', 'confirming', 'received', 'cancelled', 'failed'],
+  failed: ['offered', 'confirming', 'polling', 'received', 'cancelled'],
+  received: [],
+  cancelled: [],
+};
+
+/**
+ * The state a stored phase resumes in. A `received` record holds a contract not yet
+ * acknowledged: the session shows `polling` until it has announced it again.
+ */
+const RESUMED_STATE: { readonly [P in PendingPhase]: ImportState } = {
+  offered: 'offered',
+  confirming: 'confirming',
+  polling: 'polling',
+  received: 'polling',
+};
+
+/** The `detail` of each of an `ImportSession`'s events. */
 export interface ImportSessionEvents {
   /** The session's state changed, the issuer reported a new `state`, or an error cleared. */
   state: { state: ImportState; issuerState?: IssuerState };
   /** Something went wrong; `retryable` errors are being retried already (or by `start()`). */
   error: { error: UploadElementsError; retryable: boolean };
-  /** The contract arrived (announced once per page, after it was persisted). */
-  contract: { address?: string; base64Contract: string; bytes: Uint8Array };
+  /**
+   * The contract arrived; it was stored first. It stays stored (and is announced again by the
+   * next `start()` or `resumePendingImports()`) until `acknowledge()` is called: call it once
+   * the app has the contract safe. Announced once per page.
+   */
+  contract: { address?: string; base64Contract: string; bytes: Uint8Array; acknowledge: () => Promise<void> };
 }
 
 export interface ImportSessionOptions {
@@ -55,11 +89,9 @@ type Broadcast =
   | { type: 'cancelled' };
 type Message = Broadcast & { cb: string };
 
-type Listeners = { [K in keyof ImportSessionEvents]?: Set<(detail: ImportSessionEvents[K]) => void> };
-
 const CHANNEL = 'universa-import';
-/** `cb + contract` pairs announced in this page, so two paths to the same result fire once. */
-const announced = new Set<string>();
+/** `cb + contract` pairs acknowledged in this page, so two paths to the same result fire once. */
+const acknowledged = new Set<string>();
 
 /** Failures worth trying again: the network or the issuer may recover; a refusal will not. */
 export function isRetryable(err: unknown): boolean {
@@ -76,21 +108,20 @@ export function isRetryable(err: unknown): boolean {
  * In a browser, only one page polls a given cb (Web Locks); the others follow it over a
  * BroadcastChannel and announce the same result.
  */
-export class ImportSession {
+export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
   readonly cb: string;
-  state: ImportState = 'idle';
-  issuerState?: IssuerState;
-  offer?: IssuerOffer;
-  /** The address sent to ok_url (canonical text). */
-  address?: string;
-  /** The last error, cleared by the next successful request. */
-  error?: ImportSessionEvents['error'];
-  contract?: { base64Contract: string; bytes: Uint8Array };
+  #state: ImportState = 'idle';
+  #issuerState?: IssuerState;
+  #offer?: IssuerOffer;
+  #address?: string;
+  #error?: ImportSessionEvents['error'];
+  #contract?: { base64Contract: string; bytes: Uint8Array };
 
   readonly #options: ImportSessionOptions;
   readonly #store: PendingStore | null;
-  readonly #listeners: Listeners = {};
   readonly #life = new AbortController();
+  /** `contract` listeners attached with the deprecated `on()`, which acknowledge by listening. */
+  #implicitAcks = 0;
   #run?: AbortController;
   #record?: PendingImport;
   #channel?: BroadcastChannel;
@@ -102,6 +133,7 @@ export class ImportSession {
   #reported?: IssuerState;
 
   constructor(cb: string, options: ImportSessionOptions = {}) {
+    super();
     this.cb = cb;
     this.#options = options;
     this.#store = options.store === undefined ? defaultPendingStore() : options.store;
@@ -116,10 +148,46 @@ export class ImportSession {
     else signal?.addEventListener('abort', () => this.dispose(), { once: true });
   }
 
-  on<K extends keyof ImportSessionEvents>(type: K, listener: (detail: ImportSessionEvents[K]) => void): () => void {
-    const set = (this.#listeners[type] ??= new Set<never>()) as Set<(detail: ImportSessionEvents[K]) => void>;
-    set.add(listener);
-    return () => set.delete(listener);
+  get state(): ImportState {
+    return this.#state;
+  }
+  /** The issuer's `state` as last reported. */
+  get issuerState(): IssuerState | undefined {
+    return this.#issuerState;
+  }
+  /** The issuer's offer (caption, text, URLs), once `POST cb` answered or a record was read. */
+  get offer(): IssuerOffer | undefined {
+    return this.#offer;
+  }
+  /** The address sent to ok_url (canonical text). */
+  get address(): string | undefined {
+    return this.#address;
+  }
+  /** The last error, cleared by the next successful request. */
+  get error(): ImportSessionEvents['error'] | undefined {
+    return this.#error;
+  }
+  /** The contract, once `received`. */
+  get contract(): { base64Contract: string; bytes: Uint8Array } | undefined {
+    return this.#contract;
+  }
+
+  /**
+   * @deprecated Use `addEventListener(type, (event) => event.detail)` and call
+   * `detail.acknowledge()` for a contract. A `contract` listener attached here acknowledges the
+   * contract by being there, as this method always did.
+   */
+  on<K extends keyof ImportSessionEvents & string>(type: K, listener: (detail: ImportSessionEvents[K]) => void): () => void {
+    const wrapped = (event: CustomEvent<ImportSessionEvents[K]>) => listener(event.detail);
+    this.addEventListener(type, wrapped);
+    const counts = type === 'contract';
+    if (counts) this.#implicitAcks++;
+    let attached = true;
+    return () => {
+      if (attached && counts) this.#implicitAcks--;
+      attached = false;
+      this.removeEventListener(type, wrapped);
+    };
   }
 
   /**
@@ -127,14 +195,28 @@ export class ImportSession {
    * Safe to call again after `failed`.
    */
   async start(): Promise<void> {
-    if (this.state !== 'idle' && this.state !== 'failed') return;
+    if (this.#state === 'idle' || this.#state === 'failed') await this.#open();
+  }
+
+  /**
+   * The app has the contract safe: the stored record goes, and this page will not announce the
+   * same contract again. Rejects (`bad-state`) before the contract arrived.
+   */
+  async acknowledge(): Promise<void> {
+    const contract = this.#contract;
+    if (!contract) throw new UploadElementsError('bad-state', `Import is ${this.#state}.`);
+    acknowledged.add(`${this.cb}\n${contract.base64Contract}`);
+    await this.#forget();
+  }
+
+  async #open(): Promise<void> {
     const signal = this.#newRun();
     try {
       checkIssuerUrl(this.cb, 'cb');
       let record = await this.#read();
       if (!record) {
         const offer = parseOffer(await this.#post(this.cb, {}, signal), this.cb);
-        this.offer = offer;
+        this.#offer = offer;
         if (offer.state === 'cancelled') return await this.#end();
         // Not `new`: the link was opened again after an address was chosen (the protocol's
         // restore path), so there is nothing to ask — just fetch the contract.
@@ -145,12 +227,12 @@ export class ImportSession {
       if (signal.aborted || this.#done) return;
       this.#clearError();
       this.#adopt(record);
-      if (record.phase === 'offered') this.#setState('offered');
+      if (record.phase === 'offered') this.#transition('offered');
       else void this.#drive();
     } catch (err) {
       if (signal.aborted) return;
       this.#reportError(err, isRetryable(err));
-      this.#setState('failed');
+      this.#transition('failed');
     }
   }
 
@@ -161,9 +243,9 @@ export class ImportSession {
    */
   async confirm(address: string): Promise<void> {
     const record = this.#record;
-    if (this.state !== 'offered' || !record) throw new UploadElementsError('bad-state', `Import is ${this.state}.`);
+    if (this.#state !== 'offered' || !record) throw new UploadElementsError('bad-state', `Import is ${this.#state}.`);
     const { text } = parseUniversaAddress(address);
-    this.address = text;
+    this.#address = text;
     await this.#save({ ...record, phase: 'confirming', address: text });
     this.#broadcast({ type: 'phase', phase: 'confirming', address: text });
     void this.#drive();
@@ -173,7 +255,7 @@ export class ImportSession {
   async cancel(): Promise<void> {
     if (this.#done) return;
     this.#run?.abort();
-    const url = this.offer?.cancel_url;
+    const url = this.#offer?.cancel_url;
     try {
       if (url) await this.#post(url, {}, this.#life.signal);
       await this.#end();
@@ -181,7 +263,7 @@ export class ImportSession {
       if (this.#life.signal.aborted) return;
       // Not cancelled after all: say so and carry on where this import was.
       this.#reportError(err, false);
-      if (this.state !== 'offered') void this.#drive();
+      if (this.#state !== 'offered') void this.#drive();
     }
   }
 
@@ -200,9 +282,9 @@ export class ImportSession {
 
   #adopt(record: PendingImport): void {
     this.#record = record;
-    this.offer = record.offer;
-    this.address = record.address ?? this.address;
-    this.issuerState = record.issuerState ?? this.issuerState;
+    this.#offer = record.offer;
+    this.#address = record.address ?? this.#address;
+    this.#issuerState = record.issuerState ?? this.#issuerState;
   }
 
   /**
@@ -213,7 +295,7 @@ export class ImportSession {
     if (this.#driving || this.#done) return;
     this.#driving = true;
     const signal = this.#newRun();
-    this.#setState(this.#record?.phase === 'confirming' ? 'confirming' : 'polling');
+    this.#transition(RESUMED_STATE[this.#record?.phase ?? 'polling']);
     let vanished = false;
     const work = async () => {
       // Another page may have moved the import on while this one waited for the lock.
@@ -221,7 +303,7 @@ export class ImportSession {
       if (signal.aborted || this.#done) return;
       if (!record) return void (vanished = true);
       this.#adopt(record);
-      if (record.phase === 'offered') this.#setState('offered');
+      if (record.phase === 'offered') this.#transition('offered');
       else if (record.phase === 'received') await this.#deliver(record.base64Contract!);
       else await this.#loop(signal);
     };
@@ -232,15 +314,12 @@ export class ImportSession {
       // Aborted lock waits land here too; only storage failures are worth telling.
       if (!signal.aborted) {
         this.#reportError(err, true);
-        this.#setState('failed');
+        this.#transition('failed');
       }
     }
     this.#driving = false;
-    if (vanished && !signal.aborted && !this.#done) {
-      // Finished in another page without this one hearing of it: ask the issuer afresh.
-      this.state = 'idle';
-      await this.start();
-    }
+    // Finished in another page without this one hearing of it: ask the issuer afresh.
+    if (vanished && !signal.aborted && !this.#done) await this.#open();
   }
 
   /**
@@ -254,7 +333,7 @@ export class ImportSession {
     for (let failures = 0, since = Date.now(); !signal.aborted;) {
       if (Date.now() - since > PENDING_MAX_AGE_MS) {
         this.#reportError(new UniversaError('expired', 'Gave up after 7 days.'), false);
-        return this.#setState('failed');
+        return void this.#transition('failed');
       }
       // An abort ends the wait early; the loop then ends.
       await sleep(wait, signal).catch(() => undefined);
@@ -287,46 +366,46 @@ export class ImportSession {
           this.#reportError(err, false);
           await this.#save({ ...record, phase: 'offered' });
           this.#broadcast({ type: 'phase', phase: 'offered' });
-          return this.#setState('offered');
+          return void this.#transition('offered');
         }
         this.#reportError(err, true);
         wait = Math.min(maxRetryMs, retryMs * 2 ** failures++);
         continue;
       }
       failures = 0;
-      this.issuerState = state;
+      this.#issuerState = state;
       this.#clearError();
       await this.#save({ ...record, phase: 'polling', issuerState: state, nextPollAt: Date.now() + wait });
       this.#broadcast({ type: 'phase', phase: 'polling', address: record.address, issuerState: state });
-      this.#setState('polling');
+      this.#transition('polling');
     }
   }
 
-  /** Persist, then announce, then broadcast, then forget: a crash in between re-delivers. */
+  /**
+   * Persist, then announce, then broadcast; the record goes when the app acknowledges. A crash
+   * in between, or nobody acknowledging, announces it again on the next load.
+   */
   async #deliver(base64Contract: string): Promise<void> {
     const { address } = this.#record!;
     await this.#save({ ...this.#record!, phase: 'received', issuerState: 'ready', base64Contract });
     // Disposed meanwhile (the page is going): the stored record announces it on the next load.
     if (this.#life.signal.aborted) return;
-    const heard = this.#announce(base64Contract, address);
+    this.#announce(base64Contract, address);
     this.#broadcast({ type: 'contract', address, base64Contract });
     this.#closeChannel();
-    // Nobody listened (a headless resume without a handler): keep it for a page that does.
-    if (heard) await this.#forget();
   }
 
-  #announce(base64Contract: string, address: string | undefined): boolean {
+  #announce(base64Contract: string, address: string | undefined): void {
     const bytes = decodeBase64(base64Contract);
     this.#finish();
-    this.address = address ?? this.address;
-    this.contract = { base64Contract, bytes };
-    this.issuerState = 'ready';
+    this.#address = address ?? this.#address;
+    this.#contract = { base64Contract, bytes };
+    this.#issuerState = 'ready';
     this.#clearError();
-    this.#setState('received');
-    const key = `${this.cb}\n${base64Contract}`;
-    const heard = announced.has(key) || this.#emit('contract', { address: this.address, base64Contract, bytes });
-    if (heard) announced.add(key);
-    return heard;
+    this.#transition('received');
+    if (acknowledged.has(`${this.cb}\n${base64Contract}`)) return;
+    this.fire('contract', { address: this.#address, base64Contract, bytes, acknowledge: () => this.acknowledge() });
+    if (this.#implicitAcks) void this.acknowledge();
   }
 
   async #end(): Promise<void> {
@@ -334,7 +413,7 @@ export class ImportSession {
     await this.#forget();
     this.#broadcast({ type: 'cancelled' });
     this.#closeChannel();
-    this.#setState('cancelled');
+    this.#transition('cancelled');
   }
 
   #finish(): void {
@@ -348,14 +427,14 @@ export class ImportSession {
       if (m.type === 'contract') this.#announce(m.base64Contract, m.address);
       else if (m.type === 'cancelled') {
         this.#finish();
-        this.#setState('cancelled');
+        this.#transition('cancelled');
       } else {
-        this.address = m.address ?? this.address;
-        this.issuerState = m.issuerState ?? this.issuerState;
+        this.#address = m.address ?? this.#address;
+        this.#issuerState = m.issuerState ?? this.#issuerState;
         if (m.phase === 'offered') return;
         // Another page took the offer: stop asking here and follow it (queued on its lock).
         if (this.#record) this.#record = { ...this.#record, phase: m.phase };
-        if (this.#driving) this.#setState(m.phase === 'confirming' ? 'confirming' : 'polling');
+        if (this.#driving) this.#transition(RESUMED_STATE[m.phase]);
         else void this.#drive();
         return;
       }
@@ -424,39 +503,31 @@ export class ImportSession {
     this.#channel = undefined;
   }
 
-  #setState(state: ImportState, force?: boolean): void {
-    const issuerState = this.issuerState;
-    if (force || this.state !== state || this.#reported !== issuerState) {
-      this.state = state;
+  /**
+   * The one place the state changes: a step `TRANSITIONS` does not allow is refused (a late
+   * step of an aborted run), a step to the same state reports a new issuer state or a cleared
+   * error (`force`). A listener that throws does not break the import: EventTarget reports it as
+   * an uncaught error and goes on.
+   */
+  #transition(to: ImportState, force?: boolean): void {
+    const from = this.#state;
+    const issuerState = this.#issuerState;
+    if (from === to ? force || this.#reported !== issuerState : TRANSITIONS[from].includes(to)) {
+      this.#state = to;
       this.#reported = issuerState;
-      this.#emit('state', { state, issuerState });
+      this.fire('state', { state: to, issuerState });
     }
   }
 
   #reportError(err: unknown, retryable: boolean): void {
     const error = err instanceof UploadElementsError ? err : new UploadElementsError('error', String((err as Error)?.message ?? err));
-    this.#emit('error', (this.error = { error, retryable }));
+    this.fire('error', (this.#error = { error, retryable }));
   }
 
   #clearError(): void {
-    if (this.error) {
-      this.error = undefined;
-      this.#setState(this.state, true);
+    if (this.#error) {
+      this.#error = undefined;
+      this.#transition(this.#state, true);
     }
-  }
-
-  #emit<K extends keyof ImportSessionEvents>(type: K, detail: ImportSessionEvents[K]): boolean {
-    const set = this.#listeners[type] as Set<(detail: ImportSessionEvents[K]) => void> | undefined;
-    set?.forEach((listener) => {
-      try {
-        listener(detail);
-      } catch (err) {
-        // A throwing listener must not break the import; it surfaces like any uncaught error.
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    });
-    return !!set?.size;
   }
 }

@@ -300,7 +300,7 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
   #wire(session: ImportSession): void {
     const { cb } = session;
     const mine = () => session === this.#session;
-    session.on('state', ({ state, issuerState }) => {
+    session.addEventListener('state', ({ detail: { state, issuerState } }) => {
       this.emit('universa-state', { cb, state, issuerState });
       if (state === 'cancelled') this.emit('universa-cancelled', { cb });
       if (state === 'cancelled' || state === 'received') forgetLink(cb);
@@ -309,13 +309,15 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
       else if (state !== 'confirming') this.open = false;
       this.requestUpdate();
     });
-    session.on('error', ({ error, retryable }) => {
+    session.addEventListener('error', ({ detail: { error, retryable } }) => {
       this.emit('universa-error', { cb, error: error.toJSON(), retryable });
       if (mine()) this.requestUpdate();
     });
-    session.on('contract', ({ address, base64Contract, bytes }) => {
+    session.addEventListener('contract', ({ detail: { address, base64Contract, bytes, acknowledge } }) => {
       if (mine()) this.#setDownload(bytes);
       this.emit('universa-contract', { cb, address, base64Contract, bytes });
+      // Handed to the page (and offered as a download): the stored record has done its job.
+      void acknowledge();
     });
   }
 

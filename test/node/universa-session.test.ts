@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startSandbox, type KnobArgs, type KnobBody, type Sandbox, type SandboxKnobs } from '../../src/sandbox/index.js';
 import { unpackBoss } from '../../src/sandbox/boss.js';
 import { clampPollSeconds } from '../../src/universa/protocol.js';
-import { ImportSession, isRetryable, type ImportSessionEvents, type ImportState } from '../../src/universa/session.js';
+import { ImportSession, isRetryable, TRANSITIONS, type ImportSessionEvents, type ImportState } from '../../src/universa/session.js';
 import { UploadElementsError } from '../../src/internal/errors.js';
 import { resumePendingImports } from '../../src/universa/resume.js';
 import type { PendingImport, PendingStore } from '../../src/universa/store.js';
@@ -39,21 +39,38 @@ const knob = <A extends keyof SandboxKnobs['universa'] & string>(action: A, ...b
 const issue = (...body: KnobArgs<'universa', 'issue'>) => knob('issue', ...body);
 const requests = () => sb.log.filter((e) => e.service === 'universa').map((e) => `${e.path.split('/')[2]}`);
 
-/** Records every event of a session and lets a test wait for a condition on them. */
-function watch(session: ImportSession) {
+/**
+ * Records every event of a session and lets a test wait for a condition on them. Acknowledges
+ * each contract, as an app that has it safe does, unless told not to. Every state change must
+ * be one the session's transition table allows.
+ */
+function watch(session: ImportSession, { acknowledge = true } = {}) {
   const states: ImportState[] = [];
   const errors: ImportSessionEvents['error'][] = [];
   const contracts: ImportSessionEvents['contract'][] = [];
+  const illegal: string[] = [];
   const waiters = new Set<() => void>();
   const poke = () => waiters.forEach((w) => w());
-  session.on('state', (d) => (states.push(d.state), poke()));
-  session.on('error', (d) => (errors.push(d), poke()));
-  session.on('contract', (d) => (contracts.push(d), poke()));
+  let last: ImportState = session.state;
+  session.addEventListener('state', ({ detail }) => {
+    if (detail.state !== last && !TRANSITIONS[last].includes(detail.state)) illegal.push(`${last} → ${detail.state}`);
+    states.push((last = detail.state));
+    poke();
+  });
+  session.addEventListener('error', ({ detail }) => (errors.push(detail), poke()));
+  session.addEventListener('contract', ({ detail }) => {
+    contracts.push(detail);
+    if (acknowledge) void detail.acknowledge();
+    poke();
+  });
   // Checked on every event and every 20 ms (store and log changes raise no event).
   const until = (ok: () => boolean, what: string, ms = 6000) =>
     new Promise<void>((resolve, reject) => {
       const stop = () => (waiters.delete(check), clearInterval(tick), clearTimeout(timer));
-      const check = () => ok() && (stop(), resolve());
+      const check = () => {
+        if (illegal.length) return (stop(), reject(new Error(`state changes the table does not allow: ${illegal.join(', ')}`)));
+        if (ok()) (stop(), resolve());
+      };
       const tick = setInterval(check, 20);
       const timer = setTimeout(() => (stop(), reject(new Error(`timed out waiting for ${what}; states ${states.join(',')}`))), ms);
       waiters.add(check);
@@ -276,21 +293,65 @@ test('resuming a polling record checks at once and never re-sends ok_url', async
   assert.equal(store.map.size, 0);
 });
 
-test('a received contract nobody listened to stays stored until a listener hears it', async () => {
+test('a received contract stays stored, and is announced again on the next load, until the app acknowledges it', async () => {
+  const { cb } = await issue();
+  const store = memoryStore();
+  const session = new ImportSession(cb, { store, signal: life.signal });
+  const w = watch(session, { acknowledge: false });
+  await session.start();
+  await session.confirm(SHORT);
+  await w.until(() => w.contracts.length === 1, 'the contract');
+  assert.equal(store.map.get(cb)?.phase, 'received');
+
+  // The next load: resumed from the record, announced again, still not acknowledged.
+  const again: ImportSessionEvents['contract'][] = [];
+  const onSession = (s: ImportSession) => s.addEventListener('contract', ({ detail }) => again.push(detail));
+  const [resumed] = await resumePendingImports({ store, signal: life.signal, onSession });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(
+    again.map((c) => c.base64Contract),
+    [w.contracts[0]!.base64Contract],
+  );
+  assert.equal(resumed!.state, 'received');
+  assert.equal(store.map.get(cb)?.phase, 'received');
+  assert.equal(requests().filter((r) => r === 'check').length, 1, 'announced from the record, not fetched again');
+
+  await again[0]!.acknowledge();
+  assert.equal(store.map.size, 0);
+  assert.deepEqual(await resumePendingImports({ store, signal: life.signal }), []);
+});
+
+test('acknowledge() before the contract arrived is refused and keeps the record', async () => {
+  const { cb } = await issue();
+  const store = memoryStore();
+  const session = new ImportSession(cb, { store, signal: life.signal });
+  await session.start();
+  await assert.rejects(session.acknowledge(), (err: UploadElementsError) => err.code === 'bad-state');
+  assert.equal(store.map.get(cb)?.phase, 'offered');
+});
+
+test('the deprecated on("contract") acknowledges by listening, as it always did', async () => {
   const { cb } = await issue();
   const store = memoryStore();
   const session = new ImportSession(cb, { store, signal: life.signal });
   await session.start();
   await session.confirm(SHORT);
-  const w = { done: false };
-  session.on('state', (d) => (w.done = d.state === 'received'));
-  for (let i = 0; i < 100 && !w.done; i++) await new Promise((r) => setTimeout(r, 50));
+  const seen = { received: false };
+  session.on('state', (d) => (seen.received = d.state === 'received'));
+  for (let i = 0; i < 100 && !seen.received; i++) await new Promise((r) => setTimeout(r, 50));
+  // No `contract` listener: stored for a page that listens.
   assert.equal(store.map.get(cb)?.phase, 'received');
   const resumed = await resumePendingImports({ store, signal: life.signal, onSession: (s) => s.on('contract', () => undefined) });
   assert.equal(resumed.length, 1);
   for (let i = 0; i < 50 && store.map.size; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(store.map.size, 0);
-  assert.equal(requests().filter((r) => r === 'check').length, 1, 'delivered from the record, not fetched again');
+});
+
+test('state and contract are read-only', () => {
+  const session = new ImportSession('https://issuer.example/cb', { store: null, signal: life.signal });
+  assert.throws(() => ((session as { state: ImportState }).state = 'received'), TypeError);
+  assert.throws(() => ((session as { contract: unknown }).contract = { base64Contract: '', bytes: new Uint8Array() }), TypeError);
+  assert.equal(session.state, 'idle');
 });
 
 test('opening the link again after an address was chosen fetches the contract without asking', async () => {
@@ -368,7 +429,9 @@ test('disposed while the contract is being stored: nothing is announced, the nex
 
   store.put = put;
   const heard: string[] = [];
-  await resumePendingImports({ store, signal: life.signal, onSession: (s) => s.on('contract', (c) => heard.push(c.address ?? '')) });
+  const onSession = (s: ImportSession) =>
+    s.addEventListener('contract', ({ detail }) => (heard.push(detail.address ?? ''), void detail.acknowledge()));
+  await resumePendingImports({ store, signal: life.signal, onSession });
   for (let i = 0; i < 100 && store.map.size; i++) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(heard, [SHORT]);
   assert.equal(store.map.size, 0);
