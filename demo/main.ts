@@ -28,6 +28,7 @@ const EVENTS = [
   'digime-connected',
   'digime-write-success',
   'digime-write-error',
+  'digime-complete',
 ];
 
 function logLine(name: string, text: string): void {

@@ -1,7 +1,7 @@
 import { html, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { Uppy, UppyFile } from '@uppy/core';
-import { UploadElement } from '../internal/base-element.js';
+import { reportWithLegacyArray, UploadElement, type UploadReport } from '../internal/base-element.js';
 import { UploadElementsError, errorDetail } from '../internal/errors.js';
 import { elementLocale, format, pickStrings } from '../internal/i18n.js';
 import { RunController } from '../internal/run-controller.js';
@@ -15,14 +15,35 @@ import { digimeWriterStyles } from './digime-writer.styles.js';
 
 export type ErrorDetail = { code: number | string; message: string };
 
-export interface DigiMeWriterEventMap {
-  'digime-connected': { postboxId: string };
-  'digime-write-success': { fileId: string; name: string; status: WriteStatus; expires?: number };
-  'digime-write-error': { fileId: string; name: string; error: ErrorDetail };
-  'digime-connect-error': { error: ErrorDetail };
+/** One file digi.me accepted, as `digime-write-success` and `upload()` report it. */
+export interface DigiMeWriteResult {
+  fileId: string;
+  name: string;
+  status: WriteStatus;
+  expires?: number;
 }
 
-/** One file's outcome, as `upload()` resolves and the results list shows. */
+/** One file that was not written, as `digime-write-error` and `upload()` report it. */
+export interface DigiMeWriteFailure {
+  fileId: string;
+  name: string;
+  error: ErrorDetail;
+}
+
+/** Every file of one `upload()`: what `digime-complete` carries. */
+export type DigiMeWriteReportDetail = UploadReport<DigiMeWriteResult, DigiMeWriteFailure>;
+/** What `upload()` resolves with: the report, also an array of every file's outcome (deprecated). */
+export type DigiMeWriteReport = DigiMeWriteOutcome[] & DigiMeWriteReportDetail;
+
+export interface DigiMeWriterEventMap {
+  'digime-connected': { postboxId: string };
+  'digime-write-success': DigiMeWriteResult;
+  'digime-write-error': DigiMeWriteFailure;
+  'digime-connect-error': { error: ErrorDetail };
+  'digime-complete': DigiMeWriteReportDetail;
+}
+
+/** One file's outcome, as the results list shows it. */
 export interface DigiMeWriteOutcome {
   fileId: string;
   name: string;
@@ -54,6 +75,7 @@ const defaultNavigate = (url: string): void => {
  * @event digime-write-success - `{fileId, name, status, expires}` per file digi.me accepted (`delivered` or `pending`).
  * @event digime-write-error - `{fileId, name, error: {code, message}}` per file that failed.
  * @event digime-connect-error - `{error: {code, message}}` when connecting failed (digi.me's `errorCode` or the backend's).
+ * @event digime-complete - `{successful, failed}` when a batch finished: each file's success and error detail.
  *
  * @csspart base - The wrapper.
  * @csspart header - Connect / status row.
@@ -220,11 +242,14 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
     this.uppy.addFiles(files.map((f) => ({ name: f.name, type: f.type, data: f, source: 'digime-writer' })));
   }
 
-  /** Encrypts and writes every added file; resolves with each file's outcome. */
-  async upload(): Promise<DigiMeWriteOutcome[]> {
-    const result = await this.uppy.upload();
-    const ids = new Set([...(result?.successful ?? []), ...(result?.failed ?? [])].map((f) => f.id));
-    return this._results.filter((r) => ids.has(r.fileId));
+  /**
+   * Encrypts and writes every added file; resolves with `{successful, failed}` (what
+   * `digime-complete` carries). Also an array of every file's outcome, as it resolved before
+   * (deprecated).
+   */
+  async upload(): Promise<DigiMeWriteReport> {
+    const outcomes = this.#outcomesOf(await this.uppy.upload());
+    return reportWithLegacyArray(report(outcomes), outcomes);
   }
 
   cancelAll(): void {
@@ -386,6 +411,7 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
       this._results = this._results.filter((r) => r.state !== 'writing' || (ids && !ids.has(r.fileId)));
     };
     uppy.on('cancel-all', () => forget());
+    uppy.on('complete', (result) => this.emit('digime-complete', report(this.#outcomesOf(result))));
     uppy.on('file-removed', (file) => forget(new Set([file.id])));
   }
 
@@ -398,10 +424,27 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
     };
   }
 
+  /** The outcomes of the files in one of Uppy's upload results. */
+  #outcomesOf(result: { successful?: { id: string }[]; failed?: { id: string }[] } | undefined): DigiMeWriteOutcome[] {
+    const ids = new Set([...(result?.successful ?? []), ...(result?.failed ?? [])].map((f) => f.id));
+    return this._results.filter((r) => ids.has(r.fileId));
+  }
+
   #setResult(outcome: DigiMeWriteOutcome): void {
     const at = this._results.findIndex((r) => r.fileId === outcome.fileId);
     this._results = at < 0 ? [...this._results, outcome] : this._results.map((r, i) => (i === at ? outcome : r));
   }
+}
+
+/** The outcomes of one batch as success and error details. */
+function report(outcomes: DigiMeWriteOutcome[]): DigiMeWriteReportDetail {
+  const successful: DigiMeWriteResult[] = [];
+  const failed: DigiMeWriteFailure[] = [];
+  for (const { fileId, name, state, expires, error } of outcomes) {
+    if (state === 'failed') failed.push({ fileId, name, error: error! });
+    else if (state !== 'writing') successful.push({ fileId, name, status: state, ...(expires !== undefined ? { expires } : {}) });
+  }
+  return { successful, failed };
 }
 
 interface Pending {

@@ -3,4 +3,12 @@ export * from './headless.js';
 export { DigiMeWritePlugin, type DigiMeWritePluginOptions, type DigiMeWriteBody } from './plugin.js';
 export { digimeWriterStrings, type DigiMeWriterStrings, type DigiMeWriterStringKey } from './strings.js';
 export { DigiMeWriter } from './digime-writer.js';
-export type { DigiMeWriterEventMap, DigiMeWriteOutcome, ErrorDetail as DigiMeErrorDetail } from './digime-writer.js';
+export type {
+  DigiMeWriterEventMap,
+  DigiMeWriteOutcome,
+  DigiMeWriteResult,
+  DigiMeWriteFailure,
+  DigiMeWriteReport,
+  DigiMeWriteReportDetail,
+  ErrorDetail as DigiMeErrorDetail,
+} from './digime-writer.js';

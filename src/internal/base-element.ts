@@ -21,3 +21,22 @@ export class UploadElement<Events extends object = Record<string, unknown>> exte
     return this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
   }
 }
+
+/**
+ * What an element's `upload()` resolves with, and its `…-complete` event carries: each file's
+ * success detail and each file's error detail, as in Uppy's own `upload()` result.
+ */
+export interface UploadReport<Success, Failure> {
+  successful: Success[];
+  failed: Failure[];
+}
+
+/**
+ * The report, readable also as the array `upload()` resolved with before it had one shape for
+ * all elements (`legacy`: the stored files for titan, every outcome for digime). The array use
+ * is deprecated; read `successful` and `failed`.
+ */
+export const reportWithLegacyArray = <Success, Failure, Legacy>(
+  report: UploadReport<Success, Failure>,
+  legacy: Legacy[],
+): Legacy[] & UploadReport<Success, Failure> => Object.assign(legacy, report);

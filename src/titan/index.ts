@@ -6,6 +6,8 @@ export {
   TitanUploader,
   type TitanUploadResult,
   type TitanUploadFailure,
+  type TitanUploadReport,
+  type TitanUploadReportDetail,
   type TitanUploaderEventMap,
   type TitanUploaderEvents,
 } from './titan-uploader.js';

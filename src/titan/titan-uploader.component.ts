@@ -1,6 +1,6 @@
 import { html, nothing, type PropertyValues } from 'lit';
 import type { Meta, Uppy, UppyFile } from '@uppy/core';
-import { UploadElement } from '../internal/base-element.js';
+import { reportWithLegacyArray, UploadElement, type UploadReport } from '../internal/base-element.js';
 import { errorDetail, UploadElementsError } from '../internal/errors.js';
 import { expectOk, requestJson } from '../internal/request.js';
 import { UppyController } from '../internal/uppy-controller.js';
@@ -41,8 +41,13 @@ export interface TitanUploaderEventMap {
   'titan-upload-success': TitanUploadResult;
   'titan-upload-error': TitanUploadFailure;
   'titan-token-renewed': Record<string, never>;
-  'titan-complete': { successful: TitanUploadResult[]; failed: TitanUploadFailure[] };
+  'titan-complete': TitanUploadReportDetail;
 }
+
+/** Every file of one `upload()`: what `titan-complete` carries. */
+export type TitanUploadReportDetail = UploadReport<TitanUploadResult, TitanUploadFailure>;
+/** What `upload()` resolves with: the report, also an array of the stored files (deprecated). */
+export type TitanUploadReport = TitanUploadResult[] & TitanUploadReportDetail;
 
 /** @deprecated Renamed `TitanUploaderEventMap`, as the other elements name theirs. */
 export type TitanUploaderEvents = TitanUploaderEventMap;
@@ -190,13 +195,13 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
     return this.#uppy.uppy;
   }
 
-  /** Uploads every added file; resolves with the stored ones. */
-  async upload(): Promise<TitanUploadResult[]> {
-    const result = await this.uppy.upload();
-    return (result?.successful ?? []).flatMap((file) => {
-      const entry = this.#outcomes.get(file.id);
-      return entry?.status === 'success' ? [entry.result] : [];
-    });
+  /**
+   * Uploads every added file; resolves with `{successful, failed}` (what `titan-complete`
+   * carries). Also an array of the stored files, as it resolved before (deprecated).
+   */
+  async upload(): Promise<TitanUploadReport> {
+    const report = this.#report(await this.uppy.upload());
+    return reportWithLegacyArray(report, [...report.successful]);
   }
 
   /** Adds files as if the user had picked them (restrictions apply). */
@@ -388,17 +393,20 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
       if (!pending || plugin().committed(file.id)) return;
       this.#fail(file.id, pending.name, cancelled());
     });
-    uppy.on('complete', (result) => {
-      const pick = <S extends Entry['status']>(files: UppyFile<Meta, TitanBody>[] | undefined, status: S) =>
-        (files ?? []).flatMap((f) => {
-          const entry = this.#outcomes.get(f.id);
-          return entry?.status === status ? [entry as Extract<Entry, { status: S }>] : [];
-        });
-      this.emit('titan-complete', {
-        successful: pick(result.successful, 'success').map((e) => e.result),
-        failed: pick(result.failed, 'error').map((e) => e.failure),
+    uppy.on('complete', (result) => this.emit('titan-complete', this.#report(result)));
+  }
+
+  /** Uppy's result as the element reports it: each file's success or error detail. */
+  #report(result: { successful?: UppyFile<Meta, TitanBody>[]; failed?: UppyFile<Meta, TitanBody>[] } | undefined): TitanUploadReportDetail {
+    const pick = <S extends Entry['status']>(files: UppyFile<Meta, TitanBody>[] | undefined, status: S) =>
+      (files ?? []).flatMap((f) => {
+        const entry = this.#outcomes.get(f.id);
+        return entry?.status === status ? [entry as Extract<Entry, { status: S }>] : [];
       });
-    });
+    return {
+      successful: pick(result?.successful, 'success').map((e) => e.result),
+      failed: pick(result?.failed, 'error').map((e) => e.failure),
+    };
   }
 
   #succeed(file: UppyFile<Meta, TitanBody>, body: TitanBody): void {

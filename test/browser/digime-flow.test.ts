@@ -185,8 +185,10 @@ describe('<digime-writer> connect → write through the sandbox', () => {
     const el = await connectedWriter(frame);
     await knob('digime', 'expire-access-tokens');
     el.addFiles([new (frame.contentWindow as Window & typeof globalThis).File(['after expiry'], 'later.txt', { type: 'text/plain' })]);
-    const outcomes = await el.upload();
-    expect(outcomes.map((o) => o.state)).to.deep.equal(['delivered']);
+    const success = oneEvent(el, 'digime-write-success');
+    const report = await el.upload();
+    expect(report.successful).to.deep.equal([(await success).detail]);
+    expect(report.successful.map((o) => o.status)).to.deep.equal(['delivered']);
 
     const digime = await sandboxLog('digime');
     const writes = digime.filter((e) => e.path.includes('/permission-access/postbox/'));

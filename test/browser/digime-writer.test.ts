@@ -78,11 +78,16 @@ describe('<digime-writer> element', () => {
   it('writing before connecting fails per file with not-connected', async () => {
     const el = await fixture<DigiMeWriter>(html`<digime-writer backend-url="/app/digime"></digime-writer>`);
     const failed = oneEvent(el, 'digime-write-error');
+    const complete = oneEvent(el, 'digime-complete');
     el.addFiles([new File(['x'], 'x.txt', { type: 'text/plain' })]);
-    const outcomes = await el.upload();
+    const report = await el.upload();
     const { detail } = await failed;
     expect(detail.error.code).to.equal('not-connected');
-    expect(outcomes.map((o) => o.state)).to.deep.equal(['failed']);
+    expect(report.failed).to.deep.equal([detail]);
+    expect(report.successful).to.deep.equal([]);
+    expect((await complete).detail).to.deep.equal({ successful: [], failed: [detail] });
+    // The array upload() resolved with before it had the report's shape (deprecated).
+    expect(report.map((o) => o.state)).to.deep.equal(['failed']);
     expect(await knob('app-digime', 'received')).to.deep.equal([]);
   });
 });

@@ -56,8 +56,11 @@ describe('<titan-uploader> (against the sandbox)', () => {
     expect(detail.cid).to.equal(await expectedCid(file));
     expect(detail).to.include({ name: 'report.pdf', size: file.size, deduplicated: false });
     expect(detail.url).to.include(detail.cid);
-    expect(returned).to.deep.equal([detail]);
-    expect((await complete).successful).to.deep.equal([detail]);
+    expect(returned.successful).to.deep.equal([detail]);
+    expect(returned.failed).to.deep.equal([]);
+    expect(await complete).to.deep.equal({ successful: [detail], failed: [] });
+    // The array upload() resolved with before it had the report's shape (deprecated).
+    expect([...returned]).to.deep.equal([detail]);
     expect(starts).to.deep.equal([{ fileId: detail.fileId, name: 'report.pdf', size: file.size }]);
     expect(progress.at(-1)).to.deep.equal({ fileId: detail.fileId, bytesUploaded: file.size, bytesTotal: file.size });
 
@@ -118,8 +121,10 @@ describe('<titan-uploader> (against the sandbox)', () => {
     const el = await mount();
     const failure = event(el, 'titan-upload-error');
     el.addFiles([randomFile(1000, 'a.txt', 'text/plain')]);
-    await el.upload();
+    const report = await el.upload();
     const { error, name } = await failure;
+    expect(report.failed).to.deep.equal([await failure]);
+    expect(report.successful).to.deep.equal([]);
     expect(name).to.equal('a.txt');
     expect(error.code).to.equal('token-renewal');
     expect(error.message).to.include('/app/titan/token').and.include('HTTP 503');
