@@ -1,5 +1,5 @@
 import { BasePlugin, EventManager, type Body, type Meta, type PluginOpts, type Uppy, type UppyFile } from '@uppy/core';
-import { filterFilesToEmitUploadStarted, filterFilesToUpload } from '@uppy/core/utils';
+import { filterFilesToEmitUploadStarted, filterFilesToUpload, TaskQueue } from '@uppy/core/utils';
 import type { TitanClient, TransferReportOutcome, UploadAssetResult } from './client.js';
 import { abortedError, TitanError } from './errors.js';
 
@@ -43,8 +43,9 @@ export interface TitanUploadPluginOptions<M extends Meta, B extends Body> extend
  * is sent it finishes (see `onSettledAfterCancel`). A file keeps one extra_id across retries.
  */
 export class TitanUploadPlugin<M extends Meta, B extends Body> extends BasePlugin<TitanUploadPluginOptions<M, B>, M, B> {
-  readonly #hashSlots = new Limiter(1);
-  #uploadSlots: Limiter;
+  /** One file hashes at a time (the next while the current one uploads). */
+  readonly #hashing = new TaskQueue({ concurrency: 1 });
+  readonly #uploading: TaskQueue;
   /** One extra_id per file for all its attempts: the asset a lost answer left behind has the first. */
   readonly #extraIds = new Map<string, Promise<string | undefined>>();
   /** Files whose create_asset has been sent. */
@@ -54,12 +55,12 @@ export class TitanUploadPlugin<M extends Meta, B extends Body> extends BasePlugi
     super(uppy, opts);
     this.id = opts.id ?? 'TitanUpload';
     this.type = 'uploader';
-    this.#uploadSlots = new Limiter(Math.max(1, opts.limit ?? 3));
+    this.#uploading = new TaskQueue({ concurrency: Math.max(1, opts.limit ?? 3) });
   }
 
   override setOptions(newOpts: Partial<TitanUploadPluginOptions<M, B>>): void {
     super.setOptions(newOpts);
-    if (newOpts.limit !== undefined) this.#uploadSlots = new Limiter(Math.max(1, newOpts.limit));
+    if (newOpts.limit !== undefined) this.#uploading.concurrency = Math.max(1, newOpts.limit);
   }
 
   override install(): void {
@@ -105,7 +106,7 @@ export class TitanUploadPlugin<M extends Meta, B extends Body> extends BasePlugi
       // Rejections are handled where it is awaited; this only keeps an early one from being "unhandled".
       extraIdPromise.catch(() => undefined);
 
-      const hashes = await this.#hashSlots.run(signal, () => {
+      const hashes = await inTurn(this.#hashing, signal, () => {
         const message = this.opts.hashingMessage ?? 'Hashing…';
         return this.opts.client.hash(data, {
           signal,
@@ -115,7 +116,7 @@ export class TitanUploadPlugin<M extends Meta, B extends Body> extends BasePlugi
       });
       this.uppy.emit('preprocess-complete', current());
 
-      const result = await this.#uploadSlots.run(signal, async () => {
+      const result = await inTurn(this.#uploading, signal, async () => {
         const extraId = await extraIdPromise;
         return this.opts.client.uploadAsset(data, {
           name,
@@ -188,42 +189,16 @@ function toBody(result: UploadAssetResult): TitanBody {
   };
 }
 
-/** At most `size` tasks at once, first come first served; a queued task leaves on abort. */
-class Limiter {
-  #active = 0;
-  readonly #queue: Array<() => void> = [];
-
-  constructor(readonly size: number) {}
-
-  async run<T>(signal: AbortSignal, task: () => Promise<T>): Promise<T> {
-    await this.#acquire(signal);
-    try {
-      return await task();
-    } finally {
-      this.#active--;
-      this.#queue.shift()?.();
-    }
-  }
-
-  #acquire(signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.reject(abortedError());
-    if (this.#active < this.size) {
-      this.#active++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve, reject) => {
-      const grant = () => {
-        signal.removeEventListener('abort', onAbort);
-        this.#active++;
-        resolve();
-      };
-      const onAbort = () => {
-        const i = this.#queue.indexOf(grant);
-        if (i >= 0) this.#queue.splice(i, 1);
-        reject(abortedError());
-      };
-      this.#queue.push(grant);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
+/**
+ * Runs `task` in its turn in `queue` (Uppy's FIFO TaskQueue). `signal` takes a waiting task out
+ * of the queue with the typed `aborted` error; a task already running is never rejected by the
+ * queue: it watches `signal` itself, and past create_asset it finishes so its outcome is reported.
+ */
+function inTurn<T>(queue: TaskQueue, signal: AbortSignal, task: () => Promise<T>): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortedError());
+  let started = false;
+  const queued = queue.add(() => ((started = true), task()));
+  const leave = () => void (started || queued.abort(abortedError()));
+  signal.addEventListener('abort', leave, { once: true });
+  return queued.finally(() => signal.removeEventListener('abort', leave));
 }

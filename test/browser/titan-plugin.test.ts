@@ -76,6 +76,46 @@ describe('TitanUploadPlugin (Uppy uploader, against the sandbox)', () => {
     uppy.destroy();
   });
 
+  describe('when files wait for an upload slot', () => {
+    it('a file removed while it waits leaves the queue: it never reaches Titan, and the next one takes the slot', async () => {
+      await knob('titan', 'node', { nodeId: 'node1', mode: 'slow', delayMs: 600 });
+      const { uppy, timeline } = await setup({ limit: 1 });
+      const files = ['a.bin', 'b.bin', 'c.bin'].map((name) =>
+        uppy.addFile({ name, type: 'application/octet-stream', data: randomFile(60_000) }),
+      );
+      const running = uppy.upload();
+      await waitUntil(async () => (await requestLog('titan')).filter(is.nodeUpload('node1')).length === 1, 'a never reached the node', {
+        timeout: 5000,
+      });
+      uppy.removeFile(files[1]!); // b: hashed, waiting behind a
+      const result = await running;
+
+      expect(result?.successful?.map((f) => f.name)).to.deep.equal(['a.bin', 'c.bin']);
+      expect(timeline).to.not.include('error b.bin');
+      const infos = (await requestLog('titan')).filter(is.uploadInfo);
+      expect(infos).to.have.length(2, 'b asked Titan for nothing');
+      uppy.destroy();
+    });
+
+    it('a higher limit set while files wait lets them start at once', async () => {
+      await knob('titan', 'node', { nodeId: 'node1', mode: 'slow', delayMs: 600 });
+      const { uppy } = await setup({ limit: 1 });
+      for (const name of ['a.bin', 'b.bin', 'c.bin']) uppy.addFile({ name, type: 'application/octet-stream', data: randomFile(60_000) });
+      const running = uppy.upload();
+      await waitUntil(async () => (await requestLog('titan')).filter(is.nodeUpload('node1')).length === 1, 'a never reached the node', {
+        timeout: 5000,
+      });
+      uppy.getPlugin<TitanUploadPlugin<Meta, TitanBody>>('TitanUpload')!.setOptions({ limit: 3 });
+      // b and c join a on the node before a (600 ms on the node) is done.
+      await waitUntil(async () => (await requestLog('titan')).filter(is.nodeUpload('node1')).length === 3, 'b and c never started', {
+        timeout: 5000,
+      });
+      expect((await requestLog('titan')).filter(is.createAsset)).to.have.length(0);
+      expect((await running)?.successful).to.have.length(3);
+      uppy.destroy();
+    });
+  });
+
   it('fails a file with a readable extra-id error when the provider throws, and can retry it', async () => {
     let calls = 0;
     const { uppy } = await setup({
