@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { hashBlob, MD5_READ_BYTES } from '../../src/titan/md5-core.js';
@@ -26,28 +26,51 @@ function streamed(data: Uint8Array, type: 'bytes' | undefined): Blob {
   return { size: data.length, stream: () => new ReadableStream(source as UnderlyingByteSource) } as unknown as Blob;
 }
 
-test('hashBlob: a byte stream read into one reused buffer, a plain stream, and a real Blob agree with node:crypto', async () => {
+describe('hashBlob', () => {
   const data = randomBytes(5 * MD5_READ_BYTES + 4099);
   const expected = nodeMd5(data);
-  for (const [what, blob] of [
-    ['byte stream (BYOB)', streamed(data, 'bytes')],
-    ['plain stream', streamed(data, undefined)],
-    ['Blob', new Blob([data])],
-  ] as const) {
-    const progress: number[] = [];
-    assert.equal(await hashBlob(blob, (done) => progress.push(done), undefined, MD5_READ_BYTES), expected, what);
-    assert.equal(progress.at(-1), data.length, `${what}: progress ends at the size`);
-    assert.ok(progress.length >= 2, `${what}: progress along the way`);
-  }
-  assert.equal(await hashBlob(new Blob([])), 'd41d8cd98f00b204e9800998ecf8427e');
-});
 
-test('hashBlob stops between chunks once aborted', async () => {
-  let reads = 0;
-  const result = await hashBlob(
-    streamed(randomBytes(4 * MD5_READ_BYTES), 'bytes'),
-    () => undefined,
-    () => ++reads > 2,
-  );
-  assert.equal(result, undefined);
+  for (const [what, blobOf] of [
+    ['a byte stream read into one reused buffer (BYOB)', () => streamed(data, 'bytes')],
+    ['a plain stream', () => streamed(data, undefined)],
+    ['a real Blob', () => new Blob([data])],
+  ] as const) {
+    describe(`when reading ${what}`, () => {
+      const progress: number[] = [];
+      let hash: string | undefined;
+      before(async () => {
+        hash = await hashBlob(blobOf(), (done) => progress.push(done), undefined, MD5_READ_BYTES);
+      });
+
+      it('agrees with node:crypto', () => {
+        assert.equal(hash, expected, what);
+      });
+
+      it('ends its progress at the size', () => {
+        assert.equal(progress.at(-1), data.length, `${what}: progress ends at the size`);
+      });
+
+      it('reports progress along the way', () => {
+        assert.ok(progress.length >= 2, `${what}: progress along the way`);
+      });
+    });
+  }
+
+  describe('when the Blob is empty', () => {
+    it('gives the md5 of no bytes', async () => {
+      assert.equal(await hashBlob(new Blob([])), 'd41d8cd98f00b204e9800998ecf8427e');
+    });
+  });
+
+  describe('when aborted', () => {
+    it('stops between chunks and gives no hash', async () => {
+      let reads = 0;
+      const result = await hashBlob(
+        streamed(randomBytes(4 * MD5_READ_BYTES), 'bytes'),
+        () => undefined,
+        () => ++reads > 2,
+      );
+      assert.equal(result, undefined);
+    });
+  });
 });
