@@ -146,11 +146,10 @@ function logJsonBody(req: IncomingMessage, raw: Buffer): void {
 
 /** The web Request the helper sees, carrying the (possibly just issued) session cookie. */
 function webRequest(req: IncomingMessage, baseUrl: string, raw: Buffer, sid: string): Request {
-  const base = toWebRequest(req, baseUrl);
+  const base = toWebRequest(req, baseUrl, raw);
   const headers = new Headers(base.headers);
   headers.set('cookie', `${COOKIE}=${sid}`);
-  const hasBody = base.method !== 'GET' && base.method !== 'HEAD' && raw.length > 0;
-  return new Request(base.url, { method: base.method, headers, body: hasBody ? new Uint8Array(raw) : undefined });
+  return new Request(base, { headers });
 }
 
 function readCookie(header: string | null | undefined, name: string): string | undefined {

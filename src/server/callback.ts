@@ -12,8 +12,8 @@ import {
  * Remembers accepted callbacks so a captured one cannot be replayed. The key is the callback's
  * signature (lowercase hex): unlike the nonce it cannot be changed without the secret, not even
  * by moving characters between `X-Timestamp` and `X-Nonce` (the signed string has no separators).
- * Several backend instances behind one load balancer should share one store (Redis
- * `SET key 1 NX PXAT expiresAt` is a one-line implementation).
+ * Several backend instances behind one load balancer must share one store, or a callback
+ * captured on its way to one instance replays on another: `createRedisNonceStore`.
  */
 export interface NonceStore {
   /**
@@ -44,6 +44,44 @@ export function createMemoryNonceStore(options: { now?: () => number } = {}): No
       if (until !== undefined && until > t) return false;
       seen.set(key, expiresAt);
       return true;
+    },
+  };
+}
+
+/**
+ * The part of a Redis client the shared replay store uses: node-redis (`redis`, v4 and later:
+ * `set(key, value, {NX, PXAT})`) or ioredis (`set(key, value, 'PXAT', at, 'NX')`). Pass the
+ * connected client; this library does not import either.
+ */
+export type RedisClientLike =
+  | { set(key: string, value: string, options: { NX: true; PXAT: number }): Promise<unknown> }
+  | { set(key: string, value: string, px: 'PXAT', at: number, nx: 'NX'): Promise<unknown>; call(...args: unknown[]): Promise<unknown> };
+
+/**
+ * A replay store every backend instance shares, on Redis: one `SET key 1 NX PXAT expiresAt` per
+ * callback, atomic on the server, so a callback accepted by one instance is a replay for all of
+ * them; Redis drops each key when its callback leaves the acceptance window.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'redis';
+ * const redis = await createClient({ url: process.env.REDIS_URL }).connect();
+ * const nonceStore = createRedisNonceStore(redis);
+ * // the same nonceStore option on every instance's callback handler
+ * ```
+ */
+export function createRedisNonceStore(client: RedisClientLike, options: { prefix?: string } = {}): NonceStore {
+  const prefix = options.prefix ?? 'upload-elements:titan-callback:';
+  return {
+    async remember(key, expiresAt) {
+      const at = Math.max(Math.ceil(expiresAt), Date.now() + 1);
+      // ioredis has `call` and positional options; node-redis an options object.
+      const answer =
+        'call' in client
+          ? await client.set(prefix + key, '1', 'PXAT', at, 'NX')
+          : await client.set(prefix + key, '1', { NX: true, PXAT: at });
+      // 'OK' when set; null when the key existed (NX).
+      return answer !== null;
     },
   };
 }

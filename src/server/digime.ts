@@ -30,6 +30,10 @@ export type {
   WriteResult as DigiMePostboxResult,
 } from '../digime/protocol.js';
 import { errorBody } from '../internal/error-body.js';
+import { INTERNAL_ERROR_MESSAGE, readBody, readJson, reportError, RequestBodyError } from './body.js';
+
+/** The default cap on a `write` body: the encrypted file with its fields. */
+export const DEFAULT_MAX_WRITE_BYTES = 64 * 1024 * 1024;
 
 export interface DigiMeBackendOptions {
   applicationId: string;
@@ -391,6 +395,15 @@ function pendingsOf(data: DigiMeSessionData): DigiMePendingAuthorize[] {
 }
 
 export interface DigiMeHandlerOptions {
+  /** The largest `authorize`/`exchange` body, in bytes (413 beyond, checked while streaming); default 1 MiB. */
+  maxBodyBytes?: number;
+  /** The largest `write` body (the encrypted file and its fields), in bytes; default 64 MiB. */
+  maxWriteBytes?: number;
+  /**
+   * Sees every error answered with a generic 500 (its message is not sent: it may hold a
+   * database URL or a token). Default: `console.error`.
+   */
+  onError?: (error: unknown, request: Request) => void;
   /** The current user's session store for this request. */
   session(request: Request): DigiMeSessionStore | Promise<DigiMeSessionStore>;
   /**
@@ -435,19 +448,23 @@ export function createDigiMeHandlers(backend: DigiMeBackend, options: DigiMeHand
       try {
         return json(200, await fn(request));
       } catch (err) {
-        return errorFor(err);
+        if (err instanceof RequestBodyError) return err.toResponse();
+        const known = errorFor(err);
+        if (known) return known;
+        reportError(options.onError, err, request);
+        return errorResponse(500, 'internal', INTERNAL_ERROR_MESSAGE);
       }
     };
 
   const authorize = guard(async (request) => {
-    const body = await readJsonBody(request);
+    const body = await readJsonObject(request, options.maxBodyBytes);
     const session = await options.session(request);
     const redirectUri = await options.redirectUri?.(request, body);
     return backend.authorize(session, { redirectUri, signal: request.signal });
   });
 
   const exchange = guard(async (request) => {
-    const body = (await readJsonBody(request)) as Partial<ExchangeRequest>;
+    const body = (await readJsonObject(request, options.maxBodyBytes)) as Partial<ExchangeRequest>;
     const session = await options.session(request);
     const req: ExchangeRequest = {
       code: String(body.code ?? ''),
@@ -459,9 +476,11 @@ export function createDigiMeHandlers(backend: DigiMeBackend, options: DigiMeHand
   });
 
   const write = guard(async (request) => {
+    // Read within the limit first: formData() alone would buffer whatever is sent.
+    const bytes = await readBody(request, options.maxWriteBytes ?? DEFAULT_MAX_WRITE_BYTES);
     let form: FormData;
     try {
-      form = await request.formData();
+      form = await new Response(bytes, { headers: { 'content-type': request.headers.get('content-type') ?? '' } }).formData();
     } catch (err) {
       throw new UploadElementsError(BACKEND_ERRORS.badRequest, 'Expected a multipart/form-data body.', { cause: err });
     }
@@ -500,7 +519,8 @@ export function createDigiMeHandlers(backend: DigiMeBackend, options: DigiMeHand
   };
 }
 
-function errorFor(err: unknown): Response {
+/** The answer for an error this module knows; undefined for anything else (a generic 500). */
+function errorFor(err: unknown): Response | undefined {
   if (err instanceof DigiMePostboxChangedError) {
     return errorResponse(409, String(err.code), err.message, { postbox: err.postbox });
   }
@@ -518,7 +538,7 @@ function errorFor(err: unknown): Response {
             : 500;
     return errorResponse(status, String(err.code), err.message);
   }
-  return errorResponse(500, 'error', err instanceof Error ? err.message : String(err));
+  return undefined;
 }
 
 function errorResponse(status: number, code: string, message: string, extra: Record<string, unknown> = {}): Response {
@@ -532,15 +552,13 @@ function json(status: number, value: unknown): Response {
   });
 }
 
-async function readJsonBody(request: Request): Promise<Record<string, unknown>> {
-  const text = await request.text();
-  if (!text) return {};
-  try {
-    const value: unknown = JSON.parse(text);
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // reported below
-  }
+async function readJsonObject(request: Request, maxBytes: number | undefined): Promise<Record<string, unknown>> {
+  const value = await readJson(request, maxBytes).catch((err: unknown) => {
+    if (err instanceof RequestBodyError && err.code === 'bad-json') return null;
+    throw err;
+  });
+  if (value === undefined) return {};
+  if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
   throw new UploadElementsError(BACKEND_ERRORS.badRequest, 'Expected a JSON object body.');
 }
 

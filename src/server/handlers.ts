@@ -3,11 +3,23 @@ import { CALLBACK_ACK, type DeleteNotification, type UploadNotification } from '
 import { TitanCallbackError, verifyTitanCallback, type NonceStore, type TitanCallback, type TitanCallbackKind } from './callback.js';
 import { TitanTenantError, type TitanSubUser, type TitanTenant } from './titan.js';
 import { errorBody } from '../internal/error-body.js';
+import { answerErrors, DEFAULT_MAX_BODY_BYTES, readBody, readJson, reportError } from './body.js';
 
 /** A web-standard request handler (Node ≥ 20, Deno, Bun, workers, or via an adapter). */
 export type WebHandler = (request: Request) => Promise<Response>;
 
-export interface TitanTokenHandlerOptions {
+/** What every handler here takes besides its own options. */
+export interface HandlerCommonOptions {
+  /** The largest body accepted, in bytes (answered 413 beyond, checked while streaming); default 1 MiB. */
+  maxBodyBytes?: number;
+  /**
+   * Sees every error the handler answered with a generic 500 (its message is not sent: it may
+   * hold a database URL or a token). Default: `console.error`.
+   */
+  onError?: (error: unknown, request: Request) => void;
+}
+
+export interface TitanTokenHandlerOptions extends HandlerCommonOptions {
   tenant: Pick<TitanTenant, 'ssoLogin' | 'refreshToken'>;
   /** The signed-in user of this request, or null when nobody is signed in (→ 401). */
   user: (request: Request) => Promise<TitanSubUser | null>;
@@ -36,11 +48,11 @@ export interface TitanTokenHandlerOptions {
  * ```
  */
 export function createTitanTokenHandler(options: TitanTokenHandlerOptions): WebHandler {
-  return async (request) => {
+  return answerErrors(async (request) => {
     if (request.method !== 'POST') return json(405, errorBody('method-not-allowed', 'Use POST.'), { allow: 'POST' });
     const user = await options.user(request);
     if (!user) return json(401, errorBody('unauthorized', 'Sign in to upload.'));
-    const body = await readJsonBody(request);
+    const body = await readJson(request, options.maxBodyBytes);
     // Outside the try below: an error in the app's own callback is the app's, not Titan's.
     const current = await options.refresh?.(request, body);
     try {
@@ -55,10 +67,15 @@ export function createTitanTokenHandler(options: TitanTokenHandlerOptions): WebH
       }
       return json(200, await options.tenant.ssoLogin(user));
     } catch (err) {
-      const status = err instanceof TitanTenantError && err.status === 0 ? 504 : 502;
-      return json(status, errorBody('titan-unavailable', (err as Error).message));
+      // What Titan said goes to the logs; the browser learns only that Titan failed.
+      reportError(options.onError, err, request);
+      const unreachable = err instanceof TitanTenantError && err.status === 0;
+      return json(
+        unreachable ? 504 : 502,
+        errorBody('titan-unavailable', unreachable ? 'Titan could not be reached.' : 'Titan refused to sign the user in.'),
+      );
     }
-  };
+  }, options.onError);
 }
 
 export interface FileDescription {
@@ -67,7 +84,7 @@ export interface FileDescription {
   type: string;
 }
 
-export interface ExtraIdHandlerOptions {
+export interface ExtraIdHandlerOptions extends HandlerCommonOptions {
   /** Your id for the upload (e.g. a database row created here); default a random UUID. */
   create?: (file: FileDescription, request: Request) => Promise<string>;
 }
@@ -84,9 +101,9 @@ export interface ExtraIdHandlerOptions {
  * ```
  */
 export function createExtraIdHandler(options: ExtraIdHandlerOptions = {}): WebHandler {
-  return async (request) => {
+  return answerErrors(async (request) => {
     if (request.method !== 'POST') return json(405, errorBody('method-not-allowed', 'Use POST.'), { allow: 'POST' });
-    const body = await readJsonBody(request);
+    const body = await readJson(request, options.maxBodyBytes);
     const o = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
     const file: FileDescription = {
       name: typeof o.name === 'string' ? o.name : '',
@@ -95,19 +112,17 @@ export function createExtraIdHandler(options: ExtraIdHandlerOptions = {}): WebHa
     };
     const extraId = options.create ? await options.create(file, request) : randomUUID();
     return json(200, { extra_id: extraId });
-  };
+  }, options.onError);
 }
 
 /** Options every Titan callback endpoint takes. */
-export interface TitanCallbackHandlerCommonOptions {
+export interface TitanCallbackHandlerCommonOptions extends HandlerCommonOptions {
   /** The tenant's API secret. */
   secret: string;
   /** Replay store (keyed on the signature); share one across instances. Default in-memory. */
   nonceStore?: NonceStore;
   /** How far ahead of this server's clock a callback timestamp may be, ms; default 10 minutes. */
   maxFutureSkewMs?: number;
-  /** Sees what `onUpload`/`onDelete` threw (Titan itself only learns "retry"). */
-  onError?: (error: unknown, request: Request) => void;
 }
 
 export interface TitanUploadCallbackHandlerOptions extends TitanCallbackHandlerCommonOptions {
@@ -200,9 +215,10 @@ function callbackHandler(kind: TitanCallbackKind, options: TitanCallbackHandlerO
   // A configuration error, reported when the app starts rather than on every callback.
   if (kind !== 'upload' && kind !== 'delete')
     throw new TypeError(`Titan callback kind must be 'upload' or 'delete', not ${JSON.stringify(kind)}.`);
-  return async (request) => {
+  return answerErrors(async (request) => {
     if (request.method !== 'POST') return text(405, 'method not allowed');
-    const rawBody = new Uint8Array(await request.arrayBuffer());
+    // The exact bytes: the signature covers them.
+    const rawBody = await readBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, true);
     let callback: TitanCallback;
     try {
       callback = await verifyTitanCallback({
@@ -224,11 +240,12 @@ function callbackHandler(kind: TitanCallbackKind, options: TitanCallbackHandlerO
       if (callback.kind === 'upload') await options.onUpload?.(callback.notification, request);
       else await options.onDelete?.(callback.notification, request);
     } catch (err) {
-      options.onError?.(err, request);
+      // Titan only needs to know to try again; what went wrong is for the app's logs.
+      reportError(options.onError, err, request);
       return text(500, 'handler failed');
     }
     return text(200, CALLBACK_ACK);
-  };
+  }, options.onError);
 }
 
 /** The username in a Titan token's `id` claim (`"<tenant>/<username>"`), unverified. */
@@ -236,16 +253,6 @@ function tokenUsername(token: string): string | undefined {
   try {
     const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { id?: unknown };
     return typeof claims.id === 'string' ? claims.id.slice(claims.id.indexOf('/') + 1) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function readJsonBody(request: Request): Promise<unknown> {
-  const raw = await request.text().catch(() => '');
-  if (!raw) return undefined;
-  try {
-    return JSON.parse(raw) as unknown;
   } catch {
     return undefined;
   }

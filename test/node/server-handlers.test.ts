@@ -102,16 +102,23 @@ describe('createTitanTokenHandler', () => {
 
   test('an unreachable Titan is a 504 JSON error, a failing one a 502', async () => {
     const user = async () => ({ entryUuid: 'e', username: 'u' });
+    const logged: unknown[] = [];
     const down = createTitanTokenHandler({
       tenant: createTitanTenant({ apiUrl: 'http://127.0.0.1:9', apiKey: 'k', timeoutMs: 2000 }),
       user,
+      onError: (e) => logged.push(e),
     });
     const r1 = await down(post());
     assert.equal(r1.status, 504);
     const body = (await r1.json()) as { error: { code: string; message: string } };
     assert.equal(body.error.code, 'titan-unavailable');
-    assert.match(body.error.message, /Could not reach/);
-    const wrongKey = createTitanTokenHandler({ tenant: createTitanTenant({ apiUrl: `${sb.url}/titan`, apiKey: 'wrong' }), user });
+    assert.equal(body.error.message, 'Titan could not be reached.');
+    assert.match((logged[0] as Error).message, /Could not reach/);
+    const wrongKey = createTitanTokenHandler({
+      tenant: createTitanTenant({ apiUrl: `${sb.url}/titan`, apiKey: 'wrong' }),
+      user,
+      onError: () => undefined,
+    });
     assert.equal((await wrongKey(post())).status, 502);
   });
 });
