@@ -71,7 +71,11 @@ export function toNodeHandler(
     const host = req.headers.host ?? 'localhost';
     const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
     try {
-      await sendWebResponse(res, await answer(toWebRequest(req, `${proto}://${host}`)));
+      const response = await answer(toWebRequest(req, `${proto}://${host}`));
+      // Answered before the body was all read (a 413): the rest is still on the connection, so
+      // it cannot carry another request.
+      if (!req.complete) res.setHeader('connection', 'close');
+      await sendWebResponse(res, response);
     } catch (err) {
       // Only the response itself can fail here (the client went away): nothing left to answer.
       res.destroy(err as Error);
