@@ -3,91 +3,211 @@ import '../../src/digime/index.js';
 import { DigiMeWriter, clearPostboxes } from '../../src/digime/index.js';
 import { knob, resetSandbox, sandboxLog, shadow } from './fixtures/digime-helpers.js';
 
+/** A fresh sandbox, no postbox remembered, nothing in the session. */
+async function fresh(): Promise<void> {
+  await resetSandbox();
+  await clearPostboxes();
+  sessionStorage.clear();
+}
+
+/**
+ * Runs a situation once, from a fresh start, before the its of the describe it is called in, and
+ * hands them what it recorded (what the element shows included: fixtures are removed after each it).
+ */
+function situation<T>(run: () => Promise<T>): () => T {
+  let recorded: T | undefined;
+  before(async () => {
+    await fresh();
+    recorded = await run();
+  });
+  return () => recorded as T;
+}
+
+const connectLabel = (el: DigiMeWriter) => shadow(el, '[part="connect-button"]')?.textContent?.trim();
+
 describe('<digime-writer> element', () => {
-  beforeEach(async () => {
-    await resetSandbox();
-    await clearPostboxes();
-    sessionStorage.clear();
+  beforeEach(fresh);
+
+  describe('when imported', () => {
+    it('is defined once (defining it again changes nothing)', () => {
+      expect(customElements.get('digime-writer')).to.equal(DigiMeWriter);
+      DigiMeWriter.define('digime-writer');
+    });
   });
 
-  it('is defined once and renders the connect button, Dashboard hidden until connected', async () => {
-    expect(customElements.get('digime-writer')).to.equal(DigiMeWriter);
-    DigiMeWriter.define('digime-writer');
-    const el = await fixture<DigiMeWriter>(html`<digime-writer backend-url="/app/digime"></digime-writer>`);
-    expect(shadow(el, '[part="connect-button"]')?.textContent?.trim()).to.equal('Connect digi.me');
-    expect(shadow(el, '[part="dashboard"]')?.hidden).to.equal(true);
-    expect(shadow(el, '[part="dashboard"] .uppy-Dashboard')).to.exist;
-    await expect(el).to.be.accessible();
+  describe('when mounted with a backend-url', () => {
+    let el: DigiMeWriter;
+    beforeEach(async () => {
+      el = await fixture<DigiMeWriter>(html`<digime-writer backend-url="/app/digime"></digime-writer>`);
+    });
+
+    it('offers to connect digi.me', () => {
+      expect(connectLabel(el)).to.equal('Connect digi.me');
+    });
+
+    it('hides the Dashboard until connected', () => {
+      expect(shadow(el, '[part="dashboard"]')?.hidden).to.equal(true);
+    });
+
+    it('has the Uppy Dashboard ready', () => {
+      expect(shadow(el, '[part="dashboard"] .uppy-Dashboard')).to.exist;
+    });
+
+    it('is accessible', async () => {
+      await expect(el).to.be.accessible();
+    });
   });
 
-  it('without locale it speaks the language of the nearest lang attribute, as the other elements do', async () => {
-    const wrapper = await fixture<HTMLDivElement>(html`<div lang="de-AT"><digime-writer backend-url="/app/digime"></digime-writer></div>`);
-    const el = wrapper.querySelector('digime-writer')!;
-    await el.updateComplete;
-    expect(shadow(el, '[part="connect-button"]')?.textContent?.trim()).to.equal('digi.me verbinden');
-    el.locale = 'en';
-    await el.updateComplete;
-    expect(shadow(el, '[part="connect-button"]')?.textContent?.trim()).to.equal('Connect digi.me');
+  describe('when it has no locale', () => {
+    let el: DigiMeWriter;
+    beforeEach(async () => {
+      const wrapper = await fixture<HTMLDivElement>(
+        html`<div lang="de-AT"><digime-writer backend-url="/app/digime"></digime-writer></div>`,
+      );
+      el = wrapper.querySelector('digime-writer')!;
+      await el.updateComplete;
+    });
+
+    it('speaks the language of the nearest lang attribute, as the other elements do', () => {
+      expect(connectLabel(el)).to.equal('digi.me verbinden');
+    });
+
+    it('speaks the locale once one is set', async () => {
+      el.locale = 'en';
+      await el.updateComplete;
+      expect(connectLabel(el)).to.equal('Connect digi.me');
+    });
   });
 
-  it('speaks German with locale="de" and takes single string overrides', async () => {
-    const el = await fixture<DigiMeWriter>(html`<digime-writer backend-url="/app/digime" locale="de"></digime-writer>`);
-    expect(shadow(el, '[part="connect-button"]')?.textContent?.trim()).to.equal('digi.me verbinden');
-    el.strings = { connect: 'Mit meinem digi.me verbinden' };
-    await el.updateComplete;
-    expect(shadow(el, '[part="connect-button"]')?.textContent?.trim()).to.equal('Mit meinem digi.me verbinden');
-    el.locale = 'en';
-    el.strings = {};
-    await el.updateComplete;
-    expect(shadow(el, '[part="connect-button"]')?.textContent?.trim()).to.equal('Connect digi.me');
+  describe('when locale="de"', () => {
+    let el: DigiMeWriter;
+    beforeEach(async () => {
+      el = await fixture<DigiMeWriter>(html`<digime-writer backend-url="/app/digime" locale="de"></digime-writer>`);
+    });
+
+    it('speaks German', () => {
+      expect(connectLabel(el)).to.equal('digi.me verbinden');
+    });
+
+    it('takes a single string override', async () => {
+      el.strings = { connect: 'Mit meinem digi.me verbinden' };
+      await el.updateComplete;
+      expect(connectLabel(el)).to.equal('Mit meinem digi.me verbinden');
+    });
+
+    it('speaks the new locale once the override is dropped and the locale changed', async () => {
+      el.strings = { connect: 'Mit meinem digi.me verbinden' };
+      await el.updateComplete;
+      el.locale = 'en';
+      el.strings = {};
+      await el.updateComplete;
+      expect(connectLabel(el)).to.equal('Connect digi.me');
+    });
   });
 
-  it('without backend-url it says so and cannot connect', async () => {
-    const el = await fixture<DigiMeWriter>(html`<digime-writer></digime-writer>`);
-    expect(shadow(el, '[part="error"]')?.textContent).to.contain('backend-url');
-    expect((shadow(el, '[part="connect-button"]') as HTMLButtonElement).disabled).to.equal(true);
+  describe('when it has no backend-url', () => {
+    let el: DigiMeWriter;
+    beforeEach(async () => {
+      el = await fixture<DigiMeWriter>(html`<digime-writer></digime-writer>`);
+    });
+
+    it('says so', () => {
+      expect(shadow(el, '[part="error"]')?.textContent).to.contain('backend-url');
+    });
+
+    it('cannot connect', () => {
+      expect((shadow(el, '[part="connect-button"]') as HTMLButtonElement).disabled).to.equal(true);
+    });
   });
 
-  it('connect() asks the backend for the digi.me URL with this page as returnUrl and navigates there', async () => {
-    const el = await fixture<DigiMeWriter>(html`<digime-writer backend-url="/app/digime"></digime-writer>`);
-    const visited: string[] = [];
-    el.navigate = (url) => visited.push(url);
-    shadow(el, '[part="connect-button"]')!.click();
-    await waitUntil(() => visited.length === 1, 'did not navigate');
-    const { url: sandbox } = (await (await fetch('/_sandbox/info')).json()) as { url: string };
-    const target = new URL(visited[0]!);
-    expect(`${target.origin}${target.pathname}`).to.equal(`${sandbox}/digime/apps/saas/authorize`);
-    expect(target.searchParams.get('code')).to.be.a('string').and.not.equal('');
-    const [authorize] = await sandboxLog('app-digime');
-    expect(authorize?.body).to.deep.equal({ returnUrl: location.href });
-    expect((shadow(el, '[part="connect-button"]') as HTMLButtonElement).disabled).to.equal(false);
+  describe('when the user connects (connect())', () => {
+    const run = situation(async () => {
+      const el = await fixture<DigiMeWriter>(html`<digime-writer backend-url="/app/digime"></digime-writer>`);
+      const visited: string[] = [];
+      el.navigate = (url) => visited.push(url);
+      shadow(el, '[part="connect-button"]')!.click();
+      await waitUntil(() => visited.length === 1, 'did not navigate');
+      const { url: sandbox } = (await (await fetch('/_sandbox/info')).json()) as { url: string };
+      const [authorize] = await sandboxLog('app-digime');
+      return {
+        sandbox,
+        target: new URL(visited[0]!),
+        authorize,
+        buttonDisabled: (shadow(el, '[part="connect-button"]') as HTMLButtonElement).disabled,
+      };
+    });
+
+    it("navigates to digi.me's authorize page", () => {
+      const { target, sandbox } = run();
+      expect(`${target.origin}${target.pathname}`).to.equal(`${sandbox}/digime/apps/saas/authorize`);
+    });
+
+    it('with the code the backend got for it', () => {
+      expect(run().target.searchParams.get('code')).to.be.a('string').and.not.equal('');
+    });
+
+    it('asks the backend for the digi.me URL with this page as returnUrl', () => {
+      expect(run().authorize?.body).to.deep.equal({ returnUrl: location.href });
+    });
+
+    it('leaves the connect button enabled', () => {
+      expect(run().buttonDisabled).to.equal(false);
+    });
   });
 
-  it('a backend error while connecting is shown and reported as digime-connect-error', async () => {
-    const el = await fixture<DigiMeWriter>(html`<digime-writer backend-url="/app/digime-missing"></digime-writer>`);
-    el.navigate = () => {
-      throw new Error('must not navigate');
-    };
-    const failed = oneEvent(el, 'digime-connect-error');
-    shadow(el, '[part="connect-button"]')!.click();
-    const { detail } = await failed;
-    expect(detail.error.code).to.equal(404);
-    expect(shadow(el, '[part="error"]')?.textContent).to.contain('Could not connect digi.me');
+  describe('when the backend fails while connecting', () => {
+    const run = situation(async () => {
+      const el = await fixture<DigiMeWriter>(html`<digime-writer backend-url="/app/digime-missing"></digime-writer>`);
+      el.navigate = () => {
+        throw new Error('must not navigate');
+      };
+      const failed = oneEvent(el, 'digime-connect-error');
+      shadow(el, '[part="connect-button"]')!.click();
+      const { detail } = await failed;
+      return { detail, shownError: shadow(el, '[part="error"]')?.textContent };
+    });
+
+    it("fires digime-connect-error with the backend's status", () => {
+      expect(run().detail.error.code).to.equal(404);
+    });
+
+    it('shows the error', () => {
+      expect(run().shownError).to.contain('Could not connect digi.me');
+    });
   });
 
-  it('writing before connecting fails per file with not-connected', async () => {
-    const el = await fixture<DigiMeWriter>(html`<digime-writer backend-url="/app/digime"></digime-writer>`);
-    const failed = oneEvent(el, 'digime-write-error');
-    const complete = oneEvent(el, 'digime-complete');
-    el.addFiles([new File(['x'], 'x.txt', { type: 'text/plain' })]);
-    const report = await el.upload();
-    const { detail } = await failed;
-    expect(detail.error.code).to.equal('not-connected');
-    expect(report.failed).to.deep.equal([detail]);
-    expect(report.successful).to.deep.equal([]);
-    expect((await complete).detail).to.deep.equal({ successful: [], failed: [detail] });
+  describe('when files are written before connecting', () => {
+    const run = situation(async () => {
+      const el = await fixture<DigiMeWriter>(html`<digime-writer backend-url="/app/digime"></digime-writer>`);
+      const failed = oneEvent(el, 'digime-write-error');
+      const complete = oneEvent(el, 'digime-complete');
+      el.addFiles([new File(['x'], 'x.txt', { type: 'text/plain' })]);
+      const report = await el.upload();
+      const { detail } = await failed;
+      return { report, detail, complete: (await complete).detail, received: await knob('app-digime', 'received') };
+    });
+
+    it('fails each file with not-connected', () => {
+      expect(run().detail.error.code).to.equal('not-connected');
+    });
+
+    it('resolves upload() with the file failed and none written', () => {
+      const { report, detail } = run();
+      expect(report.failed).to.deep.equal([detail]);
+      expect(report.successful).to.deep.equal([]);
+    });
+
+    it('fires digime-complete with the same report', () => {
+      expect(run().complete).to.deep.equal({ successful: [], failed: [run().detail] });
+    });
+
     // The array upload() resolved with before it had the report's shape (deprecated).
-    expect(report.map((o) => o.state)).to.deep.equal(['failed']);
-    expect(await knob('app-digime', 'received')).to.deep.equal([]);
+    it('still resolves upload() as the array of outcomes it was before (deprecated)', () => {
+      expect(run().report.map((o) => o.state)).to.deep.equal(['failed']);
+    });
+
+    it('sends the backend nothing', () => {
+      expect(run().received).to.deep.equal([]);
+    });
   });
 });
