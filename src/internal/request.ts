@@ -17,6 +17,11 @@ export interface RequestJsonOptions {
   /** No complete answer after this long: `timeout`. */
   timeoutMs?: number;
   credentials?: RequestCredentials;
+  /**
+   * The largest answer read, in bytes: a larger one is `too-large`, refused by its
+   * `Content-Length` or while it streams (never buffered whole). Default: no limit.
+   */
+  maxBytes?: number;
   /** `fetch` to use (tests, SSR); default the global one. */
   fetch?: typeof fetch;
 }
@@ -34,9 +39,9 @@ export interface JsonAnswer {
 }
 
 /**
- * One request. Throws `UploadElementsError` `network` (no answer: offline, DNS, CORS) or
- * `timeout`; an abort by `signal` is rethrown as it came (callers map it to their own
- * `aborted`). Every HTTP status is an answer.
+ * One request. Throws `UploadElementsError` `network` (no answer: offline, DNS, CORS),
+ * `timeout` or `too-large` (over `maxBytes`); an abort by `signal` is rethrown as it came
+ * (callers map it to their own `aborted`). Every HTTP status is an answer.
  */
 export async function requestJson(url: string, options: RequestJsonOptions = {}): Promise<JsonAnswer> {
   const { json, signal, timeoutMs } = options;
@@ -52,9 +57,9 @@ export async function requestJson(url: string, options: RequestJsonOptions = {})
       signal: AbortSignal.any([signal, timeout].filter((s) => s !== undefined)),
       credentials: options.credentials,
     });
-    text = await res.text();
+    text = await readText(res, options.maxBytes, where);
   } catch (err) {
-    if (signal?.aborted) throw err;
+    if (signal?.aborted || (err instanceof UploadElementsError && err.code === 'too-large')) throw err;
     const code = timeout?.aborted ? 'timeout' : 'network';
     throw new UploadElementsError(code, `No answer from ${where} (${code === 'network' ? 'network or CORS failure' : code}).`, {
       cause: err,
@@ -68,6 +73,28 @@ export async function requestJson(url: string, options: RequestJsonOptions = {})
     invalid = true;
   }
   return { url: where, status: res.status, ok: res.ok, text, json: parsed, invalid };
+}
+
+/** The body as text, at most `maxBytes`: checked by `Content-Length`, then while it streams. */
+async function readText(res: Response, maxBytes: number | undefined, where: string): Promise<string> {
+  if (maxBytes === undefined || !res.body) return res.text();
+  const tooLarge = () => new UploadElementsError('too-large', `The answer from ${where} is larger than ${maxBytes} bytes.`);
+  if (Number(res.headers.get('content-length')) > maxBytes) {
+    void res.body.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  for (let length = 0; ;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    if ((length += value.byteLength) > maxBytes) {
+      void reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    text += decoder.decode(value, { stream: true });
+  }
 }
 
 /**

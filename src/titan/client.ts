@@ -139,6 +139,8 @@ export interface TitanClientEvents {
 }
 
 const DEFAULT_DELAYS_MS = [1000, 2000, 4000];
+/** The largest Titan API answer read (a file list of a few hundred entries is well under it). */
+const MAX_API_ANSWER_BYTES = 1024 * 1024;
 const DEFAULT_REPORT_DELAYS_MS = [1000, 2000];
 /** Renew a token this long before its `exp`, so a request does not leave with one about to lapse. */
 const EXPIRY_MARGIN_S = 30;
@@ -609,9 +611,12 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
           headers: { [HEADERS.jwt]: `Bearer ${token}`, [HEADERS.lang]: this.lang },
           json: options.body,
           signal: options.signal,
+          // Titan's answers are small JSON envelopes; more is not an answer to read.
+          maxBytes: MAX_API_ANSWER_BYTES,
         });
       } catch (err) {
         if (isAbort(err, options.signal)) throw abortedError();
+        if ((err as { code?: unknown }).code === 'too-large') throw new TitanError('bad-response', (err as Error).message);
         throw new TitanError(
           'network',
           `Could not reach Titan at ${this.apiUrl} (${pathName(path)}): network or CORS failure. Check api-url / apiUrl.`,

@@ -46,7 +46,16 @@ export const POLL_SECONDS = { min: 1, max: 300, fallback: 5 } as const;
 
 /** Error codes this protocol adds to the shared ones (`network`, `bad-response`, HTTP status). */
 export type UniversaErrorCode =
-  'insecure-url' | 'bad-version' | 'bad-offer' | 'bad-answer' | 'bad-contract' | 'bad-address' | 'timeout' | 'expired';
+  | 'insecure-url'
+  | 'same-origin'
+  | 'bad-version'
+  | 'bad-offer'
+  | 'bad-answer'
+  | 'bad-contract'
+  | 'bad-address'
+  | 'too-large'
+  | 'timeout'
+  | 'expired';
 
 export class UniversaError extends UploadElementsError {
   declare readonly code: UniversaErrorCode;
@@ -82,7 +91,20 @@ export function checkIssuerUrl(value: unknown, what: string, base?: string): str
 
 export const isIssuerState = (v: unknown): v is IssuerState => (ISSUER_STATES as readonly unknown[]).includes(v);
 
-/** Validates the answer to `POST cb` field by field; URLs come back absolute. */
+/**
+ * One of the offer's URLs: checked like cb, and on cb's origin (an offer must not send the
+ * chosen address, or the page's requests, anywhere else).
+ */
+function offerUrl(value: unknown, what: string, cb: string): string {
+  const href = checkIssuerUrl(value, what, cb);
+  if (new URL(href).origin !== new URL(cb).origin) throw new UniversaError('bad-offer', `${what} is not on cb's origin.`);
+  return href;
+}
+
+/**
+ * Validates the answer to `POST cb` field by field (and a stored offer read back); URLs come
+ * back absolute, all on cb's origin.
+ */
 export function parseOffer(value: unknown, cb: string): IssuerOffer {
   const v = Object(value) as Record<string, unknown>;
   const bad =
@@ -95,10 +117,10 @@ export function parseOffer(value: unknown, cb: string): IssuerOffer {
     caption: v.caption as string,
     text: v.text as string,
     action: ACTION_SELECT_ADDRESS,
-    ok_url: checkIssuerUrl(v.ok_url, 'ok_url', cb),
-    check_url: checkIssuerUrl(v.check_url, 'check_url', cb),
+    ok_url: offerUrl(v.ok_url, 'ok_url', cb),
+    check_url: offerUrl(v.check_url, 'check_url', cb),
     // Optional by the protocol; an empty value means "no cancel callback", not an error.
-    cancel_url: v.cancel_url ? checkIssuerUrl(v.cancel_url, 'cancel_url', cb) : undefined,
+    cancel_url: v.cancel_url ? offerUrl(v.cancel_url, 'cancel_url', cb) : undefined,
     state: v.state as IssuerState,
   };
 }

@@ -81,7 +81,19 @@ export interface ImportSessionOptions {
   maxRetryMs?: number;
   /** A request without an answer after this long counts as failed (`timeout`). Default 30000. */
   requestTimeoutMs?: number;
+  /**
+   * Accept a cb on the page's own origin. Off by default: anyone can craft the link, and the
+   * page's origin is where its own endpoints live.
+   */
+  allowSameOrigin?: boolean;
+  /** The largest contract accepted, in bytes (a larger check answer is refused while it streams). Default 16 MiB. */
+  maxContractBytes?: number;
 }
+
+/** The largest answer to `POST cb` or ok_url: an offer is a few hundred bytes. */
+export const MAX_OFFER_BYTES = 64 * 1024;
+/** The default `maxContractBytes`. */
+export const MAX_CONTRACT_BYTES = 16 * 1024 * 1024;
 
 type Broadcast =
   | { type: 'phase'; phase: PendingPhase; address?: string; issuerState?: IssuerState }
@@ -99,7 +111,7 @@ export function isRetryable(err: unknown): boolean {
   const code = err instanceof UploadElementsError ? err.code : undefined;
   return typeof code === 'number'
     ? code >= 500 || code === 408 || code === 429
-    : !/^(insecure-url|bad-offer|bad-version|bad-state|bad-address|expired)$/.test(String(code));
+    : !/^(insecure-url|same-origin|bad-offer|bad-version|bad-state|bad-address|expired)$/.test(String(code));
 }
 
 /**
@@ -213,6 +225,9 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
     const signal = this.#newRun();
     try {
       checkIssuerUrl(this.cb, 'cb');
+      if (!this.#options.allowSameOrigin && new URL(this.cb).origin === globalThis.location?.origin) {
+        throw new UniversaError('same-origin', "cb is on this page's own origin; the page has not allowed that (allowSameOrigin).");
+      }
       let record = await this.#read();
       if (!record) {
         const offer = parseOffer(await this.#post(this.cb, {}, signal), this.cb);
@@ -271,6 +286,10 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
   dispose(): void {
     this.#life.abort();
     this.#closeChannel();
+  }
+
+  #maxContractBytes(): number {
+    return this.#options.maxContractBytes ?? MAX_CONTRACT_BYTES;
   }
 
   /** A fresh signal for the next step, aborting the previous one (and aborted by dispose). */
@@ -346,13 +365,17 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
           confirming ? record.offer.ok_url : record.offer.check_url,
           confirming ? ({ address: record.address ?? '' } satisfies OkRequest) : {},
           signal,
+          // A check answer carries the contract as base64 (4/3 of its bytes) in a little JSON.
+          confirming ? MAX_OFFER_BYTES : Math.ceil((this.#maxContractBytes() * 4) / 3) + 4096,
         );
         if (confirming) wait = clampPollSeconds((answer as OkAnswer | null)?.poll_seconds) * 1000;
         else {
           const check = parseCheckAnswer(answer);
           if (check.state === 'cancelled') return await this.#end();
           if (check.base64_contract != null) {
-            decodeBase64(check.base64_contract);
+            if (decodeBase64(check.base64_contract).byteLength > this.#maxContractBytes()) {
+              throw new UniversaError('too-large', `The contract is larger than ${this.#maxContractBytes()} bytes.`);
+            }
             return await this.#deliver(check.base64_contract);
           }
           state = check.state;
@@ -444,10 +467,16 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
     this.#closeChannel();
   }
 
-  async #post(url: string, body: object, signal: AbortSignal): Promise<unknown> {
+  /**
+   * POSTs to the issuer without credentials (it knows the user by the cb URL, not by cookies),
+   * reading at most `maxBytes` of the answer.
+   */
+  async #post(url: string, body: object, signal: AbortSignal, maxBytes = MAX_OFFER_BYTES): Promise<unknown> {
     const answer = await requestJson(url, {
       json: body,
       signal,
+      credentials: 'omit',
+      maxBytes,
       timeoutMs: this.#options.requestTimeoutMs ?? 30_000,
       fetch: this.#options.fetch,
     });
@@ -465,12 +494,25 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
    */
   async #read(): Promise<PendingImport | undefined> {
     if (!this.#store || this.#unsaved) return this.#record;
+    let record: PendingImport | undefined;
     try {
-      return await this.#store.get(this.cb);
+      record = await this.#store.get(this.cb);
     } catch (err) {
       this.#storageError(err);
       return this.#record;
     }
+    if (record) {
+      // Storage is the origin's, not this library's: a record goes through the offer's rules
+      // again (URLs https and on cb's origin), and a bad one is dropped, not followed.
+      try {
+        if (record.cb !== this.cb) throw new UniversaError('bad-offer', 'The stored import is not for this cb.');
+        record = { ...record, offer: parseOffer(record.offer, this.cb) };
+      } catch (err) {
+        await this.#store.remove(this.cb).catch(() => undefined);
+        throw err;
+      }
+    }
+    return record;
   }
 
   async #save(record: PendingImport): Promise<void> {

@@ -18,6 +18,8 @@ const de: UniversaStrings = {
   network: 'Aussteller nicht erreichbar (Netzwerk oder CORS).',
   server: 'Fehler beim Aussteller (HTTP {code}).',
   'insecure-url': 'Unsicherer Link: https ist erforderlich.',
+  'same-origin': 'Diese Seite nimmt keine Aussteller-Links auf ihre eigene Website an.',
+  'too-large': 'Der Aussteller hat mehr gesendet, als diese Seite annimmt.',
   'bad-version': 'Nicht unterstützte Link-Version (iv muss 1 sein).',
   'bad-offer': 'Unbrauchbare Antwort des Ausstellers: {message}',
   'bad-contract': 'Der Vertrag ist beschädigt.',

@@ -19,6 +19,8 @@ export type UniversaStringKey =
   | 'network'
   | 'server'
   | 'insecure-url'
+  | 'same-origin'
+  | 'too-large'
   | 'bad-version'
   | 'bad-offer'
   | 'bad-contract';
@@ -48,6 +50,8 @@ export const universaStrings: Record<string, UniversaStrings> & { en: UniversaSt
     network: 'The issuer is unreachable (network or CORS).',
     server: 'Issuer error (HTTP {code}).',
     'insecure-url': 'Insecure link: https is required.',
+    'same-origin': 'This page does not accept issuer links on its own site.',
+    'too-large': 'The issuer sent more than this page accepts.',
     'bad-version': 'Unsupported link version (iv must be 1).',
     'bad-offer': 'Unusable issuer answer: {message}',
     'bad-contract': 'The contract is damaged.',

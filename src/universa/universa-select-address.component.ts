@@ -4,7 +4,7 @@ import { elementLocale, format, pickStrings } from '../internal/i18n.js';
 import { parseUniversaAddress, type UniversaAddressError } from './address.js';
 import { PROTOCOL_VERSION, type IssuerState } from './protocol.js';
 import { resumePendingImports } from './resume.js';
-import { ImportSession, type ImportState } from './session.js';
+import { ImportSession, type ImportSessionOptions, type ImportState } from './session.js';
 import { universaLocales, universaStrings, type UniversaStringKey, type UniversaStrings } from './strings.js';
 import { universaSelectAddressStyles } from './universa-select-address.styles.js';
 
@@ -32,6 +32,8 @@ export type UniversaSelectAddressEvents = UniversaSelectAddressEventMap;
  *
  * @attr cb - issuer callback URL; when absent, read from the page URL `?iv=1&cb=…`
  * @attr allow-input - also allow typing/pasting an address (default on; `allow-input="false"` turns it off)
+ * @attr allow-same-origin - accept a cb on this page's own origin (refused by default: anyone can craft the link)
+ * @attr max-contract-bytes - the largest contract accepted, in bytes (default 16 MiB)
  * @attr open - reflects whether the popup is open
  * @attr locale - UI language (`en`, `de`); without it the nearest `lang` attribute (the page's `<html lang>`), else English.
  *
@@ -68,6 +70,8 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
     addresses: { attribute: false },
     allowInput: { attribute: 'allow-input', converter: { fromAttribute: (v: string | null) => v !== 'false' } },
     open: { type: Boolean, reflect: true },
+    allowSameOrigin: { type: Boolean, attribute: 'allow-same-origin' },
+    maxContractBytes: { type: Number, attribute: 'max-contract-bytes' },
     locale: { type: String },
     strings: { attribute: false },
     picked: { state: true },
@@ -80,6 +84,8 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
   declare addresses: UniversaAddressOption[];
   declare allowInput: boolean;
   declare open: boolean;
+  declare allowSameOrigin: boolean;
+  declare maxContractBytes?: number;
   declare locale?: string;
   /** Replaces single entries of the string table. */
   declare strings?: Partial<UniversaStrings>;
@@ -101,6 +107,7 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
     this.addresses = [];
     this.allowInput = true;
     this.open = false;
+    this.allowSameOrigin = false;
     this.picked = this.typed = '';
   }
 
@@ -258,7 +265,7 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
     const load = this.#loadLanguage();
     this.#opening = load && Promise.race([load, new Promise((r) => setTimeout(r, 2000))]);
     await resumePendingImports({
-      signal,
+      ...this.#sessionOptions(signal),
       exclude: [cb ?? ''],
       onSession: (session) => {
         if (showLatest) this.#session = session;
@@ -286,9 +293,13 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
     this.#session?.dispose();
     this.#setDownload();
     this.picked = this.typed = '';
-    const session = (this.#session = new ImportSession(cb, { signal: this.#connection?.signal }));
+    const session = (this.#session = new ImportSession(cb, this.#sessionOptions(this.#connection?.signal)));
     this.#wire(session);
     await session.start();
+  }
+
+  #sessionOptions(signal: AbortSignal | undefined): ImportSessionOptions {
+    return { signal, allowSameOrigin: this.allowSameOrigin, ...(this.maxContractBytes ? { maxContractBytes: this.maxContractBytes } : {}) };
   }
 
   #setDownload(bytes?: Uint8Array): void {

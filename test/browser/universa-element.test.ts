@@ -5,6 +5,7 @@ import { universaLocales, universaStrings, type UniversaSelectAddress } from '..
 import {
   calls,
   issue,
+  issuerLog,
   knob,
   LONG,
   ofType,
@@ -230,6 +231,51 @@ describe('<universa-select-address>', () => {
     el.strings = { cancel: 'Nein danke' };
     await el.updateComplete;
     expect(text(el, 'cancel')).to.equal('Nein danke');
+  });
+});
+
+describe('<universa-select-address> trust boundaries (anyone can craft the link)', () => {
+  describe("when the link's cb is on the page's own origin", () => {
+    /** An issue made through the test page's server, where the sandbox is mounted too: every URL on the page's origin. */
+    const issueHere = async () => ((await (await fetch('/universa/issue', { method: 'POST', body: '{}' })).json()) as { cb: string }).cb;
+
+    it('is refused unless the page allows it: no request, nothing stored', async () => {
+      const cb = await issueHere();
+      expect(new URL(cb).origin).to.equal(location.origin);
+      const { el, events } = await mount({ cb });
+      await until(() => errorsOf(events).length === 1, 'universa-error');
+      expect(errorsOf(events)[0]).to.deep.include({ cb, retryable: false });
+      expect(errorsOf(events)[0]!.error.code).to.equal('same-origin');
+      await el.updateComplete;
+      expect(text(el, 'error')).to.equal('This page does not accept issuer links on its own site.');
+      await sleep(200);
+      expect((await calls()).filter((c) => c !== 'issue')).to.deep.equal([]);
+      expect(await pendingRecord(cb)).to.equal(undefined);
+    });
+
+    it("with allow-same-origin, requests to the issuer carry none of the page's cookies", async () => {
+      document.cookie = 'wallet-session=secret; path=/';
+      try {
+        const cb = await issueHere();
+        const { el } = await mount({ cb, allowSameOrigin: true });
+        await until(() => el.open, 'the offer');
+        const log = (await issuerLog()).filter((e) => e.path.split('/')[2] !== 'issue');
+        expect(log.map((e) => e.path.split('/')[2])).to.deep.equal(['cb']);
+        expect(log[0]!.headers.cookie).to.equal(undefined);
+      } finally {
+        document.cookie = 'wallet-session=; path=/; max-age=0';
+      }
+    });
+  });
+
+  describe('when the issuer is on another origin', () => {
+    it('the offer is shown without any opt-in', async () => {
+      const { cb } = await issue();
+      expect(new URL(cb).origin).not.to.equal(location.origin);
+      const { el } = await mount({ cb });
+      await until(() => el.open, 'the offer');
+      expect(text(el, 'caption')).to.equal('She-Token generation');
+    });
   });
 });
 

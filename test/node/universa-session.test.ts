@@ -1,4 +1,4 @@
-import { test, before, after, beforeEach, afterEach } from 'node:test';
+import { describe, it, test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSandbox, type KnobArgs, type KnobBody, type Sandbox, type SandboxKnobs } from '../../src/sandbox/index.js';
 import { unpackBoss } from '../../src/sandbox/boss.js';
@@ -449,4 +449,76 @@ test('an ok_url answering 204 without a body is an answer: polling starts at the
   assert.deepEqual(w.errors, []);
   const [ok, check] = ['ok', 'check'].map((k) => sb.log.find((e) => e.path.startsWith(`/universa/${k}/`))!.time);
   assert.ok(check! - ok! >= 4500, `no poll_seconds: the first check after 5 s (was ${check! - ok!} ms)`);
+});
+
+describe('trust boundaries (the link comes from anyone)', () => {
+  describe("when the offer's URLs leave cb's origin", () => {
+    for (const field of ['ok_url', 'check_url', 'cancel_url'] as const) {
+      it(`${field} on another origin is a bad offer, and nothing is stored or sent there`, async () => {
+        const { cb } = await issue();
+        // Loopback http is a secure URL, but another port is another origin.
+        await knob('fault', { endpoint: 'cb', kind: 'set', field, value: 'http://127.0.0.1:9/collect' });
+        const store = memoryStore();
+        const session = new ImportSession(cb, { store, signal: life.signal });
+        const w = watch(session);
+        await session.start();
+        assert.equal(session.state, 'failed');
+        assert.equal(w.errors[0]?.error.code, 'bad-offer');
+        assert.match(w.errors[0]!.error.message, new RegExp(`${field} is not on cb's origin`));
+        assert.equal(store.map.size, 0);
+      });
+    }
+  });
+
+  describe('when a stored record was tampered with (another script on the origin, an old version)', () => {
+    it('the record is checked again on resume: refused, dropped, and its URL never called', async () => {
+      const { cb } = await issue();
+      const store = memoryStore();
+      const first = new ImportSession(cb, { store, signal: life.signal });
+      await first.start();
+      first.dispose();
+      const record = store.map.get(cb)!;
+      store.map.set(cb, { ...record, phase: 'polling', offer: { ...record.offer, check_url: 'http://127.0.0.1:9/collect' } });
+      let calls = 0;
+      const counting: typeof fetch = (...args) => (calls++, fetch(...args));
+      const errors: string[] = [];
+      await resumePendingImports({
+        store,
+        fetch: counting,
+        signal: life.signal,
+        onSession: (s) => s.addEventListener('error', ({ detail }) => errors.push(String(detail.error.code))),
+      });
+      for (let i = 0; i < 50 && !errors.length; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(errors, ['bad-offer']);
+      assert.equal(store.map.size, 0);
+      assert.equal(calls, 0);
+    });
+  });
+
+  describe('when an answer is larger than the caps', () => {
+    it('an offer over 64 KiB is refused while it streams, and not stored', async () => {
+      const { cb } = await issue();
+      await knob('fault', { endpoint: 'cb', kind: 'set', field: 'text', value: 'x'.repeat(100 * 1024) });
+      const store = memoryStore();
+      const session = new ImportSession(cb, { store, signal: life.signal });
+      const w = watch(session);
+      await session.start();
+      assert.equal(session.state, 'failed');
+      assert.equal(w.errors[0]?.error.code, 'too-large');
+      assert.equal(store.map.size, 0);
+    });
+
+    it('a contract over maxContractBytes is refused and reported; the record stays for a later check', async () => {
+      const { cb } = await issue();
+      const store = memoryStore();
+      const session = new ImportSession(cb, { store, signal: life.signal, maxContractBytes: 64 });
+      const w = watch(session);
+      await session.start();
+      await session.confirm(SHORT);
+      await w.until(() => w.errors.some((e) => e.error.code === 'too-large'), 'the too-large error');
+      assert.equal(w.contracts.length, 0);
+      assert.notEqual(store.map.get(cb), undefined);
+      assert.equal(store.map.get(cb)?.base64Contract, undefined);
+    });
+  });
 });
