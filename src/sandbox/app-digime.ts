@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { SandboxContext, SandboxService } from './types.js';
-import { HttpError, parsedBodies, readBody, sendWebResponse, toWebRequest } from './http.js';
+import { HttpError, parsedBodies, readBody, requestOrigin, sendWebResponse, toWebRequest } from './http.js';
 import { DIGIME_API_PREFIX, demoDigimeContract } from './digime.js';
 import {
   createDigiMeBackend,
@@ -15,6 +15,8 @@ import { UploadElementsError } from '../internal/errors.js';
 
 const PREFIX = '/app/digime';
 const COOKIE = 'digime_sid';
+/** Sessions kept at most; the oldest goes first (every cookie-less request makes one). */
+export const MAX_SESSIONS = 1000;
 
 /** What the demo backend's `/write` received, so a test can show it never saw plaintext. */
 export interface ReceivedWrite {
@@ -27,9 +29,10 @@ export interface ReceivedWrite {
 
 /**
  * The demo app backend for `<digime-writer backend-url="/app/digime">`, built only on the
- * public server helper: an in-memory session per cookie, the sandbox's demo contract, and the
- * redirect URI taken from the page that asked (`returnUrl`, else Referer), checked against
- * the request's Origin so it cannot be turned into an open redirect.
+ * public server helper: an in-memory session per cookie (at most `MAX_SESSIONS`, a new id after
+ * each exchange, as after any login), the sandbox's demo contract, and the redirect URI taken
+ * from the page that asked (`returnUrl`, else Referer), which must be on the backend's own
+ * origin so it cannot be turned into an open redirect.
  *
  * Knobs (`POST /_sandbox/app-digime/<action>`):
  * - `received` `{}` → `[{contentType, fileName?, fileBase64, fields: {metadata, symmetrical_key, iv}, at}]`
@@ -55,6 +58,16 @@ export function createAppDigimeService(ctx: SandboxContext): SandboxService {
       });
     }));
 
+  function newSession(data: DigiMeSessionData = {}): string {
+    const sid = randomBytes(16).toString('base64url');
+    sessions.set(sid, data);
+    for (const oldest of sessions.keys()) {
+      if (sessions.size <= MAX_SESSIONS) break;
+      sessions.delete(oldest);
+    }
+    return sid;
+  }
+
   function sessionFor(request: Request): DigiMeSessionStore {
     const sid = readCookie(request.headers.get('cookie'), COOKIE) ?? '';
     return {
@@ -71,15 +84,17 @@ export function createAppDigimeService(ctx: SandboxContext): SandboxService {
       if (!Object.values(BACKEND_PATHS).includes(endpoint as never)) throw new HttpError(404, `no demo backend route ${url.pathname}`);
       const raw = await readBody(req, 64 * 1024 * 1024);
       let sid = readCookie(req.headers.cookie, COOKIE);
-      const newSid = !sid || !sessions.has(sid) ? randomBytes(16).toString('base64url') : undefined;
-      if (newSid) {
-        sid = newSid;
-        sessions.set(sid, {});
-      }
-      const request = webRequest(req, ctx.url, raw, sid!);
+      let newSid = !sid || !sessions.has(sid) ? newSession() : undefined;
+      sid = newSid ?? sid!;
+      const request = webRequest(req, requestOrigin(req, ctx.url), raw, sid);
       if (endpoint === BACKEND_PATHS.write) await record(request.clone(), received);
       else logJsonBody(req, raw);
       const response = await (await getHandlers()).handle(request);
+      if (endpoint === BACKEND_PATHS.exchange && response.ok) {
+        // Connected: the session id that existed before (and may have been planted) is retired.
+        newSid = newSession(sessions.get(sid));
+        sessions.delete(sid);
+      }
       if (newSid) response.headers.append('set-cookie', `${COOKIE}=${newSid}; Path=${PREFIX}; HttpOnly; SameSite=Lax`);
       await sendWebResponse(res, response);
     },
@@ -101,10 +116,12 @@ export function createAppDigimeService(ctx: SandboxContext): SandboxService {
 }
 
 /**
- * The page that started the authorize gets the user back. Browsers send Origin on every POST;
- * a return URL on another origin is refused. Without a returnUrl, the Referer is the page.
+ * The page that started the authorize gets the user back, on this backend's own origin (the app
+ * the backend belongs to): a return URL elsewhere, or a request from another site (its Origin),
+ * is refused, whatever the asking page claims. Without a returnUrl, the Referer is the page.
  */
 function returnUrlFor(request: Request, returnUrl: unknown): string {
+  const own = new URL(request.url).origin;
   const origin = request.headers.get('origin');
   const candidate = typeof returnUrl === 'string' && returnUrl ? returnUrl : request.headers.get('referer');
   let url: URL;
@@ -113,8 +130,8 @@ function returnUrlFor(request: Request, returnUrl: unknown): string {
   } catch {
     throw new UploadElementsError(BACKEND_ERRORS.badRequest, 'returnUrl (or a Referer) is required.');
   }
-  if (!/^https?:$/.test(url.protocol) || (origin && origin !== 'null' && url.origin !== origin)) {
-    throw new UploadElementsError(BACKEND_ERRORS.badRequest, `returnUrl ${url.origin} is not the requesting origin.`);
+  if (url.origin !== own || (origin !== null && origin !== own)) {
+    throw new UploadElementsError(BACKEND_ERRORS.badRequest, `returnUrl ${url.origin} is not this app's origin (${own}).`);
   }
   return url.href;
 }

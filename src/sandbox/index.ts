@@ -49,9 +49,11 @@ const CONTROL = '/_sandbox';
 
 /**
  * Starts the local doubles of Titan, the Universa issuer, digi.me and the demo app backend on
- * one loopback HTTP server. Every response carries CORS headers for any origin (the real
- * services are cross-origin to the page too), every request is logged, and
- * `POST /_sandbox/<service>/<action>` turns the fault knobs.
+ * one loopback HTTP server. The services answer CORS for loopback pages and `allowedOrigins`
+ * (the real services are cross-origin to the page too), every request is logged, and
+ * `POST /_sandbox/<service>/<action>` turns the fault knobs. The sandbox runs on developers'
+ * machines next to whatever site they visit: control routes have no CORS, and a request whose
+ * `Host` is not loopback (or `allowedHosts`) is refused, so a DNS-rebinding page cannot reach it.
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const ownDir = options.dataDir ? undefined : await mkdtemp(join(tmpdir(), 'upload-elements-sandbox-'));
@@ -64,6 +66,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     dataDir: options.dataDir ?? ownDir!,
     tenant: options.tenant ?? { id: 'demo-tenant', apiKey: 'sandbox-api-key', apiSecret: 'sandbox-api-secret' },
     issuer: { generationSeconds: options.issuer?.generationSeconds ?? 3, pollSeconds: options.issuer?.pollSeconds ?? 2 },
+    allowedOrigins: options.allowedOrigins ?? [],
+    allowedHosts: options.allowedHosts ?? [],
   };
   const log: LogEntry[] = [];
   const ctx: { url: string; options: ResolvedSandboxOptions; log: LogEntry[] } = { url: '', options: resolved, log };
@@ -101,13 +105,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   async function route(req: IncomingMessage, res: ServerResponse, next?: () => void): Promise<void> {
     const url = new URL(req.url ?? '/', ctx.url);
     const path = url.pathname;
+    if (!isLocalHost(req.headers.host, resolved.allowedHosts)) {
+      return sendJson(res, 403, { code: 403, msg: 'the sandbox answers loopback hosts only (SandboxOptions.allowedHosts)' });
+    }
     if (path === CONTROL || path.startsWith(`${CONTROL}/`)) return routeControl(req, res, url);
     const service = find(path);
     if (!service) {
       if (next) return next();
       return sendJson(res, 404, { code: 404, msg: `no sandbox route for ${path}` });
     }
-    if (service.corsAllowed?.(url) ?? true) applyCors(req, res);
+    if ((service.corsAllowed?.(url) ?? true) && isAllowedOrigin(req.headers.origin, resolved.allowedOrigins)) applyCors(req, res);
     if (req.method === 'OPTIONS') {
       res.writeHead(204).end();
       return;
@@ -136,9 +143,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
   }
 
+  // No CORS here: only same-origin pages (the sandbox mounted on a dev server) and scripts turn knobs or read the log.
   async function routeControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    applyCors(req, res);
-    if (req.method === 'OPTIONS') return void res.writeHead(204).end();
     const parts = url.pathname
       .slice(CONTROL.length + 1)
       .split('/')
@@ -184,9 +190,25 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 }
 
+const isLoopbackName = (host: string) => /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i.test(host) || /\.localhost$/i.test(host);
+
+/** The request's Host names this machine (or an allowed name); a missing Host (HTTP/1.0) is a local client. */
+function isLocalHost(host: string | undefined, allowed: readonly string[]): boolean {
+  if (!host) return true;
+  const name = host.replace(/:\d+$/, '');
+  return isLoopbackName(name) || allowed.includes(name);
+}
+
+/** A page on this machine, or one the sandbox was told to serve. */
+function isAllowedOrigin(origin: string | undefined, allowed: readonly string[]): boolean {
+  if (!origin) return false;
+  const url = URL.parse(origin);
+  return !!url && (allowed.includes(url.origin) || (/^https?:$/.test(url.protocol) && isLoopbackName(url.hostname)));
+}
+
 function applyCors(req: IncomingMessage, res: ServerResponse): void {
-  const origin = req.headers.origin;
-  res.setHeader('access-control-allow-origin', origin ?? '*');
+  const origin = req.headers.origin!;
+  res.setHeader('access-control-allow-origin', origin);
   res.setHeader('vary', 'origin');
   res.setHeader('access-control-allow-methods', 'GET, POST, PUT, DELETE, OPTIONS');
   res.setHeader(

@@ -20,6 +20,14 @@ export interface SandboxOptions {
   tenant?: { id: string; apiKey: string; apiSecret: string };
   /** Universa issuer: seconds from ok_url to a ready contract, and the poll_seconds it asks for. */
   issuer?: { generationSeconds?: number; pollSeconds?: number };
+  /**
+   * Origins whose pages may call the sandbox's services cross-origin, besides loopback ones
+   * (`http://localhost:…`, `http://127.0.0.1:…`, `*.localhost`). Any other site a developer
+   * visits gets no CORS answer. The control routes (`/_sandbox/…`) never answer CORS.
+   */
+  allowedOrigins?: string[];
+  /** Host names the sandbox answers besides loopback ones (a DNS name pointing at it, rebinding guard). */
+  allowedHosts?: string[];
 }
 
 export type ResolvedSandboxOptions = Required<Omit<SandboxOptions, 'dataDir' | 'issuer'>> & {

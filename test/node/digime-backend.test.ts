@@ -2,6 +2,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
+import { MAX_SESSIONS } from '../../src/sandbox/app-digime.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { DIGIME_API_PREFIX } from '../../src/sandbox/digime.js';
 import {
@@ -574,7 +575,9 @@ describe('the sandbox checks the request JWT like digi.me', () => {
 });
 
 describe('demo app backend (/app/digime) built on the handlers', () => {
-  const origin = 'http://page.example';
+  /** The page is on the app backend's own origin, as a real app's pages are. */
+  let origin = '';
+  before(() => (origin = sb.url));
 
   async function appPost(path: string, init: { cookie?: string; json?: unknown; form?: FormData; origin?: string }) {
     const headers: Record<string, string> = { origin: init.origin ?? origin };
@@ -599,6 +602,7 @@ describe('demo app backend (/app/digime) built on the handlers', () => {
     let received: Awaited<ReturnType<typeof knob<'app-digime', 'received'>>>[number] | undefined;
     let stored: Awaited<ReturnType<typeof knob<'digime', 'postbox'>>>[number] | undefined;
     let auth: LogEntry | undefined;
+    let oldCookie = '';
     before(async () => {
       await freshSandbox();
       authorize = await appPost('authorize', { json: { returnUrl: `${origin}/page?x=1` } });
@@ -608,6 +612,9 @@ describe('demo app backend (/app/digime) built on the handlers', () => {
         cookie,
         json: { code: q.get('code'), state: q.get('state'), postboxId: q.get('postboxId'), publicKey: q.get('publicKey') },
       });
+      oldCookie = cookie;
+      // Connected: the backend gave the session a new id, as after any login.
+      cookie = (ex.res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
       enc = await encryptForPostbox(new Blob([plain]), descriptor, String(ex.body.publicKey));
       const form = new FormData();
       form.append('file', enc.ciphertext, 'page.txt');
@@ -631,6 +638,15 @@ describe('demo app backend (/app/digime) built on the handlers', () => {
     it("answers exchange with the user's postbox", () => {
       assert.equal(ex.res.status, 200);
       assert.equal(ex.body.postboxId, q.get('postboxId'));
+    });
+
+    it('gives the session a new id after the exchange; the old id is no session any more', async () => {
+      assert.match(cookie, /^digime_sid=/);
+      assert.notEqual(cookie, oldCookie);
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array(16)]), 'x');
+      const stale = await appPost('write', { cookie: oldCookie, form });
+      assert.equal(stale.res.status, 401);
     });
 
     it('answers write with delivered', () => {
@@ -666,6 +682,28 @@ describe('demo app backend (/app/digime) built on the handlers', () => {
       const { res, body } = await appPost('authorize', { json: { returnUrl: 'http://evil.example/' } });
       assert.equal(res.status, 400);
       assert.equal((body.error as { code: string }).code, 'bad-request');
+    });
+
+    it('refuses it when the request comes from that other site too (its Origin matches the returnUrl)', async () => {
+      const { res } = await appPost('authorize', { origin: 'http://evil.example', json: { returnUrl: 'http://evil.example/' } });
+      assert.equal(res.status, 400);
+    });
+
+    it('refuses it when the request has no Origin (a script, an old browser)', async () => {
+      const res = await fetch(`${sb.url}/app/digime/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ returnUrl: 'http://evil.example/' }),
+      });
+      assert.equal(res.status, 400);
+    });
+  });
+
+  describe('when many cookie-less requests come', () => {
+    it('keeps at most MAX_SESSIONS sessions, dropping the oldest', async () => {
+      await freshSandbox();
+      for (let i = 0; i < MAX_SESSIONS + 20; i++) await fetch(`${sb.url}/app/digime/authorize`, { method: 'POST', body: '{' });
+      assert.equal((await knob('app-digime', 'sessions')).length, MAX_SESSIONS);
     });
   });
 

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { describe, it, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSandbox } from '../../../src/sandbox/index.js';
 
@@ -10,10 +10,10 @@ test('sandbox listens on loopback, logs requests and resets', async () => {
     assert.equal(info.url, sb.url);
     const pre = await fetch(`${sb.url}/universa/anything`, {
       method: 'OPTIONS',
-      headers: { origin: 'http://example.test', 'access-control-request-headers': 'content-type' },
+      headers: { origin: 'http://localhost:8000', 'access-control-request-headers': 'content-type' },
     });
     assert.equal(pre.status, 204);
-    assert.equal(pre.headers.get('access-control-allow-origin'), 'http://example.test');
+    assert.equal(pre.headers.get('access-control-allow-origin'), 'http://localhost:8000');
     await fetch(`${sb.url}/universa/anything`, { method: 'POST' });
     assert.equal(sb.log.length, 1);
     await fetch(`${sb.url}/_sandbox/reset`, { method: 'POST', body: '{}' });
@@ -22,4 +22,52 @@ test('sandbox listens on loopback, logs requests and resets', async () => {
   } finally {
     await sb.close();
   }
+});
+
+// The sandbox runs on developers' machines, next to every site they visit (issue 12).
+describe('sandbox trust boundaries', () => {
+  let sb: Awaited<ReturnType<typeof startSandbox>>;
+  before(async () => {
+    sb = await startSandbox({ allowedOrigins: ['https://demo.example'] });
+  });
+  after(() => sb.close());
+
+  describe('when a page on another site calls a service', () => {
+    it('gets no CORS answer, so it cannot read the response', async () => {
+      const res = await fetch(`${sb.url}/universa/anything`, { method: 'OPTIONS', headers: { origin: 'https://evil.example' } });
+      assert.equal(res.headers.get('access-control-allow-origin'), null);
+    });
+
+    it('an allowed origin (the demo served elsewhere) gets one', async () => {
+      const res = await fetch(`${sb.url}/universa/anything`, { method: 'OPTIONS', headers: { origin: 'https://demo.example' } });
+      assert.equal(res.headers.get('access-control-allow-origin'), 'https://demo.example');
+    });
+  });
+
+  describe('when any page calls a control route', () => {
+    for (const origin of ['https://evil.example', 'http://localhost:8000']) {
+      it(`${origin}: no CORS on the log or the knobs`, async () => {
+        const log = await fetch(`${sb.url}/_sandbox/log`, { headers: { origin } });
+        assert.equal(log.headers.get('access-control-allow-origin'), null);
+        const knob = await fetch(`${sb.url}/_sandbox/reset`, { method: 'OPTIONS', headers: { origin } });
+        assert.equal(knob.headers.get('access-control-allow-origin'), null);
+      });
+    }
+  });
+
+  describe('when the Host is not this machine (a DNS-rebinding page)', () => {
+    it('is refused with 403 before any service or knob runs', async () => {
+      const { request } = await import('node:http');
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(`${sb.url}/_sandbox/log`, { headers: { host: 'attacker.example:80' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(status, 403);
+      assert.equal(sb.log.length, 0);
+    });
+  });
 });
