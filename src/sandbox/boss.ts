@@ -1,35 +1,28 @@
 /**
- * A small BOSS codec (Universa's Binary Object Serialization, the `.unicon` packing), enough to
- * write and read a contract-shaped tree: integers of any size, doubles, booleans, null, UTF-8
+ * A small BOSS encoder (Universa's Binary Object Serialization, the `.unicon` packing), enough to
+ * write a contract-shaped tree: integers of any size, doubles, booleans, null, UTF-8
  * text, binaries, times, lists and dictionaries, with the tree-mode reference cache (stream mode is not supported).
  *
  * Header byte: `code = b & 7`, `value = b >> 3`; value < 23 is inline, 23…30 means 1…8
  * little-endian bytes follow, 31 means a varint length and then that many bytes.
- * DOM-free; the sandbox issuer packs its contracts with it.
+ * DOM-free; the sandbox issuer packs its contracts with it. Reading is `src/universa/boss.ts`.
  */
 
-export type BossValue = null | boolean | number | bigint | string | Uint8Array | Date | BossValue[] | { [key: string]: BossValue };
+import { BOSS, BOSS_EXTRA, type BossValue } from '../universa/boss.js';
 
-const INT = 0;
-const EXTRA = 1;
-const NINT = 2;
-const TEXT = 3;
-const BIN = 4;
-const CREF = 5;
-const LIST = 6;
-const DICT = 7;
+// The decoder is the library's (issuer answers are foreign input); the encoder is the sandbox's.
+export { BossError, unpackBoss, type BossErrorCode, type BossValue } from '../universa/boss.js';
 
-const XT_DZERO = 1;
-const XT_DONE = 2;
-const XT_DMINUSONE = 4;
-const XT_DOUBLE = 7;
-const XT_TRUE = 12;
-const XT_FALSE = 13;
-const XT_TIME = 15;
-
-export class BossError extends Error {
-  override name = 'BossError';
-}
+const { INT, EXTRA, NINT, TEXT, BIN, CREF, LIST, DICT } = BOSS;
+const {
+  DZERO: XT_DZERO,
+  DONE: XT_DONE,
+  DMINUSONE: XT_DMINUSONE,
+  DOUBLE: XT_DOUBLE,
+  TRUE: XT_TRUE,
+  FALSE: XT_FALSE,
+  TIME: XT_TIME,
+} = BOSS_EXTRA;
 
 export function packBoss(value: BossValue): Uint8Array {
   const out: number[] = [];
@@ -44,8 +37,10 @@ export function packBoss(value: BossValue): Uint8Array {
   const header = (code: number, v: number | bigint) => {
     let n = BigInt(v);
     if (n < 23n) return void out.push(code | (Number(n) << 3));
+    // Little-endian bytes from the hex digits, in one pass (shifting a huge BigInt byte by byte is quadratic).
+    const hex = n.toString(16).padStart(Math.ceil(n.toString(16).length / 2) * 2, '0');
     const bytes: number[] = [];
-    for (; n > 0n; n >>= 8n) bytes.push(Number(n & 0xffn));
+    for (let i = hex.length - 2; i >= 0; i -= 2) bytes.push(parseInt(hex.slice(i, i + 2), 16));
     if (bytes.length <= 8) out.push(code | ((bytes.length + 22) << 3));
     else {
       out.push(code | 0xf8);
@@ -100,101 +95,4 @@ export function packBoss(value: BossValue): Uint8Array {
   };
   write(value);
   return Uint8Array.from(out);
-}
-
-/** Reads one BOSS object; throws `BossError` on truncated or unknown input. */
-export function unpackBoss(bytes: Uint8Array): BossValue {
-  let pos = 0;
-  const cache: BossValue[] = [];
-  const byte = () => {
-    if (pos >= bytes.length) throw new BossError('BOSS data is truncated.');
-    return bytes[pos++]!;
-  };
-  const take = (n: number) => {
-    if (pos + n > bytes.length) throw new BossError('BOSS data is truncated.');
-    return bytes.subarray(pos, (pos += n));
-  };
-  const varint = () => {
-    let n = 0n;
-    for (let shift = 0n; shift < 640n; shift += 7n) {
-      const b = byte();
-      n |= BigInt(b & 0x7f) << shift;
-      if (b & 0x80) return n;
-    }
-    throw new BossError('BOSS varint is too long.');
-  };
-  const header = (): [number, bigint] => {
-    const b = byte();
-    const v = b >> 3;
-    if (v < 23) return [b & 7, BigInt(v)];
-    const le = take(v === 31 ? Number(varint()) : v - 22);
-    let n = 0n;
-    for (let i = le.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(le[i]!);
-    return [b & 7, n];
-  };
-  const small = (n: bigint) => (n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n);
-  // Every text/binary byte and every list or dict item takes at least one byte of input.
-  const size = (n: bigint) => {
-    if (n > BigInt(bytes.length - pos)) throw new BossError('BOSS length exceeds the data.');
-    return Number(n);
-  };
-  const read = (depth: number): BossValue => {
-    if (depth > 64) throw new BossError('BOSS data is nested too deeply.');
-    const [code, n] = header();
-    switch (code) {
-      case INT:
-        return small(n);
-      case NINT:
-        return small(-n);
-      case TEXT:
-      case BIN: {
-        const raw = take(size(n));
-        const v = code === TEXT ? new TextDecoder('utf-8', { fatal: true }).decode(raw) : raw.slice();
-        cache.push(v);
-        return v;
-      }
-      case CREF: {
-        if (n === 0n) return null;
-        const v = cache[Number(n) - 1];
-        if (v === undefined) throw new BossError(`BOSS reference ${n} points nowhere.`);
-        return v;
-      }
-      case LIST: {
-        const list: BossValue[] = [];
-        cache.push(list);
-        for (let i = size(n); i > 0; i--) list.push(read(depth + 1));
-        return list;
-      }
-      case DICT: {
-        const dict: { [key: string]: BossValue } = {};
-        cache.push(dict);
-        for (let i = size(n); i > 0; i--) {
-          const k = read(depth + 1);
-          dict[k instanceof Uint8Array ? Array.from(k).join(',') : String(k)] = read(depth + 1);
-        }
-        return dict;
-      }
-      default:
-        switch (Number(n)) {
-          case XT_DZERO:
-            return 0;
-          case XT_DONE:
-            return 1;
-          case XT_DMINUSONE:
-            return -1;
-          case XT_DOUBLE:
-            return new DataView(take(8).slice().buffer).getFloat64(0, true);
-          case XT_TRUE:
-            return true;
-          case XT_FALSE:
-            return false;
-          case XT_TIME:
-            return new Date(Number(varint()) * 1000);
-        }
-        throw new BossError(`Unknown BOSS extra type ${n}.`);
-    }
-  };
-  const value = read(0);
-  if (pos !== bytes.length) throw new BossError(`${bytes.length - pos} bytes after the BOSS object.`);
-  return value;
 }

@@ -139,7 +139,7 @@ describe('routes and CORS', () => {
   });
 
   test('a cross-origin request with a header outside api/jwt.go Cors() (Content-Type, jwtauthorization, lang) gets no CORS headers', async () => {
-    const r = await call(sb, 'GET', PATHS.getAreaId, { headers: { origin: 'http://page.test', authorization: 'Bearer x' } });
+    const r = await call(sb, 'GET', PATHS.getAreaId, { headers: { origin: 'http://localhost:5173', authorization: 'Bearer x' } });
     assert.equal(r.status, 403);
     assert.equal(r.headers.get('access-control-allow-origin'), null);
   });
@@ -147,10 +147,10 @@ describe('routes and CORS', () => {
   test("a cross-origin request with only allowed headers is answered with the page's origin allowed", async () => {
     const r = await call(sb, 'GET', PATHS.getUploadInfo, {
       token: await login(sb),
-      headers: { origin: 'http://page.test', lang: 'en', 'content-type': 'application/json' },
+      headers: { origin: 'http://localhost:5173', lang: 'en', 'content-type': 'application/json' },
     });
     assert.equal(r.json.code, 0);
-    assert.equal(r.headers.get('access-control-allow-origin'), 'http://page.test');
+    assert.equal(r.headers.get('access-control-allow-origin'), 'http://localhost:5173');
   });
 
   test('the same header from the same origin is fine (no preflight)', async () => {

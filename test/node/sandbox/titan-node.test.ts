@@ -109,11 +109,11 @@ describe('/uploadv2 (handler_uploadv2.go uploadv2Handler)', () => {
   test('the answer allows every header and exposes Authorization (setAccessControlAllowForHeader)', async () => {
     const [n1] = await nodes();
     const r = await nodePost(n1!.UploadURL, n1!.Token, Buffer.from('x'), {
-      headers: { origin: 'http://page.test', jwtauthorization: 'Bearer whatever' },
+      headers: { origin: 'http://localhost:5173', jwtauthorization: 'Bearer whatever' },
     });
     assert.equal(r.json.code, 0);
     assert.equal(r.headers.get('access-control-expose-headers'), 'Authorization');
-    assert.equal(r.headers.get('access-control-allow-origin'), 'http://page.test');
+    assert.equal(r.headers.get('access-control-allow-origin'), 'http://localhost:5173');
   });
 });
 
