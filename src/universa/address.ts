@@ -92,6 +92,8 @@ export function crc32(bytes: Uint8Array): number {
 export function parseUniversaAddress(input: string): UniversaAddress {
   const raw = input.trim();
   if (!raw) throw new UniversaAddressError('empty', 'No address.');
+  // A long address is 72 characters; anything much longer is not one (and base58 decoding is quadratic).
+  if (raw.length > 100) throw new UniversaAddressError('length', 'Longer than any address.');
   const bytes = decodeSafe58(raw);
   if (!bytes) throw new UniversaAddressError('alphabet', 'Not Safe58.');
   // 37 bytes = 1 + SHA3-256 + CRC32; 53 bytes = 1 + SHA3-384 + CRC32.

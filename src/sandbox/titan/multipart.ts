@@ -112,7 +112,8 @@ export class MultipartParser {
 }
 
 function parseHeaders(block: string): PartHeaders {
-  const headers: Record<string, string> = {};
+  // Names come from the client: no prototype for a `__proto__` header to reach.
+  const headers = Object.create(null) as Record<string, string>;
   for (const line of block.split('\r\n')) {
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
@@ -124,7 +125,7 @@ function parseHeaders(block: string): PartHeaders {
 }
 
 function dispositionParams(value: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = Object.create(null) as Record<string, string>;
   const re = /;\s*([^=;\s]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/g;
   for (let m = re.exec(value); m; m = re.exec(value)) {
     const key = m[1]!.toLowerCase();
