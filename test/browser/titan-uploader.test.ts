@@ -233,6 +233,51 @@ describe('<titan-uploader> (against the sandbox)', () => {
     });
   }
 
+  describe('when a compromised API answers a javascript: link (sandbox knob tamper)', () => {
+    const run = situation(async () => {
+      await knob('titan', 'tamper', { link: 'javascript:alert(document.domain)' });
+      const el = await mount();
+      const success = event(el, 'titan-upload-success');
+      el.addFiles([randomFile(2000, 'a.txt', 'text/plain')]);
+      await el.upload();
+      await el.updateComplete;
+      const hrefs = [...shadow(el).querySelectorAll('a')].map((a) => a.getAttribute('href') ?? '');
+      return { detail: await success, hrefs };
+    });
+
+    it('stores the file, but reports no link', () => {
+      expect(run().detail.cid).to.be.a('string');
+      expect(run().detail.url).to.equal(undefined);
+    });
+
+    it('renders no javascript: link', () => {
+      expect(run().hrefs.filter((h) => /^\s*javascript:/i.test(h))).to.deep.equal([]);
+    });
+  });
+
+  describe('when a compromised API offers a data: node URL', () => {
+    const run = situation(async () => {
+      await knob('titan', 'tamper', { uploadUrl: 'data:text/plain,x' });
+      const el = await mount();
+      const failure = event(el, 'titan-upload-error');
+      const successes = collect(el, 'titan-upload-success');
+      el.addFiles([randomFile(2000, 'a.txt', 'text/plain')]);
+      const report = await el.upload();
+      const creates = (await requestLog('titan')).filter(is.createAsset);
+      return { failure: await failure, successes, report, creates };
+    });
+
+    it('fails the file with bad-node-url', () => {
+      expect(run().failure.error.code).to.equal('bad-node-url');
+      expect(run().report.failed.map((f) => f.error.code)).to.deep.equal(['bad-node-url']);
+    });
+
+    it('counts nothing as stored: no success, no create_asset', () => {
+      expect(run().successes).to.deep.equal([]);
+      expect(run().creates).to.have.length(0);
+    });
+  });
+
   describe('when the token-url fails', () => {
     const run = situation(async () => {
       await knob('app-titan', 'fail-token', { count: 10, status: 503 });

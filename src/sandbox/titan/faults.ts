@@ -46,8 +46,14 @@ export class Faults {
   report: { refusal: ReportRefusal; remaining: number | undefined } | undefined;
   /** The scheduler shuffles its node lists (asset_impl.go getUploadInfo, assets/impl.go); off keeps node order. */
   shuffle = false;
+  /**
+   * A compromised or hostile API (not a behaviour of the real server): every node's UploadURL,
+   * and every share/direct link, replaced by these values.
+   */
+  tampered: { uploadUrl?: string; link?: string } = {};
 
   clear(): void {
+    this.tampered = {};
     this.unauthorized = 'source';
     this.nodes.clear();
     this.calls.clear();

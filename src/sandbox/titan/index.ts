@@ -166,6 +166,8 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
      * - `report` {refuse: 'invalid-params' | 'permission-not-allowed' | 'server-busy' | null,
      *   failCount?} — transfer/report refuses as the server can (1001, HTTP 401 + 1028, 1004).
      * - `shuffle-nodes` {on: boolean} — node lists in random order, as the scheduler gives them.
+     * - `tamper` {uploadUrl?, link?} — a compromised API (no real server behaviour): every node
+     *   UploadURL and every share/direct link becomes the given value; {} restores them.
      * - `notify` {uploadUrl?, deleteUrl?} — the tenant's notify URLs ('' = none registered).
      * - `callbacks` {} — deliveries `[{kind, url, attempt, status, ok, body, response, at}]`.
      * - `assets` {}, `reports` {} (asset_transfer_log rows), `users` {} — stored state.
@@ -186,6 +188,15 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
           return t.faults.setCall(body, CALLS);
         case 'report':
           return t.faults.setReport(body);
+        case 'tamper':
+          for (const key of ['uploadUrl', 'link'] as const) {
+            if (body[key] !== undefined && typeof body[key] !== 'string') throw new HttpError(400, `${key} must be a string`);
+          }
+          t.faults.tampered = {
+            ...(typeof body.uploadUrl === 'string' ? { uploadUrl: body.uploadUrl } : {}),
+            ...(typeof body.link === 'string' ? { link: body.link } : {}),
+          };
+          return { ok: true, ...t.faults.tampered };
         case 'shuffle-nodes':
           t.faults.shuffle = body.on === true;
           return { ok: true, on: t.faults.shuffle };

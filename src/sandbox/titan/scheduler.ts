@@ -40,7 +40,7 @@ export function getUploadInfo(t: Titan, origin: string, userId: string, traceId:
   return order(
     t,
     [...t.nodes.values()].map((node) => ({
-      UploadURL: nodeUrl(origin, node, urlMode ? '/uploadv3' : '/uploadv2'),
+      UploadURL: t.faults.tampered.uploadUrl ?? nodeUrl(origin, node, urlMode ? '/uploadv3' : '/uploadv2'),
       Token: signJwt(node.secret, payload),
       NodeID: node.id,
     })),
@@ -111,5 +111,5 @@ export function shareAsset(
     FilePassNonce: '',
     TraceID: '',
   });
-  return { urls: nodes.map((n) => nodeUrl(origin, n, `/ipfs/${cid}?token=${token}`)), count: nodes.length };
+  return { urls: nodes.map((n) => t.faults.tampered.link ?? nodeUrl(origin, n, `/ipfs/${cid}?token=${token}`)), count: nodes.length };
 }
