@@ -32,6 +32,8 @@ function App() {
       <universa-select-address
         locale="de"
         allow-input="false"
+        // The sandbox issuer is on this page's origin.
+        allowSameOrigin
         addresses={[{ address: ADDRESS, label: 'Main wallet' }]}
         onuniversa-contract={(e) => {
           seen.push({ name: e.type, detail: { cb: e.detail.cb, bytes: e.detail.bytes.byteLength } });
