@@ -28,13 +28,16 @@ module.exports = [
   // credentials to issuers, a same-origin cb refused unless allowed, the offer's URLs on cb's
   // origin and checked again when read back from IndexedDB, answers capped while they stream
   // (offer 64 KiB, contract max-contract-bytes), an address over 100 characters refused before
-  // base58 decoding, and their two messages.
+  // base58 decoding, and their two messages; 14.62 kB for delivery once per cb (issue 13, +0.41
+  // kB): the tombstone (SHA-256 of the contract), a cb opened again shown as "Already received."
+  // with the contract fetched again for the download, the event only in the tab that polled,
+  // and the element's `.received`.
   {
     name: 'upload-elements/universa (lit + idb-keyval + own code; goal 12 kB)',
     path: 'dist/universa.js',
     import: '*',
     modifyEsbuildConfig: without(...onDemand),
-    limit: '14.2 kB',
+    limit: '14.62 kB',
     gzip: true,
   },
   // The goal is 12 kB; it held (11.47 kB) until the client learned Titan's real protocol

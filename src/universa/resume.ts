@@ -22,7 +22,8 @@ export async function resumePendingImports(options: ResumeOptions = {}): Promise
   if (!store) return [];
   const skip = new Set(options.exclude);
   const sessions = (await store.list())
-    .filter((record) => !skip.has(record.cb))
+    // A tombstone is a finished import: only opening its cb again looks at it.
+    .filter((record) => record.phase !== 'delivered' && !skip.has(record.cb))
     .map((record) => new ImportSession(record.cb, { ...options, store }));
   for (const session of sessions) {
     options.onSession?.(session);

@@ -53,6 +53,7 @@ const RESUMED_STATE: { readonly [P in PendingPhase]: ImportState } = {
   confirming: 'confirming',
   polling: 'polling',
   received: 'polling',
+  delivered: 'received',
 };
 
 /** The `detail` of each of an `ImportSession`'s events. */
@@ -64,7 +65,9 @@ export interface ImportSessionEvents {
   /**
    * The contract arrived; it was stored first. It stays stored (and is announced again by the
    * next `start()` or `resumePendingImports()`) until `acknowledge()` is called: call it once
-   * the app has the contract safe. Announced once per page.
+   * the app has the contract safe. Announced once per cb: in the page that polled it (other
+   * pages following the same cb get the `received` state and `contract`, without this event),
+   * and never again for a cb whose delivery was acknowledged (see `delivered`).
    */
   contract: { address?: string; base64Contract: string; bytes: Uint8Array; acknowledge: () => Promise<void> };
 }
@@ -105,6 +108,12 @@ const CHANNEL = 'universa-import';
 /** `cb + contract` pairs acknowledged in this page, so two paths to the same result fire once. */
 const acknowledged = new Set<string>();
 
+/** SHA-256 of `bytes`, hex (WebCrypto: browsers and Node alike). */
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 /** Failures worth trying again: the network or the issuer may recover; a refusal will not. */
 export function isRetryable(err: unknown): boolean {
   // Only our errors carry HTTP statuses as numbers; a DOMException's numeric `code` is no status.
@@ -128,6 +137,9 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
   #address?: string;
   #error?: ImportSessionEvents['error'];
   #contract?: { base64Contract: string; bytes: Uint8Array };
+  #delivered?: { at: number; sha256: string };
+  /** The acknowledgement being written, awaited before the Web Lock is let go. */
+  #acking?: Promise<void>;
 
   readonly #options: ImportSessionOptions;
   readonly #store: PendingStore | null;
@@ -179,9 +191,20 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
   get error(): ImportSessionEvents['error'] | undefined {
     return this.#error;
   }
-  /** The contract, once `received`. */
+  /**
+   * The contract, once `received`. For a cb delivered earlier, fetched again from the issuer
+   * when it still answers it with the same bytes (else undefined: `delivered` says it came).
+   */
   get contract(): { base64Contract: string; bytes: Uint8Array } | undefined {
     return this.#contract;
+  }
+  /**
+   * Set when this cb's contract was delivered and acknowledged before (in an earlier page or
+   * tab, within the 7 days a tombstone is kept): when, and the SHA-256 (hex) of its bytes. Such a
+   * session goes straight to `received` and fires no `contract` event.
+   */
+  get delivered(): { at: number; sha256: string } | undefined {
+    return this.#delivered;
   }
 
   /**
@@ -218,7 +241,16 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
     const contract = this.#contract;
     if (!contract) throw new UploadElementsError('bad-state', `Import is ${this.#state}.`);
     acknowledged.add(`${this.cb}\n${contract.base64Contract}`);
-    await this.#forget();
+    await (this.#acking ??= this.#tombstone(contract.bytes));
+  }
+
+  /** The stored record becomes a tombstone: the contract goes, its hash and the time stay. */
+  async #tombstone(bytes: Uint8Array): Promise<void> {
+    const sha256 = await sha256Hex(bytes);
+    const record = this.#record ?? (await this.#read().catch(() => undefined));
+    if (!record || record.phase === 'delivered') return;
+    const { base64Contract: _contract, nextPollAt: _next, ...kept } = record;
+    await this.#save({ ...kept, phase: 'delivered', contractHash: sha256, deliveredAt: Date.now() });
   }
 
   async #open(): Promise<void> {
@@ -243,6 +275,7 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
       this.#clearError();
       this.#adopt(record);
       if (record.phase === 'offered') this.#transition('offered');
+      else if (record.phase === 'delivered') await this.#reopen(record, signal);
       else void this.#drive();
     } catch (err) {
       if (signal.aborted) return;
@@ -324,6 +357,7 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
       this.#adopt(record);
       if (record.phase === 'offered') this.#transition('offered');
       else if (record.phase === 'received') await this.#deliver(record.base64Contract!);
+      else if (record.phase === 'delivered') await this.#reopen(record, signal);
       else await this.#loop(signal);
     };
     try {
@@ -413,12 +447,15 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
     await this.#save({ ...this.#record!, phase: 'received', issuerState: 'ready', base64Contract });
     // Disposed meanwhile (the page is going): the stored record announces it on the next load.
     if (this.#life.signal.aborted) return;
-    this.#announce(base64Contract, address);
+    this.#announce(base64Contract, address, true);
     this.#broadcast({ type: 'contract', address, base64Contract });
     this.#closeChannel();
+    // Still holding the cb's lock: a page queued on it must find the tombstone, not the contract.
+    await this.#acking?.catch(() => undefined);
   }
 
-  #announce(base64Contract: string, address: string | undefined): void {
+  /** The contract is here; `fire`: this page delivers it (the one that polled), others only show it. */
+  #announce(base64Contract: string, address: string | undefined, fire: boolean): void {
     const bytes = decodeBase64(base64Contract);
     this.#finish();
     this.#address = address ?? this.#address;
@@ -426,9 +463,33 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
     this.#issuerState = 'ready';
     this.#clearError();
     this.#transition('received');
-    if (acknowledged.has(`${this.cb}\n${base64Contract}`)) return;
+    if (!fire || acknowledged.has(`${this.cb}\n${base64Contract}`)) return;
     this.fire('contract', { address: this.#address, base64Contract, bytes, acknowledge: () => this.acknowledge() });
     if (this.#implicitAcks) void this.acknowledge();
+  }
+
+  /**
+   * A cb delivered before: `received` at once, no `contract` event. The issuer usually still
+   * answers the contract on check_url; when it gives the same bytes they are offered again.
+   */
+  async #reopen(record: PendingImport, signal: AbortSignal): Promise<void> {
+    this.#delivered = { at: record.deliveredAt ?? record.updatedAt, sha256: record.contractHash! };
+    this.#issuerState = 'ready';
+    this.#transition('received');
+    this.#closeChannel();
+    try {
+      const check = parseCheckAnswer(
+        await this.#post(record.offer.check_url, {}, signal, Math.ceil((this.#maxContractBytes() * 4) / 3) + 4096),
+      );
+      const bytes = check.base64_contract == null ? undefined : decodeBase64(check.base64_contract);
+      if (bytes && (await sha256Hex(bytes)) === record.contractHash && !signal.aborted) {
+        this.#contract = { base64Contract: check.base64_contract!, bytes };
+        this.#transition('received', true);
+      }
+    } catch {
+      // Only the download is missing; that the contract came is known from the tombstone.
+    }
+    this.#finish();
   }
 
   async #end(): Promise<void> {
@@ -447,7 +508,7 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
   #onMessage(m: Message | undefined): void {
     if (m?.cb !== this.cb || this.#done) return;
     try {
-      if (m.type === 'contract') this.#announce(m.base64Contract, m.address);
+      if (m.type === 'contract') this.#announce(m.base64Contract, m.address, false);
       else if (m.type === 'cancelled') {
         this.#finish();
         this.#transition('cancelled');

@@ -8,9 +8,11 @@ import type { IssuerOffer, IssuerState } from './protocol.js';
 
 /**
  * How far an import got: `offered` (popup not answered yet), `confirming` (ok_url being sent),
- * `polling` (waiting for check_url), `received` (contract stored, not yet announced).
+ * `polling` (waiting for check_url), `received` (contract stored, not yet acknowledged),
+ * `delivered` (a tombstone: the contract was acknowledged; only its hash and time are kept, so
+ * the same cb opened again is not delivered a second time).
  */
-export type PendingPhase = 'offered' | 'confirming' | 'polling' | 'received';
+export type PendingPhase = 'offered' | 'confirming' | 'polling' | 'received' | 'delivered';
 
 export interface PendingImport {
   cb: string;
@@ -22,15 +24,19 @@ export interface PendingImport {
   issuerState?: IssuerState;
   /** When the next `check_url` poll is due (ms since epoch). */
   nextPollAt?: number;
-  /** Set in phase `received`, until the contract has been announced. */
+  /** Set in phase `received`, until the contract has been acknowledged. */
   base64Contract?: string;
+  /** Phase `delivered`: SHA-256 (hex) of the contract's bytes, and when it was acknowledged. */
+  contractHash?: string;
+  deliveredAt?: number;
   createdAt: number;
   updatedAt: number;
 }
 
 /**
  * A record nobody touched for this long is dropped: long 2-phase confirmations still fit, an
- * import abandoned for a week does not come back as a surprise popup.
+ * import abandoned for a week does not come back as a surprise popup, and a delivered cb's
+ * tombstone lasts as long.
  */
 export const PENDING_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 
@@ -42,13 +48,14 @@ export interface PendingStore {
   list(): Promise<PendingImport[]>;
 }
 
-const PHASES: readonly unknown[] = ['offered', 'confirming', 'polling', 'received'];
+const PHASES: readonly unknown[] = ['offered', 'confirming', 'polling', 'received', 'delivered'];
 
 /** Records come from disk, possibly from another version of this library: check before use. */
 export const isPendingImport = (v: unknown): v is PendingImport =>
   PHASES.includes((v as PendingImport | null)?.phase) &&
   typeof (v as PendingImport).offer?.check_url === 'string' &&
-  ((v as PendingImport).phase !== 'received' || typeof (v as PendingImport).base64Contract === 'string');
+  ((v as PendingImport).phase !== 'received' || typeof (v as PendingImport).base64Contract === 'string') &&
+  ((v as PendingImport).phase !== 'delivered' || typeof (v as PendingImport).contractHash === 'string');
 
 const fresh = (r: PendingImport, now: number) => now - r.updatedAt < PENDING_MAX_AGE_MS;
 

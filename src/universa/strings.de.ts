@@ -10,6 +10,7 @@ const de: UniversaStrings = {
   polling: 'Warten auf den Aussteller…',
   in_progress: 'Der Aussteller erzeugt den Vertrag…',
   received: 'Vertrag empfangen.',
+  already: 'Bereits empfangen.',
   download: 'Herunterladen (.unicon)',
   cancelled: 'Abgebrochen.',
   retrying: 'Neuer Versuch…',

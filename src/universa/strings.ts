@@ -11,6 +11,7 @@ export type UniversaStringKey =
   | 'polling'
   | 'in_progress'
   | 'received'
+  | 'already'
   | 'download'
   | 'cancelled'
   | 'retrying'
@@ -42,6 +43,7 @@ export const universaStrings: Record<string, UniversaStrings> & { en: UniversaSt
     polling: 'Waiting for the issuer…',
     in_progress: 'The issuer is generating the contract…',
     received: 'Contract received.',
+    already: 'Already received.',
     download: 'Download (.unicon)',
     cancelled: 'Cancelled.',
     retrying: 'Retrying…',

@@ -13,6 +13,17 @@ export interface UniversaAddressOption {
   label?: string;
 }
 
+/** A received contract, as `.received` gives it. */
+export interface UniversaReceived {
+  cb: string;
+  address?: string;
+  /** Absent for a cb delivered before whose issuer no longer answers the contract. */
+  base64Contract?: string;
+  bytes?: Uint8Array;
+  /** Set when the contract was delivered (and acknowledged) in an earlier page or tab. */
+  delivered?: { at: number; sha256: string };
+}
+
 /** `<universa-select-address>`'s events: name → `detail`. */
 export interface UniversaSelectAddressEventMap {
   'universa-state': { cb: string; state: ImportState; issuerState?: IssuerState };
@@ -38,7 +49,7 @@ export type UniversaSelectAddressEvents = UniversaSelectAddressEventMap;
  * @attr locale - UI language (`en`, `de`); without it the nearest `lang` attribute (the page's `<html lang>`), else English.
  *
  * @event universa-state - `{cb, state, issuerState}`: the import moved on (state: idle, offered, confirming, polling, received, cancelled, failed)
- * @event universa-contract - `{cb, address, base64Contract, bytes}`: the contract arrived (stored first, announced once per page)
+ * @event universa-contract - `{cb, address, base64Contract, bytes}`: the contract arrived (stored first; once per cb: in the tab that polled it, never again for a cb delivered before; `.received` has it afterwards)
  * @event universa-cancelled - `{cb}`: the user or the issuer cancelled
  * @event universa-error - `{cb, error: {code, message}, retryable}`: something failed; retryable ones are retried
  *
@@ -124,6 +135,17 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
     this.#setDownload();
   }
 
+  /**
+   * The contract of the import shown, once received, also when it was delivered before (then
+   * `delivered` says when, and the bytes are there if the issuer still answers them): what an app
+   * reads instead of waiting for a `universa-contract` that comes once per cb.
+   */
+  get received(): UniversaReceived | undefined {
+    const session = this.#session;
+    if (session?.state !== 'received') return undefined;
+    return { cb: session.cb, address: session.address, ...session.contract, delivered: session.delivered };
+  }
+
   /** POSTs cb and shows the popup; re-opens it if it was dismissed; after a failure, tries again. */
   async start(): Promise<void> {
     const cb = this.#linkCb();
@@ -167,7 +189,12 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
           </p>
         `
       : nothing;
-    const status = state === 'polling' && session?.issuerState === 'in_progress' ? s.in_progress : s[state as 'polling'];
+    const status =
+      state === 'polling' && session?.issuerState === 'in_progress'
+        ? s.in_progress
+        : state === 'received' && session?.delivered
+          ? s.already
+          : s[state as 'polling'];
     return html`
       <dialog
         part="dialog"
@@ -316,6 +343,8 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
       if (state === 'cancelled') this.emit('universa-cancelled', { cb });
       if (state === 'cancelled' || state === 'received') forgetLink(cb);
       if (!mine()) return;
+      // Received here without the event: another tab delivered it, or it was delivered before.
+      if (state === 'received' && session.contract && !this.#download) this.#setDownload(session.contract.bytes);
       if (state === 'offered') void Promise.resolve(this.#opening).then(() => mine() && session.state === 'offered' && (this.open = true));
       else if (state !== 'confirming') this.open = false;
       this.requestUpdate();

@@ -76,7 +76,8 @@ describe('<universa-select-address>', () => {
     expect(link.download).to.match(/\.unicon$/);
     const downloaded = new Uint8Array(await (await fetch(link.href)).arrayBuffer());
     expect([...downloaded]).to.deep.equal([...contract!.bytes]);
-    expect(await pendingRecord(cb)).to.equal(undefined);
+    await until(async () => (await pendingRecord(cb))?.phase === 'delivered', 'only a tombstone left');
+    expect((await pendingRecord(cb))?.base64Contract).to.equal(undefined);
   });
 
   it('shows the issuer state while polling (2-phase) in a live region', async () => {
@@ -353,7 +354,8 @@ describe('<universa-select-address> bad input', () => {
     expect(text(el, 'error')).to.equal('The contract is damaged. Retrying…');
     await until(() => ofType(events, 'universa-contract').length === 1, 'the contract', 8000);
     expect(recordAtError).to.deep.equal(['polling']);
-    expect(await pendingRecord(cb)).to.equal(undefined);
+    await until(async () => (await pendingRecord(cb))?.phase === 'delivered', 'only a tombstone left');
+    expect((await pendingRecord(cb))?.base64Contract).to.equal(undefined);
   });
 
   it('a CORS failure is a retryable error that keeps the record', async () => {

@@ -97,7 +97,7 @@ describe('universa restore', () => {
     expect(contractsIn(next)[0]).to.deep.include({ cb, address: SHORT });
     await pageOf(next).el.updateComplete;
     expect(part(pageOf(next).el, 'download')).to.not.equal(null);
-    expect(await pendingRecord(cb)).to.equal(undefined);
+    expect((await pendingRecord(cb))?.phase, 'a tombstone is all that is left').to.equal('delivered');
 
     const later = await openPage();
     await sleep(1500);
@@ -121,7 +121,8 @@ describe('universa restore', () => {
     const frame = await openPage();
     await until(() => contractsIn(frame).length === 1, 'the stored contract');
     expect(contractsIn(frame)[0]).to.deep.include({ cb, address: SHORT, base64Contract });
-    await until(async () => (await pendingRecord(cb)) === undefined, 'the record removed after the event');
+    await until(async () => (await pendingRecord(cb))?.phase === 'delivered', 'the record a tombstone after the event');
+    expect((await pendingRecord(cb))?.base64Contract).to.equal(undefined);
     expect(await calls(id)).to.deep.equal(['cb'], 'only the test itself asked the issuer');
   });
 
@@ -137,7 +138,7 @@ describe('universa restore', () => {
     expect(await calls(id)).to.deep.equal(['cb'], 'only the test itself asked the issuer');
   });
 
-  it('two pages: one polls, the other follows, both get the contract once', async () => {
+  it('two pages: one polls, the other follows; the contract event fires once, in the polling page, and both offer the download', async () => {
     const { id, cb } = await issue({ twoPhase: true });
     const a = await openPage(linkQuery(cb));
     await until(() => pageOf(a).el.open, 'the popup in page A');
@@ -153,12 +154,59 @@ describe('universa restore', () => {
     expect(part(pageOf(b).el, 'status')!.textContent).to.equal('The issuer is generating the contract…');
 
     await knob('confirm', { id });
-    await until(() => contractsIn(a).length === 1 && contractsIn(b).length === 1, 'the contract in both pages');
+    await until(() => contractsIn(a).length === 1 && pageOf(b).el.received !== undefined, 'the contract in both pages');
     await sleep(500);
-    expect([contractsIn(a).length, contractsIn(b).length]).to.deep.equal([1, 1]);
-    expect(contractsIn(b)[0]!.base64Contract).to.equal(contractsIn(a)[0]!.base64Contract);
+    expect([contractsIn(a).length, contractsIn(b).length]).to.deep.equal([1, 0]);
+    expect(pageOf(b).el.received!.base64Contract).to.equal(contractsIn(a)[0]!.base64Contract);
+    await pageOf(b).el.updateComplete;
+    expect(part(pageOf(b).el, 'download')).to.not.equal(null);
     expect(checksMadeBy(b)).to.equal(0);
     expect((await calls(id)).filter((c) => c === 'ok')).to.have.length(1);
+  });
+
+  describe('when a cb whose contract was delivered is opened again', () => {
+    /** Delivers a fresh cb's contract in a page opened with its link; answers the cb and the event. */
+    async function deliveredOnce() {
+      const { cb } = await issue();
+      const first = await openPage(linkQuery(cb));
+      await pickFirstAddress(pageOf(first).el);
+      await until(() => contractsIn(first).length === 1, 'the first delivery');
+      await until(async () => (await pendingRecord(cb))?.phase === 'delivered', 'the tombstone');
+      const [contract] = contractsIn(first);
+      first.remove();
+      return { cb, contract: contract! };
+    }
+
+    /** Waits until `frame`'s element shows the import as received; answers what it shows. */
+    async function shownIn(frame: HTMLIFrameElement) {
+      const el = pageOf(frame).el;
+      await until(() => el.received?.bytes !== undefined, 'received, with the bytes');
+      await el.updateComplete;
+      await sleep(300);
+      return { status: part(el, 'status')!.textContent, download: part(el, 'download'), received: el.received! };
+    }
+
+    it('the same link in a new tab: "Already received." with the download, and no second event', async () => {
+      const { cb, contract } = await deliveredOnce();
+      const again = await openPage(linkQuery(cb));
+      const shown = await shownIn(again);
+      expect(contractsIn(again)).to.have.length(0);
+      expect(shown.status).to.equal('Already received.');
+      expect(shown.download).to.not.equal(null);
+      expect(shown.received.base64Contract).to.equal(contract.base64Contract);
+      expect(shown.received.delivered!.sha256).to.match(/^[0-9a-f]{64}$/);
+    });
+
+    it('a page with a static cb attribute, reloaded: the same', async () => {
+      const { cb } = await deliveredOnce();
+      const page = await openPage();
+      const el = pageOf(page).el;
+      el.cb = cb;
+      await el.start();
+      const shown = await shownIn(page);
+      expect(contractsIn(page)).to.have.length(0);
+      expect(shown.status).to.equal('Already received.');
+    });
   });
 
   it('when the polling page closes, another open page takes over', async () => {

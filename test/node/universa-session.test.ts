@@ -1,5 +1,6 @@
 import { describe, it, test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { startSandbox, type KnobArgs, type KnobBody, type Sandbox, type SandboxKnobs } from '../../src/sandbox/index.js';
 import { unpackBoss } from '../../src/sandbox/boss.js';
 import { clampPollSeconds } from '../../src/universa/protocol.js';
@@ -33,6 +34,15 @@ function memoryStore(): PendingStore & { map: Map<string, PendingImport> } {
     list: async () => [...map.values()].map((r) => structuredClone(r)),
   };
 }
+
+/** The record left once a delivery was acknowledged: the contract gone, its hash and time kept. */
+function assertTombstone(record: PendingImport | undefined): void {
+  assert.equal(record?.phase, 'delivered');
+  assert.equal(record?.base64Contract, undefined);
+  assert.match(record?.contractHash ?? '', /^[0-9a-f]{64}$/);
+  assert.equal(typeof record?.deliveredAt, 'number');
+}
+const delivered = (store: { map: Map<string, PendingImport> }, cb: string) => store.map.get(cb)?.phase === 'delivered';
 
 const knob = <A extends keyof SandboxKnobs['universa'] & string>(action: A, ...body: KnobArgs<'universa', A>) =>
   sb.control('universa', action, ...body);
@@ -108,7 +118,8 @@ test('happy path: offer, confirm, poll, contract; the record is gone afterwards'
   assert.equal(address, SHORT);
   assert.equal(Buffer.from(bytes).toString('base64'), base64Contract);
   assert.equal((unpackBoss(bytes) as { state: { owner: string } }).state.owner, SHORT);
-  assert.equal(store.map.size, 0, 'record removed after delivery');
+  await w.until(() => delivered(store, cb), 'the tombstone');
+  assertTombstone(store.map.get(cb));
   assert.deepEqual(requests(), ['cb', 'ok', 'check']);
   const ok = sb.log.find((e) => e.path === `/universa/ok/${id}`)!;
   assert.deepEqual(ok.body, { address: SHORT });
@@ -290,7 +301,7 @@ test('resuming a polling record checks at once and never re-sends ok_url', async
   assert.ok(checks[0]!.time - t0 < 500, 'first check right away');
   assert.equal(requests().filter((r) => r === 'ok').length, 1);
   assert.equal(second!.address, SHORT);
-  assert.equal(store.map.size, 0);
+  await sw.until(() => delivered(store, cb), 'the tombstone');
 });
 
 test('a received contract stays stored, and is announced again on the next load, until the app acknowledges it', async () => {
@@ -317,8 +328,8 @@ test('a received contract stays stored, and is announced again on the next load,
   assert.equal(requests().filter((r) => r === 'check').length, 1, 'announced from the record, not fetched again');
 
   await again[0]!.acknowledge();
-  assert.equal(store.map.size, 0);
-  assert.deepEqual(await resumePendingImports({ store, signal: life.signal }), []);
+  assertTombstone(store.map.get(cb));
+  assert.deepEqual(await resumePendingImports({ store, signal: life.signal }), [], 'a tombstone is not resumed');
 });
 
 test('acknowledge() before the contract arrived is refused and keeps the record', async () => {
@@ -343,8 +354,8 @@ test('the deprecated on("contract") acknowledges by listening, as it always did'
   assert.equal(store.map.get(cb)?.phase, 'received');
   const resumed = await resumePendingImports({ store, signal: life.signal, onSession: (s) => s.on('contract', () => undefined) });
   assert.equal(resumed.length, 1);
-  for (let i = 0; i < 50 && store.map.size; i++) await new Promise((r) => setTimeout(r, 10));
-  assert.equal(store.map.size, 0);
+  for (let i = 0; i < 50 && !delivered(store, cb); i++) await new Promise((r) => setTimeout(r, 10));
+  assertTombstone(store.map.get(cb));
 });
 
 test('state and contract are read-only', () => {
@@ -432,9 +443,9 @@ test('disposed while the contract is being stored: nothing is announced, the nex
   const onSession = (s: ImportSession) =>
     s.addEventListener('contract', ({ detail }) => (heard.push(detail.address ?? ''), void detail.acknowledge()));
   await resumePendingImports({ store, signal: life.signal, onSession });
-  for (let i = 0; i < 100 && store.map.size; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 100 && !delivered(store, cb); i++) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(heard, [SHORT]);
-  assert.equal(store.map.size, 0);
+  assertTombstone(store.map.get(cb));
 });
 
 test('an ok_url answering 204 without a body is an answer: polling starts at the default pace', async () => {
@@ -519,6 +530,60 @@ describe('trust boundaries (the link comes from anyone)', () => {
       assert.equal(w.contracts.length, 0);
       assert.notEqual(store.map.get(cb), undefined);
       assert.equal(store.map.get(cb)?.base64Contract, undefined);
+    });
+  });
+});
+
+describe('delivered once per cb (tombstones)', () => {
+  /** Runs an import for a fresh cb to its acknowledged delivery; answers the cb, store and first contract. */
+  async function deliveredImport() {
+    const { cb, id } = await issue();
+    const store = memoryStore();
+    const first = new ImportSession(cb, { store, signal: life.signal });
+    const w = watch(first);
+    await first.start();
+    await first.confirm(SHORT);
+    await w.until(() => delivered(store, cb), 'the acknowledged delivery');
+    return { cb, id, store, contract: w.contracts[0]! };
+  }
+
+  describe('when the same cb is opened again after its delivery was acknowledged', () => {
+    it('goes straight to received with no second contract event, and offers the same bytes again', async () => {
+      const { cb, store, contract } = await deliveredImport();
+      const again = new ImportSession(cb, { store, signal: life.signal });
+      const w = watch(again);
+      await again.start();
+      await w.until(() => again.contract !== undefined, 'the contract fetched for the download');
+      assert.equal(again.state, 'received');
+      assert.deepEqual(w.contracts, []);
+      assert.equal(again.contract!.base64Contract, contract.base64Contract);
+      const sha = createHash('sha256').update(contract.bytes).digest('hex');
+      assert.equal(again.delivered?.sha256, sha);
+      assert.ok(Math.abs(again.delivered!.at - Date.now()) < 60_000);
+    });
+
+    it('never POSTs cb or ok_url again', async () => {
+      const { cb, store } = await deliveredImport();
+      const before = requests().length;
+      const again = new ImportSession(cb, { store, signal: life.signal });
+      await again.start();
+      await watch(again).until(() => again.contract !== undefined, 'the contract');
+      assert.deepEqual(requests().slice(before), ['check']);
+    });
+  });
+
+  describe('when the issuer no longer answers the contract', () => {
+    it('is still received (delivered is set), only without bytes to download', async () => {
+      const { cb, store } = await deliveredImport();
+      await knob('fault', { endpoint: 'check', kind: 'status', status: 503, times: 5 });
+      const again = new ImportSession(cb, { store, signal: life.signal });
+      const w = watch(again);
+      await again.start();
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(again.state, 'received');
+      assert.notEqual(again.delivered, undefined);
+      assert.equal(again.contract, undefined);
+      assert.deepEqual(w.contracts, []);
     });
   });
 });
