@@ -64,7 +64,7 @@ export interface SandboxKnobs {
   };
   digime: {
     postbox: Knob<{ postboxId?: string }, StoredWrite[]>;
-    'expire-access-tokens': Knob<Empty, { expired: number }>;
+    'expire-access-tokens': Knob<{ answer?: 'invalid-token' | 'pending' }, { expired: number; answer: 'invalid-token' | 'pending' }>;
     'fail-authorize': Knob<{ errorCode?: string }, { errorCode: string }>;
     'write-status': Knob<{ status: 'delivered' | 'pending' }, { status: 'delivered' | 'pending' }>;
     contract: Knob<Empty, { applicationId: string; contractId: string; clientId: string; publicKeyPem: string }>;

@@ -123,7 +123,9 @@ function apiError(status: number, code: string, message: string): HttpError {
  *
  * Knobs (`POST /_sandbox/digime/<action>`):
  * - `postbox` `{postboxId?}` → `[{postboxId, name?, descriptor, plaintextBase64, at}]`
- * - `expire-access-tokens` `{}` → every access token issued so far answers `401 InvalidToken`
+ * - `expire-access-tokens` `{answer?: 'invalid-token' | 'pending'}` → every access token issued so far
+ *   is expired; a write with one answers `401 InvalidToken` (the later SDK's signal, default) or
+ *   `200 {status: "pending"}` storing nothing (the postbox-era SDK's, write.ts v5–v8)
  * - `fail-authorize` `{errorCode?}` → the next onboarding redirects back `success=false&errorCode`
  * - `write-status` `{status: "delivered" | "pending"}` → what later writes report
  * - `contract` `{}` → the demo contract `{applicationId, contractId, clientId, publicKeyPem}`
@@ -150,6 +152,8 @@ export function createDigimeService(ctx: SandboxContext): SandboxService {
   const writes: StoredWrite[] = [];
   let failAuthorize: string | undefined;
   let writeStatus: WriteStatus = 'delivered';
+  /** How a write with an expired access token is answered (knob `expire-access-tokens`). */
+  let expiredAnswer: 'invalid-token' | 'pending' = 'invalid-token';
 
   async function contractKey(id: string): Promise<KeyObject | undefined> {
     const c = await demo;
@@ -247,7 +251,17 @@ export function createDigimeService(ctx: SandboxContext): SandboxService {
     if (!pre || pre.expiresAt < Date.now()) {
       return sendHtml(res, 400, '<!doctype html><title>digi.me sandbox</title><p>This authorization link is unknown or expired.</p>');
     }
-    const back = new URL(pre.redirectUri);
+    // The postbox-era authorize URL (get-authorize-url.ts v5–v8) names the way back as `callback`,
+    // which the API requires; it must be the redirect_uri the authorize request was signed with.
+    const callback = url.searchParams.get('callback');
+    if (!callback || callback !== pre.redirectUri) {
+      return sendHtml(
+        res,
+        400,
+        '<!doctype html><title>digi.me sandbox</title><p>The authorization link has no callback, or not the redirect_uri it was signed for.</p>',
+      );
+    }
+    const back = new URL(callback);
     if (failAuthorize !== undefined) {
       back.searchParams.set(RETURN_PARAMS.success, 'false');
       back.searchParams.set(RETURN_PARAMS.errorCode, failAuthorize);
@@ -300,6 +314,10 @@ export function createDigimeService(ctx: SandboxContext): SandboxService {
     const postbox = postboxes.get(postboxId);
     if (!postbox) throw apiError(404, 'PostboxNotFound', `No postbox ${postboxId}.`);
     const grant = typeof claims.access_token === 'string' ? accessTokens.get(claims.access_token) : undefined;
+    if (grant && grant.expiresAt <= Date.now() && expiredAnswer === 'pending') {
+      // How the postbox era says it (write.ts v5–v8 refresh on it): accepted for later, nothing stored.
+      return sendJson(res, 200, { status: 'pending', expires: Date.now() + 24 * 3600 * 1000 });
+    }
     if (!grant || grant.expiresAt <= Date.now()) throw apiError(401, API_ERRORS.invalidToken, 'The access token is invalid or expired.');
     if (grant.postboxId !== postboxId || grant.clientId !== claims.client_id || postbox.clientId !== claims.client_id) {
       throw apiError(403, 'PostboxForbidden', 'The access token does not grant this postbox.');
@@ -378,9 +396,13 @@ export function createDigimeService(ctx: SandboxContext): SandboxService {
           return writes.filter((w) => !id || w.postboxId === id);
         }
         case 'expire-access-tokens': {
+          if (body.answer !== undefined && body.answer !== 'invalid-token' && body.answer !== 'pending') {
+            throw new HttpError(400, 'answer must be "invalid-token" or "pending"');
+          }
+          expiredAnswer = body.answer ?? 'invalid-token';
           const now = Date.now();
           for (const grant of accessTokens.values()) grant.expiresAt = now;
-          return { expired: accessTokens.size };
+          return { expired: accessTokens.size, answer: expiredAnswer };
         }
         case 'fail-authorize':
           failAuthorize = typeof body.errorCode === 'string' && body.errorCode ? body.errorCode : 'AccessDenied';
@@ -420,6 +442,7 @@ export function createDigimeService(ctx: SandboxContext): SandboxService {
       refreshTokens.clear();
       nonces.clear();
       writes.length = 0;
+      expiredAnswer = 'invalid-token';
       failAuthorize = undefined;
       writeStatus = 'delivered';
     },

@@ -46,6 +46,8 @@ export interface DigiMeBackendOptions {
   baseUrl?: string;
   /** Onboarding page; default derived from `baseUrl` (`…/apps/saas/authorize`). */
   onboardUrl?: string;
+  /** A service to onboard while authorizing (the SDK's `serviceId`, sent as `service=`). */
+  serviceId?: number;
   fetch?: typeof fetch;
 }
 
@@ -127,9 +129,16 @@ export interface DigiMeBackend {
     state: string;
     redirectUri?: string;
     userAccessToken?: DigiMeUserAccessToken;
+    serviceId?: number;
     signal?: AbortSignal;
   }): Promise<{ url: string; codeVerifier: string }>;
-  exchangeCodeForToken(options: { code: string; codeVerifier: string; signal?: AbortSignal }): Promise<DigiMeUserAccessToken>;
+  /** `redirectUri`: the one the authorize used (default the backend's). */
+  exchangeCodeForToken(options: {
+    code: string;
+    codeVerifier: string;
+    redirectUri?: string;
+    signal?: AbortSignal;
+  }): Promise<DigiMeUserAccessToken>;
   refreshToken(userAccessToken: DigiMeUserAccessToken, signal?: AbortSignal): Promise<DigiMeUserAccessToken>;
   /** Signs the write JWT and forwards the ciphertext; on an expired token refreshes and retries once. */
   write(options: DigiMeWriteOptions): Promise<DigiMeWriteResult>;
@@ -241,13 +250,15 @@ export function createDigiMeBackend(options: DigiMeBackendOptions): DigiMeBacken
   const backend: DigiMeBackend = {
     clientId: client,
 
-    async getAuthorizeUrl({ state, redirectUri, userAccessToken, signal }) {
+    // The postbox-era SDK's get-authorize-url.ts (v5–v8): `?code&callback[&service]`, callback required.
+    async getAuthorizeUrl({ state, redirectUri, userAccessToken, serviceId = options.serviceId, signal }) {
+      const callback = redirectUri ?? options.redirectUri;
       const codeVerifier = base64url(randomBytes(32));
       const jwt = await sign({
         access_token: userAccessToken?.accessToken.value,
         code_challenge: base64url(createHash('sha256').update(codeVerifier).digest()),
         code_challenge_method: 'S256',
-        redirect_uri: redirectUri ?? options.redirectUri,
+        redirect_uri: callback,
         response_mode: 'query',
         response_type: 'code',
         state,
@@ -263,16 +274,20 @@ export function createDigiMeBackend(options: DigiMeBackendOptions): DigiMeBacken
       if (typeof code !== 'string' || !code)
         throw new DigiMeApiError('bad-response', 'digi.me authorize token has no preauthorization_code.', 200);
       const url = new URL(onboardUrl);
-      url.search = new URLSearchParams({ code, sourceType: 'push' }).toString();
+      url.search = new URLSearchParams({ code, callback, ...(serviceId !== undefined ? { service: String(serviceId) } : {}) }).toString();
       return { url: url.href, codeVerifier };
     },
 
-    exchangeCodeForToken({ code, codeVerifier, signal }) {
-      return tokenRequest({ code, code_verifier: codeVerifier, grant_type: 'authorization_code' }, signal);
+    // exchange-code-for-token.ts and refresh-token.ts (v6) put redirect_uri in both JWTs.
+    exchangeCodeForToken({ code, codeVerifier, redirectUri = options.redirectUri, signal }) {
+      return tokenRequest({ code, code_verifier: codeVerifier, grant_type: 'authorization_code', redirect_uri: redirectUri }, signal);
     },
 
     refreshToken(userAccessToken, signal) {
-      return tokenRequest({ grant_type: 'refresh_token', refresh_token: userAccessToken.refreshToken.value }, signal);
+      return tokenRequest(
+        { grant_type: 'refresh_token', refresh_token: userAccessToken.refreshToken.value, redirect_uri: options.redirectUri },
+        signal,
+      );
     },
 
     async write(opts) {
@@ -298,12 +313,16 @@ export function createDigiMeBackend(options: DigiMeBackendOptions): DigiMeBacken
         const body = await call(API_PATHS.postbox(opts.postboxId), { jwt, body: form, signal: opts.signal });
         return writeResult(body);
       };
+      // An expired token shows one of two ways: the postbox-era SDK's write.ts (v5–v8) reads
+      // `status: "pending"` as "the token may have expired", the later SDK an HTTP 401
+      // InvalidToken. Either way: one refresh, one more write, the new token handed back.
       try {
-        return await attempt(opts.userAccessToken);
+        const first = await attempt(opts.userAccessToken);
+        if (first.status !== 'pending') return first;
       } catch (err) {
         if (!(err instanceof DigiMeApiError && err.status === 401 && err.code === API_ERRORS.invalidToken)) throw err;
       }
-      // As the SDK does: one refresh, one retry; a second expiry is an error, not a loop.
+      // One refresh, one retry; a second expiry is an error (or a pending write), not a loop.
       let fresh: DigiMeUserAccessToken;
       try {
         fresh = await backend.refreshToken(opts.userAccessToken, opts.signal);
@@ -354,7 +373,12 @@ export function createDigiMeBackend(options: DigiMeBackendOptions): DigiMeBacken
       }
       // The verifier is single-use whatever digi.me answers; other tabs' authorizations stay.
       await session.set({ ...data, pendings: pendings.filter((p) => p !== pending) });
-      const userAccessToken = await backend.exchangeCodeForToken({ code: request.code, codeVerifier: pending.codeVerifier, signal });
+      const userAccessToken = await backend.exchangeCodeForToken({
+        code: request.code,
+        codeVerifier: pending.codeVerifier,
+        redirectUri: pending.redirectUri,
+        signal,
+      });
       const postbox = { postboxId: request.postboxId, publicKey: request.publicKey };
       await session.set({ ...(await session.get()), userAccessToken, postbox });
       return postbox;

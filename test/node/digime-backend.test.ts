@@ -485,12 +485,95 @@ describe('digi.me backend helper against the sandbox', () => {
   });
 
   describe('when digi.me answers the write with pending', () => {
-    it('passes the status through', async () => {
+    it('refreshes once and writes again (write.ts v5–v8 read pending as "the token may have expired"), then passes the status through', async () => {
       const be = backend();
       const { session, postbox } = await connect(be);
       await knob('digime', 'write-status', { status: 'pending' });
       const enc = await encryptForPostbox(new Uint8Array([1]), descriptor, postbox.publicKey);
       assert.equal((await be.writeFor(session, { file: enc.ciphertext, ...pick(enc) })).status, 'pending');
+      assert.equal(sb.log.filter((e) => e.path.includes('/postbox/')).length, 2);
+    });
+  });
+
+  // An expired token, answered either way the SDKs know (digime-sdk-nodejs src/write.ts v6.0.2:
+  // `status: "pending"` → refreshToken → triggerPush again; the import-era SDK: HTTP 401 InvalidToken).
+  for (const answer of ['pending', 'invalid-token'] as const) {
+    describe(`when an expired access token is answered ${answer === 'pending' ? '200 {status: "pending"}' : '401 InvalidToken'}`, () => {
+      let result: DigiMeWriteResult;
+      let old: DigiMeUserAccessToken;
+      let writes: LogEntry[];
+      let stored: Awaited<ReturnType<typeof knob<'digime', 'postbox'>>>;
+      let refreshedInSession: string | undefined;
+      before(async () => {
+        await freshSandbox();
+        const be = backend();
+        const { session, postbox } = await connect(be);
+        old = session.data!.userAccessToken!;
+        await knob('digime', 'expire-access-tokens', { answer });
+        const enc = await encryptForPostbox(new TextEncoder().encode('after expiry'), descriptor, postbox.publicKey);
+        result = await be.writeFor(session, { file: enc.ciphertext, ...pick(enc) });
+        refreshedInSession = session.data!.userAccessToken!.accessToken.value;
+        writes = sb.log.filter((e) => e.path.includes('/postbox/'));
+        stored = await knob('digime', 'postbox');
+      });
+
+      it('refreshes once and writes once more: the file is delivered', () => {
+        assert.equal(result.status, 'delivered');
+        assert.deepEqual(
+          writes.map((e) => e.status),
+          [answer === 'pending' ? 200 : 401, 200],
+        );
+        assert.equal(stored.length, 1);
+      });
+
+      it('hands back the new token, and the session keeps it', () => {
+        assert.notEqual(refreshedInSession, old.accessToken.value);
+      });
+    });
+  }
+
+  describe('when the authorize URL is built (get-authorize-url.ts v6.0.2)', () => {
+    it('carries code and callback=<redirect uri>, and no import-era sourceType', async () => {
+      const { url } = await backend().authorize(memorySession());
+      const q = new URL(url).searchParams;
+      assert.deepEqual([...q.keys()].sort(), ['callback', 'code']);
+      assert.equal(q.get('callback'), RETURN);
+    });
+
+    it('carries service=<id> when a serviceId is configured', async () => {
+      const be = createDigiMeBackend({
+        applicationId: APP,
+        contractId: CONTRACT,
+        privateKeyPem,
+        redirectUri: RETURN,
+        serviceId: 16,
+        baseUrl: `${sb.url}${DIGIME_API_PREFIX}`,
+      });
+      const q = new URL((await be.authorize(memorySession())).url).searchParams;
+      assert.equal(q.get('service'), '16');
+    });
+
+    it('is refused by the sandbox onboarding page without its callback', async () => {
+      const { url } = await backend().authorize(memorySession());
+      const bare = new URL(url);
+      bare.searchParams.delete('callback');
+      assert.equal((await fetch(bare, { redirect: 'manual' })).status, 400);
+    });
+  });
+
+  describe('when the code is exchanged and the token refreshed (exchange-code-for-token.ts, refresh-token.ts v6.0.2)', () => {
+    it('puts redirect_uri in both token JWTs', async () => {
+      const be = backend();
+      const { session } = await connect(be);
+      await be.refreshToken(session.data!.userAccessToken!);
+      const claims = sb.log.filter((e) => e.path.endsWith('oauth/token')).map((e) => jwtOf(e.headers.authorization).claims);
+      assert.deepEqual(
+        claims.map((c) => [c.grant_type, c.redirect_uri]),
+        [
+          ['authorization_code', RETURN],
+          ['refresh_token', RETURN],
+        ],
+      );
     });
   });
 });
