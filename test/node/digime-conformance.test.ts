@@ -7,7 +7,7 @@
 // either side (our code, or this table when the SDK moves) fails here.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { DIGIME_API_PREFIX } from '../../src/sandbox/digime.js';
