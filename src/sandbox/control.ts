@@ -2,6 +2,7 @@
 // HTTP (`POST /_sandbox/<service>/<action>`, `GET /_sandbox/log`, `POST /_sandbox/reset`). No Node
 // built-ins: browser tests, Node tests and the end-to-end runs use the same typed client, and
 // `Sandbox.control` is typed by the same map.
+import type { KeyAddresses } from './universa-keys.js';
 import type { ReceivedWrite } from './app-digime.js';
 import type { ReceivedNotification } from './app-titan.js';
 import type { StoredWrite } from './digime.js';
@@ -42,6 +43,8 @@ export interface SandboxKnobs {
       { id: string; cb: string; confirm_url: string }
     >;
     configure: Knob<{ generationSeconds?: number; pollSeconds?: number; twoPhase?: boolean }, Record<string, unknown>>;
+    /** A fresh RSA key and its short and long Universa addresses (universa-keys.ts). */
+    'key-address': Knob<{ bits?: 2048 | 4096; typeMark?: number }, KeyAddresses>;
     confirm: Knob<{ id: string } | { cb: string }, Ok>;
     fault: Knob<
       {

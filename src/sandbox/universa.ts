@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseUniversaAddress } from '../universa/address.js';
 import { packBoss } from './boss.js';
+import { newKeyAddresses } from './universa-keys.js';
 import { ACTION_SELECT_ADDRESS, type CheckAnswer, type IssuerOffer, type IssuerState } from '../universa/protocol.js';
 import { HttpError, readJson, redirect, requestOrigin, sendJson, sendText, sleep } from './http.js';
 import type { SandboxContext, SandboxService } from './types.js';
@@ -22,6 +23,8 @@ import type { SandboxContext, SandboxService } from './types.js';
  *
  * Knobs (`POST /_sandbox/universa/<action>`):
  * - `issue` (same body as /issue) → `{id, cb, confirm_url}`
+ * - `key-address` `{bits?: 2048 | 4096, typeMark?}` → a fresh RSA key's `{publicKeyPem, bits,
+ *   keyMask, typeMark, short, long}` (universa-keys.ts, as KeyAddress.java computes them)
  * - `configure` `{generationSeconds?, pollSeconds?, twoPhase?}`: defaults for new issues
  * - `confirm` `{id}` or `{cb}`: the 2-phase confirmation
  * - `fault` `{endpoint: 'cb'|'ok'|'check'|'cancel'|'*', kind, times?, status?, ms?, field?, value?}`
@@ -278,6 +281,15 @@ export function createUniversaService(ctx: SandboxContext): SandboxService {
 
     control(action, body) {
       switch (action) {
+        case 'key-address': {
+          const bits = body.bits ?? 2048;
+          if (bits !== 2048 && bits !== 4096) throw new HttpError(400, 'bits must be 2048 or 4096');
+          const typeMark = body.typeMark ?? 0;
+          if (!Number.isInteger(typeMark) || (typeMark as number) < 0 || (typeMark as number) > 15) {
+            throw new HttpError(400, 'typeMark must be an integer in 0…15');
+          }
+          return newKeyAddresses(bits, typeMark as number);
+        }
         case 'issue':
           return describe(createIssue(issueFrom(body)));
         case 'configure':

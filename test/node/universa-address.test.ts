@@ -1,6 +1,9 @@
-import { test } from 'node:test';
+import { describe, it, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { crc32 as zlibCrc32 } from 'node:zlib';
+import { startSandbox } from '../../src/sandbox/index.js';
+import { keyAddresses, type KeyAddresses } from '../../src/sandbox/universa-keys.js';
 import { crc32, decodeSafe58, encodeSafe58, parseUniversaAddress, UniversaAddressError } from '../../src/universa/address.js';
 
 const SHORT = '2dwybLfSX4vaeW4joP5odqvnpp2k1XiFcky5HB4NbEfchDYrSrZ';
@@ -100,4 +103,60 @@ test('errors say why: empty, alphabet, length, crc, key mask', () => {
   assert.equal(reason(makeAddress(0x1f, 48)), 'valid');
   assert.equal(reason(makeAddress(0x40, 32)), 'key-mask', 'key mask 4 is not an RSA key size');
   assert.equal(reason(makeAddress(0x05, 32)), 'key-mask', 'key mask 0');
+});
+
+// Addresses of real keys (issue 13, item 3): the sandbox makes RSA keys and computes their
+// addresses as Universa's KeyAddress.java does (src/sandbox/universa-keys.ts), so these are
+// addresses no one typed, with the key they belong to.
+describe('addresses of real RSA keys (sandbox knob key-address)', () => {
+  let sb: Awaited<ReturnType<typeof startSandbox>>;
+  before(async () => {
+    sb = await startSandbox();
+  });
+  after(() => sb.close());
+
+  for (const [bits, keyMask] of [
+    [2048, 1],
+    [4096, 2],
+  ] as const) {
+    describe(`when the key is RSA ${bits}`, () => {
+      let key: KeyAddresses;
+      before(async () => {
+        key = await sb.control('universa', 'key-address', { bits, typeMark: bits === 2048 ? 0 : 7 });
+      });
+
+      it(`parses its short address: 37 bytes, key mask ${keyMask}, the type mark given`, () => {
+        const a = parseUniversaAddress(key.short);
+        assert.deepEqual([a.kind, a.bytes.length, a.keyMask, a.typeMark], ['short', 37, keyMask, key.typeMark]);
+        assert.equal(a.text, key.short);
+      });
+
+      it('parses its long address: 53 bytes', () => {
+        const a = parseUniversaAddress(key.long);
+        assert.deepEqual([a.kind, a.bytes.length, a.keyMask], ['long', 53, keyMask]);
+      });
+
+      it("the digest is SHA3 of the key's e then n (recomputed here from the PEM)", () => {
+        const jwk = createPublicKey(key.publicKeyPem).export({ format: 'jwk' });
+        const en = Buffer.concat([Buffer.from(jwk.e!, 'base64url'), Buffer.from(jwk.n!, 'base64url')]);
+        assert.deepEqual(Buffer.from(parseUniversaAddress(key.short).bytes.subarray(1, 33)), createHash('sha3-256').update(en).digest());
+        assert.deepEqual(Buffer.from(parseUniversaAddress(key.long).bytes.subarray(1, 49)), createHash('sha3-384').update(en).digest());
+      });
+
+      it('any one character changed fails the checksum (or the alphabet)', () => {
+        for (let i = 0; i < key.short.length; i++) {
+          const ch = key.short[i] === 'a' ? 'b' : 'a';
+          const broken = key.short.slice(0, i) + ch + key.short.slice(i + 1);
+          assert.throws(() => parseUniversaAddress(broken), UniversaAddressError, broken);
+        }
+      });
+    });
+  }
+
+  describe('when the key is not one KeyAddress has a mask for', () => {
+    it('RSA 3072 is refused', () => {
+      const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
+      assert.throws(() => keyAddresses(publicKey), RangeError);
+    });
+  });
 });
