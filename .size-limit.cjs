@@ -10,7 +10,7 @@ const without =
   (...chunks) =>
   (config) => ({ ...config, format: 'esm', external: [...(config.external ?? []), ...chunks] });
 const uppyCss = './uppy-styles-*';
-const onDemand = ['./strings.*', './md5-js-*', './md5-wasm-*', './unixfs-*'];
+const onDemand = ['./strings.*', './md5-js-*', './md5-wasm-*', './unixfs-*', './summary-*'];
 
 module.exports = [
   // The goal is 12 kB. In this bundle lit is 5.6 kB and idb-keyval 0.4 kB; the element with what
@@ -31,13 +31,16 @@ module.exports = [
   // base58 decoding, and their two messages; 14.62 kB for delivery once per cb (issue 13, +0.41
   // kB): the tombstone (SHA-256 of the contract), a cb opened again shown as "Already received."
   // with the contract fetched again for the download, the event only in the tab that polled,
-  // and the element's `.received`.
+  // and the element's `.received`; 15.52 kB for what arrived shown before the download (issue 13,
+  // +0.89 kB): the summary's Worker start and main-thread fallback, its ten labels, the summary
+  // list, and the Trusted Types worker helper now shared with Titan. Reading the summary (BOSS,
+  // SHA3 for the issuer's key address) is a Worker and an on-demand chunk, outside this figure.
   {
     name: 'upload-elements/universa (lit + idb-keyval + own code; goal 12 kB)',
     path: 'dist/universa.js',
     import: '*',
     modifyEsbuildConfig: without(...onDemand),
-    limit: '14.62 kB',
+    limit: '15.52 kB',
     gzip: true,
   },
   // The goal is 12 kB; it held (11.47 kB) until the client learned Titan's real protocol
@@ -51,14 +54,15 @@ module.exports = [
   // no new Uppy (the controller checks the host is on the page); 13.42 kB with Uppy's TaskQueue
   // instead of a hand-written limiter, which paid for upload() resolving {successful, failed};
   // 13.62 kB: Titan's answers are read within 1 MiB, refused while they stream (issue 12; the
-  // streaming reader is the transport's, shared with the Universa session).
+  // streaming reader is the transport's, shared with the Universa session); 13.64 kB: the
+  // Trusted Types worker helper moved to internal/ (shared with the Universa summary worker).
   {
     name: 'upload-elements/titan (own code; goal 12 kB)',
     path: 'dist/titan.js',
     import: '*',
     ignore: shared,
     modifyEsbuildConfig: without(uppyCss, ...onDemand),
-    limit: '13.62 kB',
+    limit: '13.64 kB',
     gzip: true,
   },
   // The headless clients, as an app that needs no element imports them: with their

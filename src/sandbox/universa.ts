@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseUniversaAddress } from '../universa/address.js';
-import { packBoss } from './boss.js';
+import { packBoss, type BossValue } from './boss.js';
 import { newKeyAddresses } from './universa-keys.js';
 import { ACTION_SELECT_ADDRESS, type CheckAnswer, type IssuerOffer, type IssuerState } from '../universa/protocol.js';
 import { HttpError, readJson, redirect, requestOrigin, sendJson, sendText, sleep } from './http.js';
@@ -84,6 +84,12 @@ const ENDPOINTS: readonly string[] = ['cb', 'ok', 'check', 'cancel'];
 const KINDS: readonly string[] = ['status', 'slow', 'malformed', 'omit', 'set', 'corrupt-contract', 'no-cors', 'empty', 'stall'];
 
 export function createUniversaService(ctx: SandboxContext): SandboxService {
+  // The issuer's key, named in every contract it issues (made once per sandbox).
+  const issuerJwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
+  const issuerKey = {
+    e: new Uint8Array(Buffer.from(issuerJwk.e!, 'base64url')),
+    n: new Uint8Array(Buffer.from(issuerJwk.n!, 'base64url')),
+  };
   const issues = new Map<string, Issue>();
   let faults: IssuerFault[] = [];
   let defaults = { twoPhase: false };
@@ -131,18 +137,48 @@ export function createUniversaService(ctx: SandboxContext): SandboxService {
     issue.contract ??= Buffer.from(contractFor(issue)).toString('base64');
   }
 
+  /**
+   * A sealed contract shaped as Universa writes one (UniversaBlockchain/universa Contract.java,
+   * the `.unicon` test files' structure): `{type: "unicapsule", version: 3, data, signatures}`,
+   * `data` the BOSS of `{contract: {__type: "UniversaContract", api_level, definition, state}}`;
+   * the issuer role names the sandbox issuer's RSA key (`RSAPublicKey`, packed `[type, e, n]`),
+   * the owner role the chosen address (`KeyAddress` with its bytes). The signature is random bytes:
+   * nothing here checks it.
+   */
   function contractFor(issue: Issue): Uint8Array {
-    // Shaped like a (much reduced) Universa contract: definition by the issuer, state owned by
-    // the chosen address. Real BOSS bytes, so a client can unpack what it downloads.
     const now = new Date(Math.floor(Date.now() / 1000) * 1000);
-    return packBoss({
+    const expires = new Date(now.getTime() + 365 * 24 * 3600 * 1000);
+    const role = (name: string, members: Record<string, BossValue>) => ({ __type: 'SimpleRole', name, anonIds: [], ...members });
+    const owner = issue.address ? [{ __type: 'KeyAddress', uaddress: parseUniversaAddress(issue.address).bytes }] : [];
+    const contract = {
       __type: 'UniversaContract',
+      api_level: 3,
+      definition: {
+        created_at: now,
+        data: { name: 'She-Token', currency_code: 'SHT', unit_short_name: 'SHT', unit_name: 'She-Token' },
+        issuer: role('issuer', {
+          keys: [{ __type: 'KeyRecord', key: { __type: 'RSAPublicKey', packed: packBoss([1, issuerKey.e, issuerKey.n]) } }],
+        }),
+        permissions: {},
+        references: [],
+      },
+      state: {
+        owner: role('owner', { addresses: owner }),
+        data: { amount: '120' },
+        created_at: now,
+        expires_at: expires,
+        revision: 1,
+        origin: null,
+        parent: null,
+        branch_id: null,
+      },
+    };
+    return packBoss({
+      type: 'unicapsule',
       version: 3,
-      definition: { issuer: 'She-Token sandbox', created_at: now, data: { name: 'She-Token', currency: 'SHT' } },
-      state: { owner: issue.address ?? null, amount: '120', created_at: now, revision: 1 },
-      id: new Uint8Array(randomBytes(32)),
-      cb: issue.id,
-    });
+      data: packBoss({ contract, revoking: [], new: [] } as BossValue),
+      signatures: [new Uint8Array(randomBytes(64))],
+    } as BossValue);
   }
 
   function take(endpoint: IssuerEndpoint, kind: FaultKind, applies = true): IssuerFault | undefined {

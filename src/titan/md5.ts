@@ -1,4 +1,5 @@
 import { abortedError, TitanError } from './errors.js';
+import { TrustedWorker } from '../internal/trusted-worker.js';
 import { digestBlob, type FileHashes, type Md5Reply, type Md5Request } from './md5-core.js';
 
 export type { FileHashes } from './md5-core.js';
@@ -22,38 +23,11 @@ export interface HashFileOptions extends Md5Options {
   cid?: boolean;
 }
 
-/** The one Trusted Types policy of this library: it lets only its own md5 worker through. */
-export const TRUSTED_TYPES_POLICY = 'upload-elements';
+export { TRUSTED_TYPES_POLICY } from '../internal/trusted-worker.js';
 
-interface ScriptUrlPolicy {
-  createScriptURL(url: string): unknown;
-}
-let policy: ScriptUrlPolicy | undefined;
-
-/**
- * A page that sends `require-trusted-types-for 'script'` refuses a plain URL for a Worker. On such
- * a page the URL goes through our policy (pages that allow-list policy names with
- * `trusted-types` must list `upload-elements`; otherwise hashing runs on the main thread).
- */
-function trustedScriptUrl(url: URL): URL | string {
-  const factory = (
-    globalThis as { trustedTypes?: { createPolicy(name: string, rules: { createScriptURL(s: string): string }): ScriptUrlPolicy } }
-  ).trustedTypes;
-  if (!factory) return url;
-  policy ??= factory.createPolicy(TRUSTED_TYPES_POLICY, {
-    createScriptURL(s) {
-      if (!/md5\.worker[^/]*\.[jt]s$/.test(new URL(s).pathname)) throw new TypeError(`${TRUSTED_TYPES_POLICY} only creates its md5 worker`);
-      return s;
-    },
-  });
-  return policy.createScriptURL(url.href) as string;
-}
-
-// A local `Worker`, so that the literal `new Worker(new URL(…, import.meta.url))` form, which
-// Vite recognises and bundles, still goes through Trusted Types at run time.
-const Worker = function TrustedWorker(url: URL, options?: WorkerOptions): Worker {
-  return new globalThis.Worker(trustedScriptUrl(url) as string, options);
-} as unknown as typeof globalThis.Worker;
+// A module-local `Worker`: the literal `new Worker(new URL(…, import.meta.url))` form, which
+// Vite recognises and bundles, goes through Trusted Types at run time.
+const Worker = TrustedWorker;
 
 // The worker reports when the page's CSP refused WebAssembly, so later workers start with the
 // plain-JS hasher instead of hitting (and reporting) the same refusal.

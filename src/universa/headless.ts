@@ -10,3 +10,5 @@ export { UniversaError, clampPollSeconds, ISSUER_STATES } from './protocol.js';
 export type { IssuerOffer, IssuerState, CheckAnswer, OkAnswer, UniversaErrorCode } from './protocol.js';
 export { PENDING_MAX_AGE_MS } from './store.js';
 export type { PendingImport, PendingPhase, PendingStore } from './store.js';
+export { contractSummary } from './summary-client.js';
+export type { ContractSummary } from './summary-client.js';

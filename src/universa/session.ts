@@ -2,6 +2,7 @@ import { UploadElementsError } from '../internal/errors.js';
 import { requestJson } from '../internal/request.js';
 import { sleep } from '../internal/abort.js';
 import { TypedEventTarget } from '../internal/typed-events.js';
+import { contractSummary, type ContractSummary } from './summary-client.js';
 import { parseUniversaAddress } from './address.js';
 import {
   checkIssuerUrl,
@@ -69,7 +70,14 @@ export interface ImportSessionEvents {
    * pages following the same cb get the `received` state and `contract`, without this event),
    * and never again for a cb whose delivery was acknowledged (see `delivered`).
    */
-  contract: { address?: string; base64Contract: string; bytes: Uint8Array; acknowledge: () => Promise<void> };
+  contract: {
+    address?: string;
+    base64Contract: string;
+    bytes: Uint8Array;
+    /** What the contract is (kind, issuer, owner, amount, dates, size), read in a Worker. */
+    summary: ContractSummary;
+    acknowledge: () => Promise<void>;
+  };
 }
 
 export interface ImportSessionOptions {
@@ -138,6 +146,7 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
   #error?: ImportSessionEvents['error'];
   #contract?: { base64Contract: string; bytes: Uint8Array };
   #delivered?: { at: number; sha256: string };
+  #summary?: ContractSummary;
   /** The acknowledgement being written, awaited before the Web Lock is let go. */
   #acking?: Promise<void>;
 
@@ -197,6 +206,10 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
    */
   get contract(): { base64Contract: string; bytes: Uint8Array } | undefined {
     return this.#contract;
+  }
+  /** What the contract is, once received (a `state` event follows when it is read). */
+  get summary(): ContractSummary | undefined {
+    return this.#summary;
   }
   /**
    * Set when this cb's contract was delivered and acknowledged before (in an earlier page or
@@ -445,8 +458,11 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
   async #deliver(base64Contract: string): Promise<void> {
     const { address } = this.#record!;
     await this.#save({ ...this.#record!, phase: 'received', issuerState: 'ready', base64Contract });
+    // The contract is safe; what it is comes with the event (read off the main thread).
+    const summary = await contractSummary(decodeBase64(base64Contract));
     // Disposed meanwhile (the page is going): the stored record announces it on the next load.
     if (this.#life.signal.aborted) return;
+    this.#summary = summary;
     this.#announce(base64Contract, address, true);
     this.#broadcast({ type: 'contract', address, base64Contract });
     this.#closeChannel();
@@ -463,8 +479,10 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
     this.#issuerState = 'ready';
     this.#clearError();
     this.#transition('received');
+    if (!this.#summary) void this.#summarize(bytes);
     if (!fire || acknowledged.has(`${this.cb}\n${base64Contract}`)) return;
-    this.fire('contract', { address: this.#address, base64Contract, bytes, acknowledge: () => this.acknowledge() });
+    const summary = this.#summary!;
+    this.fire('contract', { address: this.#address, base64Contract, bytes, summary, acknowledge: () => this.acknowledge() });
     if (this.#implicitAcks) void this.acknowledge();
   }
 
@@ -485,11 +503,20 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
       if (bytes && (await sha256Hex(bytes)) === record.contractHash && !signal.aborted) {
         this.#contract = { base64Contract: check.base64_contract!, bytes };
         this.#transition('received', true);
+        await this.#summarize(bytes);
       }
     } catch {
       // Only the download is missing; that the contract came is known from the tombstone.
     }
     this.#finish();
+  }
+
+  /** Reads the summary where the event did not carry one (a following tab, a cb opened again), then says so. */
+  async #summarize(bytes: Uint8Array): Promise<void> {
+    const summary = await contractSummary(bytes);
+    if (this.#life.signal.aborted) return;
+    this.#summary = summary;
+    this.#transition(this.#state, true);
   }
 
   async #end(): Promise<void> {

@@ -12,6 +12,16 @@ export type UniversaStringKey =
   | 'in_progress'
   | 'received'
   | 'already'
+  | 'kind'
+  | 'sealed'
+  | 'pack'
+  | 'amount'
+  | 'issuer'
+  | 'owner'
+  | 'created'
+  | 'expires'
+  | 'size'
+  | 'unreadable'
   | 'download'
   | 'cancelled'
   | 'retrying'
@@ -44,6 +54,16 @@ export const universaStrings: Record<string, UniversaStrings> & { en: UniversaSt
     in_progress: 'The issuer is generating the contract…',
     received: 'Contract received.',
     already: 'Already received.',
+    kind: 'Kind',
+    sealed: 'Sealed contract',
+    pack: 'TransactionPack',
+    amount: 'Amount',
+    issuer: 'Issuer',
+    owner: 'Owner',
+    created: 'Created',
+    expires: 'Expires',
+    size: 'Size',
+    unreadable: 'What it contains could not be read; the file is still yours to download.',
     download: 'Download (.unicon)',
     cancelled: 'Cancelled.',
     retrying: 'Retrying…',

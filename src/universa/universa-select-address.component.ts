@@ -5,6 +5,7 @@ import { parseUniversaAddress, type UniversaAddressError } from './address.js';
 import { PROTOCOL_VERSION, type IssuerState } from './protocol.js';
 import { resumePendingImports } from './resume.js';
 import { ImportSession, type ImportSessionOptions, type ImportState } from './session.js';
+import type { ContractSummary } from './summary-client.js';
 import { universaLocales, universaStrings, type UniversaStringKey, type UniversaStrings } from './strings.js';
 import { universaSelectAddressStyles } from './universa-select-address.styles.js';
 
@@ -22,12 +23,14 @@ export interface UniversaReceived {
   bytes?: Uint8Array;
   /** Set when the contract was delivered (and acknowledged) in an earlier page or tab. */
   delivered?: { at: number; sha256: string };
+  /** What it is, once read. */
+  summary?: ContractSummary;
 }
 
 /** `<universa-select-address>`'s events: name → `detail`. */
 export interface UniversaSelectAddressEventMap {
   'universa-state': { cb: string; state: ImportState; issuerState?: IssuerState };
-  'universa-contract': { cb: string; address?: string; base64Contract: string; bytes: Uint8Array };
+  'universa-contract': { cb: string; address?: string; base64Contract: string; bytes: Uint8Array; summary: ContractSummary };
   'universa-cancelled': { cb: string };
   'universa-error': { cb: string; error: { code: number | string; message: string }; retryable: boolean };
 }
@@ -49,7 +52,7 @@ export type UniversaSelectAddressEvents = UniversaSelectAddressEventMap;
  * @attr locale - UI language (`en`, `de`); without it the nearest `lang` attribute (the page's `<html lang>`), else English.
  *
  * @event universa-state - `{cb, state, issuerState}`: the import moved on (state: idle, offered, confirming, polling, received, cancelled, failed)
- * @event universa-contract - `{cb, address, base64Contract, bytes}`: the contract arrived (stored first; once per cb: in the tab that polled it, never again for a cb delivered before; `.received` has it afterwards)
+ * @event universa-contract - `{cb, address, base64Contract, bytes, summary}`: the contract arrived (stored first; once per cb: in the tab that polled it, never again for a cb delivered before; `.received` has it afterwards)
  * @event universa-cancelled - `{cb}`: the user or the issuer cancelled
  * @event universa-error - `{cb, error: {code, message}, retryable}`: something failed; retryable ones are retried
  *
@@ -67,6 +70,7 @@ export type UniversaSelectAddressEvents = UniversaSelectAddressEventMap;
  * @csspart error - an error message
  * @csspart retry - the retry button
  * @csspart reopen - re-opens a popup closed with Escape
+ * @csspart summary - what the received contract is (kind, amount, issuer, owner, dates, size)
  * @csspart download - the `.unicon` download link
  *
  * @cssproperty --upload-elements-accent - accent color
@@ -143,7 +147,7 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
   get received(): UniversaReceived | undefined {
     const session = this.#session;
     if (session?.state !== 'received') return undefined;
-    return { cb: session.cb, address: session.address, ...session.contract, delivered: session.delivered };
+    return { cb: session.cb, address: session.address, ...session.contract, delivered: session.delivered, summary: session.summary };
   }
 
   /** POSTs cb and shows the popup; re-opens it if it was dismissed; after a failure, tries again. */
@@ -263,7 +267,36 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
       <p part="status" role="status">${status}</p>
       ${state === 'offered' ? html`<button part="reopen" @click=${() => (this.open = true)}>${offer?.caption}</button>` : nothing}
       ${this.open ? nothing : errorLine}
+      ${state === 'received' && session?.summary ? this.#summary(session.summary, s) : nothing}
       ${this.#download ? html`<a part="download" href=${this.#download} download="contract.unicon">${s.download}</a>` : nothing}
+    `;
+  }
+
+  /** What arrived, before the download: the issuer's words are not trusted here either (text only). */
+  #summary(summary: ContractSummary, s: UniversaStrings) {
+    if (!summary.readable) return html`<p part="summary">${s.unreadable}</p>`;
+    // The page's language when it is a valid tag (a `locale` attribute may not be), else ISO.
+    const date = (ms?: number) => {
+      if (ms === undefined) return undefined;
+      try {
+        return new Date(ms).toLocaleDateString(elementLocale(this) || undefined);
+      } catch {
+        return new Date(ms).toISOString().slice(0, 10);
+      }
+    };
+    const rows: Array<[string, string | undefined]> = [
+      [s.kind, summary.kind === 'transaction-pack' ? s.pack : s.sealed],
+      [s.amount, summary.amount && [summary.amount, summary.unit].filter(Boolean).join(' ')],
+      [s.issuer, summary.issuer.join(', ') || undefined],
+      [s.owner, summary.owner.join(', ') || undefined],
+      [s.created, date(summary.createdAt)],
+      [s.expires, date(summary.expiresAt)],
+      [s.size, `${(summary.size / 1024).toFixed(1)} KiB`],
+    ];
+    return html`
+      <dl part="summary">
+        ${rows.map(([label, value]) => (value ? html`<dt>${label}</dt><dd>${value}</dd>` : nothing))}
+      </dl>
     `;
   }
 
@@ -353,9 +386,9 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
       this.emit('universa-error', { cb, error: error.toJSON(), retryable });
       if (mine()) this.requestUpdate();
     });
-    session.addEventListener('contract', ({ detail: { address, base64Contract, bytes, acknowledge } }) => {
+    session.addEventListener('contract', ({ detail: { address, base64Contract, bytes, summary, acknowledge } }) => {
       if (mine()) this.#setDownload(bytes);
-      this.emit('universa-contract', { cb, address, base64Contract, bytes });
+      this.emit('universa-contract', { cb, address, base64Contract, bytes, summary });
       // Handed to the page (and offered as a download): the stored record has done its job.
       void acknowledge();
     });

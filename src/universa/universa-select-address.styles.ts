@@ -65,4 +65,13 @@ export const universaSelectAddressStyles = css`
   [part$=error] {
     color: #c0262d;
   }
+  dl {
+    display: grid;
+    grid-template-columns: auto 1fr;
+    gap: .2em .8em;
+  }
+  dd {
+    margin: 0;
+    overflow-wrap: anywhere;
+  }
 `;

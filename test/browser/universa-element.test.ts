@@ -1,5 +1,4 @@
 import { expect } from '@open-wc/testing';
-import { unpackBoss } from '../../src/sandbox/boss.js';
 import '../../src/universa/index.js';
 import { universaLocales, universaStrings, type UniversaSelectAddress } from '../../src/universa/index.js';
 import {
@@ -57,8 +56,21 @@ describe('<universa-select-address>', () => {
     const [contract] = ofType(events, 'universa-contract');
     expect(contract!.cb).to.equal(cb);
     expect(contract!.address).to.equal(SHORT);
-    const tree = unpackBoss(contract!.bytes) as { state: { owner: string } };
-    expect(tree.state.owner).to.equal(SHORT);
+    // Read in a Worker: the owner is the address chosen, the amount the issuer's.
+    expect(contract!.summary).to.deep.include({
+      kind: 'contract',
+      readable: true,
+      amount: '120',
+      unit: 'SHT',
+      size: contract!.bytes.length,
+    });
+    expect(contract!.summary.owner).to.deep.equal([SHORT]);
+    await el.updateComplete;
+    const shown = Object.fromEntries(
+      [...part(el, 'summary')!.querySelectorAll('dt')].map((dt) => [dt.textContent, dt.nextElementSibling!.textContent]),
+    );
+    expect(shown).to.deep.include({ Kind: 'Sealed contract', Amount: '120 SHT', Owner: SHORT });
+    expect(Object.keys(shown)).to.deep.equal(['Kind', 'Amount', 'Issuer', 'Owner', 'Created', 'Expires', 'Size']);
     expect(btoa(String.fromCharCode(...contract!.bytes))).to.equal(contract!.base64Contract);
 
     expect(ofType(events, 'universa-state').map((d) => d.state)).to.deep.equal(['offered', 'confirming', 'polling', 'received']);

@@ -2,7 +2,7 @@ import { describe, it, test, before, after, beforeEach, afterEach } from 'node:t
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { startSandbox, type KnobArgs, type KnobBody, type Sandbox, type SandboxKnobs } from '../../src/sandbox/index.js';
-import { unpackBoss } from '../../src/sandbox/boss.js';
+import { summarizeContract } from '../../src/universa/summary.js';
 import { clampPollSeconds } from '../../src/universa/protocol.js';
 import { ImportSession, isRetryable, TRANSITIONS, type ImportSessionEvents, type ImportState } from '../../src/universa/session.js';
 import { UploadElementsError } from '../../src/internal/errors.js';
@@ -117,7 +117,13 @@ test('happy path: offer, confirm, poll, contract; the record is gone afterwards'
   const { bytes, base64Contract, address } = w.contracts[0]!;
   assert.equal(address, SHORT);
   assert.equal(Buffer.from(bytes).toString('base64'), base64Contract);
-  assert.equal((unpackBoss(bytes) as { state: { owner: string } }).state.owner, SHORT);
+  // The contract names the chosen address as its owner, and the event says what arrived.
+  assert.deepEqual(summarizeContract(bytes).owner, [SHORT]);
+  assert.deepEqual(w.contracts[0]!.summary, summarizeContract(bytes));
+  assert.deepEqual(
+    [w.contracts[0]!.summary.kind, w.contracts[0]!.summary.amount, w.contracts[0]!.summary.unit, w.contracts[0]!.summary.issuer.length],
+    ['contract', '120', 'SHT', 1],
+  );
   await w.until(() => delivered(store, cb), 'the tombstone');
   assertTombstone(store.map.get(cb));
   assert.deepEqual(requests(), ['cb', 'ok', 'check']);
