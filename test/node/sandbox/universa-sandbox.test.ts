@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
 import { unpackBoss } from '../../../src/sandbox/boss.js';
 import { decodeBase64 } from '../../../src/universa/protocol.js';
+import { parseUniversaAddress } from '../../../src/universa/address.js';
 
 const SHORT = '2dwybLfSX4vaeW4joP5odqvnpp2k1XiFcky5HB4NbEfchDYrSrZ';
 let sb: Sandbox;
@@ -55,9 +56,15 @@ test('a chosen address yields real BOSS contract bytes owned by that address', a
   const check = (await post(String(offer.check_url))).json!;
   assert.equal(check.state, 'ready');
   assert.equal(check.poll_seconds, undefined, 'poll_seconds and base64_contract exclude each other');
-  const tree = unpackBoss(decodeBase64(String(check.base64_contract))) as { state: { owner: string }; __type: string };
-  assert.equal(tree.__type, 'UniversaContract');
-  assert.equal(tree.state.owner, SHORT);
+  // A sealed capsule as Universa writes one (Contract.java): {type: "unicapsule", version: 3, data, signatures}.
+  const capsule = unpackBoss(decodeBase64(String(check.base64_contract))) as { type: string; version: number; data: Uint8Array };
+  assert.deepEqual([capsule.type, capsule.version], ['unicapsule', 3]);
+  type Role = { __type: string; addresses: Array<{ __type: string; uaddress: Uint8Array }> };
+  const { contract } = unpackBoss(capsule.data) as { contract: { __type: string; state: { owner: Role } } };
+  assert.equal(contract.__type, 'UniversaContract');
+  const [owner] = contract.state.owner.addresses;
+  assert.equal(owner?.__type, 'KeyAddress');
+  assert.deepEqual([...owner!.uaddress], [...parseUniversaAddress(SHORT).bytes]);
   const again = (await post(String(offer.check_url))).json!;
   assert.equal(again.base64_contract, check.base64_contract, 'the same contract on every check');
 });
