@@ -16,6 +16,7 @@ import {
   shadow,
   writerIn,
 } from './fixtures/digime-helpers.js';
+import { recordOnce } from './situation.js';
 
 const MARKER = 'upload-elements digime plaintext marker';
 
@@ -42,21 +43,11 @@ async function fresh(): Promise<void> {
   sessionStorage.clear();
 }
 
-/** Runs one step of a situation in a before and hands the describe's its what it recorded. */
-function step<T>(run: () => Promise<T>): () => T {
-  let recorded: T | undefined;
-  before(async () => {
-    recorded = await run();
-  });
-  return () => recorded as T;
-}
+/** One step of a situation, run once for the its of the describe it is called in. */
+const step = <T>(run: () => Promise<T>) => recordOnce(run);
 
 /** A situation from a fresh start, run once for the its of the describe it is called in. */
-const situation = <T>(run: () => Promise<T>): (() => T) =>
-  step(async () => {
-    await fresh();
-    return run();
-  });
+const situation = <T>(run: () => Promise<T>) => recordOnce(run, fresh);
 
 /** Runs `use` with a frame that is removed afterwards. */
 async function inFrame<T>(use: (frame: HTMLIFrameElement) => Promise<T>, src?: string): Promise<T> {

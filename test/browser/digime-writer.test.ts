@@ -2,6 +2,7 @@ import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import '../../src/digime/index.js';
 import { DigiMeWriter, clearPostboxes } from '../../src/digime/index.js';
 import { knob, resetSandbox, sandboxLog, shadow } from './fixtures/digime-helpers.js';
+import { recordOnce } from './situation.js';
 
 /** A fresh sandbox, no postbox remembered, nothing in the session. */
 async function fresh(): Promise<void> {
@@ -10,18 +11,8 @@ async function fresh(): Promise<void> {
   sessionStorage.clear();
 }
 
-/**
- * Runs a situation once, from a fresh start, before the its of the describe it is called in, and
- * hands them what it recorded (what the element shows included: fixtures are removed after each it).
- */
-function situation<T>(run: () => Promise<T>): () => T {
-  let recorded: T | undefined;
-  before(async () => {
-    await fresh();
-    recorded = await run();
-  });
-  return () => recorded as T;
-}
+/** A situation run once, from a fresh start, for the its of the describe it is called in. */
+const situation = <T>(run: () => Promise<T>) => recordOnce(run, fresh);
 
 const connectLabel = (el: DigiMeWriter) => shadow(el, '[part="connect-button"]')?.textContent?.trim();
 

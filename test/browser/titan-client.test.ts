@@ -3,6 +3,7 @@ import { expect, waitUntil } from '@open-wc/testing';
 import SparkMD5 from 'spark-md5';
 import { TitanClient, TitanError, md5 } from '../../src/titan/index.js';
 import { demoToken, expectedCid, is, knob, randomFile, requestLog, resetSandbox, sleep, titanApi, type LogEntry } from './titan-helpers.js';
+import { recordOnce } from './situation.js';
 
 const spark = SparkMD5;
 const FAST_RETRY = { perNode: 2, delaysMs: [20] };
@@ -40,18 +41,8 @@ async function caught(promise: Promise<unknown>): Promise<TitanError> {
   throw new Error('expected a TitanError, got success');
 }
 
-/**
- * Runs a situation once, from a fresh sandbox, before the its of the describe it is called in, and
- * hands them what it recorded: an upload is done once however many behaviours the its check.
- */
-function situation<T>(run: () => Promise<T>): () => T {
-  let recorded: T | undefined;
-  before(async () => {
-    await resetSandbox();
-    recorded = await run();
-  });
-  return () => recorded as T;
-}
+/** A situation run once, from a fresh sandbox, for the its of the describe it is called in. */
+const situation = <T>(run: () => Promise<T>) => recordOnce(run, resetSandbox);
 
 const bodiesOf = (entries: LogEntry[]) => entries.map((e) => e.body as Record<string, unknown>);
 

@@ -2,6 +2,7 @@ import { expect, waitUntil } from '@open-wc/testing';
 import { Uppy, type Meta } from '@uppy/core';
 import { TitanClient, TitanUploadPlugin, type TitanBody } from '../../src/titan/index.js';
 import { demoToken, expectedCid, is, knob, randomFile, requestLog, resetSandbox, titanApi } from './titan-helpers.js';
+import { recordOnce } from './situation.js';
 
 async function setup(options: { limit?: number; extraIdProvider?: () => Promise<string | undefined> } = {}) {
   const client = new TitanClient({ apiUrl: await titanApi(), tokenProvider: () => demoToken(), retry: { perNode: 1 } });
@@ -19,18 +20,8 @@ async function setup(options: { limit?: number; extraIdProvider?: () => Promise<
   return { client, uppy, timeline };
 }
 
-/**
- * Runs a situation once, from a fresh sandbox, before the its of the describe it is called in, and
- * hands them what it recorded: the uploads are done once however many behaviours the its check.
- */
-function situation<T>(run: () => Promise<T>): () => T {
-  let recorded: T | undefined;
-  before(async () => {
-    await resetSandbox();
-    recorded = await run();
-  });
-  return () => recorded as T;
-}
+/** A situation run once, from a fresh sandbox, for the its of the describe it is called in. */
+const situation = <T>(run: () => Promise<T>) => recordOnce(run, resetSandbox);
 
 /** Waits until `count` uploads have reached node1. */
 async function onNode(count: number, message: string): Promise<void> {

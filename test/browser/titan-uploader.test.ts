@@ -4,6 +4,7 @@ import '../../src/titan/index.js';
 import '../../src/digime/index.js';
 import type { TitanUploader, TitanUploaderEventMap } from '../../src/titan/index.js';
 import { expectedCid, is, knob, randomFile, requestLog, resetSandbox, sleep, titanApi } from './titan-helpers.js';
+import { recordOnce } from './situation.js';
 
 type Detail<K extends keyof TitanUploaderEventMap> = TitanUploaderEventMap[K];
 
@@ -39,19 +40,8 @@ async function firstTokenSettled(status = 200) {
   await waitUntil(async () => (await tokenRequests()).some((e) => e.status === status), 'no initial token request', { timeout: 5000 });
 }
 
-/**
- * Runs a situation once, from a fresh sandbox, before the its of the describe it is called in, and
- * hands them what it recorded (what the element shows included: fixtures are removed after each
- * it). An upload is done once however many behaviours the its check.
- */
-function situation<T>(run: () => Promise<T>): () => T {
-  let recorded: T | undefined;
-  before(async () => {
-    await resetSandbox();
-    recorded = await run();
-  });
-  return () => recorded as T;
-}
+/** A situation run once, from a fresh sandbox, for the its of the describe it is called in. */
+const situation = <T>(run: () => Promise<T>) => recordOnce(run, resetSandbox);
 
 const text = (el: TitanUploader, selector: string) => shadow(el).querySelector(selector)?.textContent?.trim();
 

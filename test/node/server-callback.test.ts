@@ -9,26 +9,14 @@ import {
   type NonceStore,
   type TitanCallbackRejection,
 } from '../../src/server/callback.js';
-import { callbackSigningInput, type UploadNotification } from '../../src/titan/protocol.js';
+import { callbackSigningInput } from '../../src/titan/protocol.js';
+import { NOTE, SECRET } from './titan-callback-fixture.js';
 
 /** Titan's real delete body (job/handler_delete_nofify.go): every upload key zeroed, plus three more. */
 const DELETE_RAW =
   '{"ExtraID":"x-1","TenantID":"tenant","UserID":"tenant/alice","AssetName":"","AssetCID":"bafkreiexample","AssetType":"","AssetSize":0,"GroupID":0,"CreatedTime":"0001-01-01T00:00:00Z","AssetDirectUrl":"","Area":"","NotifyUrl":"","RetryCount":0}';
 
-const SECRET = 'tenant-secret';
 const PATH = '/app/titan/callback';
-const NOTE: UploadNotification = {
-  ExtraID: 'x-1',
-  TenantID: 'tenant',
-  UserID: 'tenant/alice',
-  AssetName: 'a.txt',
-  AssetCID: 'bafkreiexample',
-  AssetType: 'file',
-  AssetSize: 12,
-  GroupID: 0,
-  CreatedTime: '2025-01-02T03:04:05Z',
-  AssetDirectUrl: 'http://127.0.0.1/x',
-};
 const RAW = JSON.stringify(NOTE);
 
 function signed(overrides: { rawBody?: string; secret?: string; timestamp?: string | Date; nonce?: string } = {}) {

@@ -11,21 +11,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Hono } from 'hono';
 import { serve } from '@hono/node-server';
 import { createExtraIdHandler, createTitanUploadCallbackHandler, signTitanCallback, toNodeHandler } from '../../src/server/index.js';
-import type { UploadNotification } from '../../src/titan/protocol.js';
-
-const SECRET = 'tenant-secret';
-const NOTE: UploadNotification = {
-  ExtraID: 'x-1',
-  TenantID: 'tenant',
-  UserID: 'tenant/alice',
-  AssetName: 'a.txt',
-  AssetCID: 'bafkreiexample',
-  AssetType: 'file',
-  AssetSize: 12,
-  GroupID: 0,
-  CreatedTime: '2026-01-02T03:04:05Z',
-  AssetDirectUrl: 'https://titan.example/a',
-};
+import { NOTE, SECRET } from './titan-callback-fixture.js';
 
 /** POSTs a freshly signed callback to `base + path`, as Titan does. */
 async function sendCallback(base: string, path: string): Promise<{ status: number; body: string }> {

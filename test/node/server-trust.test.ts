@@ -18,21 +18,9 @@ import {
   type WebHandler,
 } from '../../src/server/index.js';
 import type { UploadNotification } from '../../src/titan/protocol.js';
+import { NOTE, SECRET } from './titan-callback-fixture.js';
 
-const SECRET = 'tenant-secret';
 const PATH = '/hooks/titan/upload';
-const NOTE: UploadNotification = {
-  ExtraID: 'x-1',
-  TenantID: 'tenant',
-  UserID: 'tenant/alice',
-  AssetName: 'a.txt',
-  AssetCID: 'bafkreiexample',
-  AssetType: 'file',
-  AssetSize: 12,
-  GroupID: 0,
-  CreatedTime: '2026-01-02T03:04:05Z',
-  AssetDirectUrl: 'https://titan.example/a',
-};
 
 /** A genuine callback as Titan sends it to `PATH`. */
 function callback(body = JSON.stringify(NOTE), base = 'http://app.example'): Request {
