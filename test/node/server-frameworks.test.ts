@@ -33,6 +33,19 @@ function recorder() {
   return { uploads, errors, callbackHandler, onError };
 }
 
+/** The two its every README mounting must pass: a genuine callback verifies, an oversized body is 413. */
+function mountedAsShown(base: () => string, seen: ReturnType<typeof recorder>): void {
+  it('verifies a genuine callback and calls onUpload', async () => {
+    assert.deepEqual(await sendCallback(base(), '/hooks/titan/upload'), { status: 200, body: 'success' });
+    assert.deepEqual(seen.uploads, ['x-1']);
+  });
+
+  it('answers an oversized body 413', async () => {
+    const response = await fetch(`${base()}/hooks/titan/upload`, { method: 'POST', body: oversized() });
+    assert.equal(response.status, 413);
+  });
+}
+
 const urlOf = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
 describe('Express 5', () => {
@@ -126,15 +139,7 @@ describe('Fastify 5', () => {
   after(() => app.close());
 
   describe('when the callback route is mounted as the README shows', () => {
-    it('verifies a genuine callback and calls onUpload', async () => {
-      assert.deepEqual(await sendCallback(base, '/hooks/titan/upload'), { status: 200, body: 'success' });
-      assert.deepEqual(seen.uploads, ['x-1']);
-    });
-
-    it('answers an oversized body 413', async () => {
-      const response = await fetch(`${base}/hooks/titan/upload`, { method: 'POST', body: oversized() });
-      assert.equal(response.status, 413);
-    });
+    mountedAsShown(() => base, seen);
   });
 
   describe("when Fastify's JSON parser consumed the callback", () => {
@@ -161,14 +166,6 @@ describe('Hono on @hono/node-server', () => {
   after(() => server.close());
 
   describe('when the handler gets c.req.raw', () => {
-    it('verifies a genuine callback and calls onUpload', async () => {
-      assert.deepEqual(await sendCallback(base, '/hooks/titan/upload'), { status: 200, body: 'success' });
-      assert.deepEqual(seen.uploads, ['x-1']);
-    });
-
-    it('answers an oversized body 413', async () => {
-      const response = await fetch(`${base}/hooks/titan/upload`, { method: 'POST', body: oversized() });
-      assert.equal(response.status, 413);
-    });
+    mountedAsShown(() => base, seen);
   });
 });
