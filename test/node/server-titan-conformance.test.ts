@@ -1,7 +1,7 @@
-import { describe, test } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomInt } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   createMemoryNonceStore,
@@ -71,63 +71,75 @@ function requestPath(url: string): string {
 }
 
 describe('Titan callbacks exactly as titan-explorer job/handler_*_notify.go sends them', () => {
-  test('assetUploadNotify: +08:00 timestamp, decimal nonce, Go-marshalled body, percent-encoded notify path', async () => {
-    // The fixture is what genCallbackSignature computes over the decoded notify path.
-    assert.equal(goSignature('/hooks/titan upload', UPLOAD_BODY, TIMESTAMP, UPLOAD_NONCE), UPLOAD_SIGNATURE);
-    const result = await verifyTitanCallback({
-      kind: 'upload',
-      secret: SECRET,
-      method: 'POST',
-      path: new URL(UPLOAD_URL).pathname,
-      rawBody: Buffer.from(UPLOAD_BODY, 'utf8'),
-      headers: { 'content-type': 'application/json', 'x-timestamp': TIMESTAMP, 'x-nonce': UPLOAD_NONCE, 'x-signature': UPLOAD_SIGNATURE },
-      nonceStore: createMemoryNonceStore(),
-      now: NOW,
+  describe('when assetUploadNotify sends (+08:00 timestamp, decimal nonce, Go-marshalled body, percent-encoded notify path)', () => {
+    it('the fixture is what genCallbackSignature computes over the decoded notify path', () => {
+      assert.equal(goSignature('/hooks/titan upload', UPLOAD_BODY, TIMESTAMP, UPLOAD_NONCE), UPLOAD_SIGNATURE);
     });
-    const expected: UploadNotification = {
-      ExtraID: 'order-17',
-      TenantID: 'tenant-7f3a',
-      UserID: 'acme/alice',
-      AssetName: '季度报告 <final>.pdf',
-      AssetCID: CID,
-      AssetType: 'file',
-      AssetSize: 1048576,
-      GroupID: 0,
-      CreatedTime: '2024-12-11T11:22:47+08:00',
-      AssetDirectUrl: `https://c1.titannet.io:2345/ipfs/${CID}?token=abc&filename=report.pdf`,
-    };
-    assert.deepEqual(result, { kind: 'upload', notification: expected });
+
+    it('verifies, and reads the upload notification with json.Marshal escapes undone', async () => {
+      const result = await verifyTitanCallback({
+        kind: 'upload',
+        secret: SECRET,
+        method: 'POST',
+        path: new URL(UPLOAD_URL).pathname,
+        rawBody: Buffer.from(UPLOAD_BODY, 'utf8'),
+        headers: { 'content-type': 'application/json', 'x-timestamp': TIMESTAMP, 'x-nonce': UPLOAD_NONCE, 'x-signature': UPLOAD_SIGNATURE },
+        nonceStore: createMemoryNonceStore(),
+        now: NOW,
+      });
+      const expected: UploadNotification = {
+        ExtraID: 'order-17',
+        TenantID: 'tenant-7f3a',
+        UserID: 'acme/alice',
+        AssetName: '季度报告 <final>.pdf',
+        AssetCID: CID,
+        AssetType: 'file',
+        AssetSize: 1048576,
+        GroupID: 0,
+        CreatedTime: '2024-12-11T11:22:47+08:00',
+        AssetDirectUrl: `https://c1.titannet.io:2345/ipfs/${CID}?token=abc&filename=report.pdf`,
+      };
+      assert.deepEqual(result, { kind: 'upload', notification: expected });
+    });
   });
 
-  test('assetDeleteNotify: the zeroed upload-shaped body is a delete at the delete endpoint', async () => {
-    assert.equal(goSignature('/hooks/titan/delete', DELETE_BODY, TIMESTAMP, DELETE_NONCE), DELETE_SIGNATURE);
-    const result = await verifyTitanCallback({
-      kind: 'delete',
-      secret: SECRET,
-      method: 'POST',
-      path: new URL(DELETE_URL).pathname,
-      rawBody: DELETE_BODY,
-      headers: { 'X-Timestamp': TIMESTAMP, 'X-Nonce': DELETE_NONCE, 'X-Signature': DELETE_SIGNATURE },
-      nonceStore: createMemoryNonceStore(),
-      now: NOW,
+  describe('when assetDeleteNotify sends its zeroed upload-shaped body', () => {
+    it('the fixture is what genCallbackSignature computes', () => {
+      assert.equal(goSignature('/hooks/titan/delete', DELETE_BODY, TIMESTAMP, DELETE_NONCE), DELETE_SIGNATURE);
     });
-    const expected: DeleteNotification = { ExtraID: 'order-17', TenantID: 'tenant-7f3a', UserID: 'acme/alice', AssetCID: CID };
-    assert.deepEqual(result, { kind: 'delete', notification: expected });
+
+    it('verifies it as a delete at the delete endpoint', async () => {
+      const result = await verifyTitanCallback({
+        kind: 'delete',
+        secret: SECRET,
+        method: 'POST',
+        path: new URL(DELETE_URL).pathname,
+        rawBody: DELETE_BODY,
+        headers: { 'X-Timestamp': TIMESTAMP, 'X-Nonce': DELETE_NONCE, 'X-Signature': DELETE_SIGNATURE },
+        nonceStore: createMemoryNonceStore(),
+        now: NOW,
+      });
+      const expected: DeleteNotification = { ExtraID: 'order-17', TenantID: 'tenant-7f3a', UserID: 'acme/alice', AssetCID: CID };
+      assert.deepEqual(result, { kind: 'delete', notification: expected });
+    });
   });
 
-  test('over node:http, each notify URL reaches its own handler, which answers exactly "success"', async () => {
+  describe('when both notify URLs are served over node:http and Titan calls each with a live signature', () => {
     const got: Array<[string, string]> = [];
-    const store = createMemoryNonceStore();
-    const upload = toNodeHandler(
-      createTitanUploadCallbackHandler({ secret: SECRET, nonceStore: store, onUpload: (n) => void got.push(['upload', n.AssetName]) }),
-    );
-    const del = toNodeHandler(
-      createTitanDeleteCallbackHandler({ secret: SECRET, nonceStore: store, onDelete: (n) => void got.push(['delete', n.AssetCID]) }),
-    );
-    const server = createServer((req, res) => void (req.url?.startsWith('/hooks/titan/delete') ? del(req, res) : upload(req, res)));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    try {
+    let server: Server;
+    let uploadAnswer: unknown[];
+    let deleteAnswer: unknown[];
+    before(async () => {
+      const store = createMemoryNonceStore();
+      const upload = toNodeHandler(
+        createTitanUploadCallbackHandler({ secret: SECRET, nonceStore: store, onUpload: (n) => void got.push(['upload', n.AssetName]) }),
+      );
+      const del = toNodeHandler(
+        createTitanDeleteCallbackHandler({ secret: SECRET, nonceStore: store, onDelete: (n) => void got.push(['delete', n.AssetCID]) }),
+      );
+      server = createServer((req, res) => void (req.url?.startsWith('/hooks/titan/delete') ? del(req, res) : upload(req, res)));
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       // A live +08:00 timestamp and a fresh nonce, signed like setAuthorization, sent like Go's client.
       const send = async (notifyUrl: string, body: string) => {
         const timestamp = goTimestamp(Date.now());
@@ -144,14 +156,24 @@ describe('Titan callbacks exactly as titan-explorer job/handler_*_notify.go send
         });
         return [res.status, await res.text()];
       };
-      assert.deepEqual(await send(UPLOAD_URL, UPLOAD_BODY), [200, 'success']);
-      assert.deepEqual(await send(DELETE_URL, DELETE_BODY), [200, 'success']);
+      uploadAnswer = await send(UPLOAD_URL, UPLOAD_BODY);
+      deleteAnswer = await send(DELETE_URL, DELETE_BODY);
+    });
+    after(() => server.close());
+
+    it('the upload handler answers exactly "success"', () => {
+      assert.deepEqual(uploadAnswer, [200, 'success']);
+    });
+
+    it('the delete handler answers exactly "success"', () => {
+      assert.deepEqual(deleteAnswer, [200, 'success']);
+    });
+
+    it('each notify URL reaches its own handler', () => {
       assert.deepEqual(got, [
         ['upload', '季度报告 <final>.pdf'],
         ['delete', CID],
       ]);
-    } finally {
-      server.close();
-    }
+    });
   });
 });
