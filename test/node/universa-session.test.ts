@@ -1,4 +1,4 @@
-import { describe, it, test, before, after, beforeEach, afterEach } from 'node:test';
+import { describe, it, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { startSandbox, type KnobArgs, type KnobBody, type Sandbox, type SandboxKnobs } from '../../src/sandbox/index.js';
@@ -89,383 +89,784 @@ function watch(session: ImportSession, { acknowledge = true } = {}) {
   return { states, errors, contracts, until };
 }
 
-test('clampPollSeconds: missing, 0, negative, non-numeric and huge values land in 1…300 s', () => {
-  assert.equal(clampPollSeconds(undefined), 5);
-  assert.equal(clampPollSeconds('soon'), 5);
-  assert.equal(clampPollSeconds(NaN), 5);
-  assert.equal(clampPollSeconds(null), 5);
-  assert.equal(clampPollSeconds(0), 1);
-  assert.equal(clampPollSeconds(-30), 1);
-  assert.equal(clampPollSeconds(1e9), 300);
-  assert.equal(clampPollSeconds(Infinity), 5);
-  assert.equal(clampPollSeconds('7'), 7);
-  assert.equal(clampPollSeconds(2.5), 2.5);
-});
-
-test('happy path: offer, confirm, poll, contract; the record is gone afterwards', async () => {
-  const { cb, id } = await issue();
-  const store = memoryStore();
-  const session = new ImportSession(cb, { store, signal: life.signal });
-  const w = watch(session);
-  await session.start();
-  assert.equal(session.state, 'offered');
-  assert.equal(session.offer?.caption, 'She-Token generation');
-  assert.equal(store.map.get(cb)?.phase, 'offered');
-  await session.confirm(SHORT);
-  await w.until(() => w.contracts.length === 1, 'the contract');
-  assert.deepEqual(w.states, ['offered', 'confirming', 'polling', 'received']);
-  const { bytes, base64Contract, address } = w.contracts[0]!;
-  assert.equal(address, SHORT);
-  assert.equal(Buffer.from(bytes).toString('base64'), base64Contract);
-  // The contract names the chosen address as its owner, and the event says what arrived.
-  assert.deepEqual(summarizeContract(bytes).owner, [SHORT]);
-  assert.deepEqual(w.contracts[0]!.summary, summarizeContract(bytes));
-  assert.deepEqual(
-    [w.contracts[0]!.summary.kind, w.contracts[0]!.summary.amount, w.contracts[0]!.summary.unit, w.contracts[0]!.summary.issuer.length],
-    ['contract', '120', 'SHT', 1],
-  );
-  await w.until(() => delivered(store, cb), 'the tombstone');
-  assertTombstone(store.map.get(cb));
-  assert.deepEqual(requests(), ['cb', 'ok', 'check']);
-  const ok = sb.log.find((e) => e.path === `/universa/ok/${id}`)!;
-  assert.deepEqual(ok.body, { address: SHORT });
-  assert.equal(ok.headers['content-type'], 'application/json');
-  assert.deepEqual(sb.log.find((e) => e.path.startsWith('/universa/check/'))!.body, {});
-});
-
-test('an http cb on a non-loopback host is refused before any request', async () => {
-  let calls = 0;
-  const counting: typeof fetch = (...args) => (calls++, fetch(...args));
-  for (const cb of ['http://192.0.2.1/universa/cb/x', 'http://issuer.example/cb', 'ftp://127.0.0.1/cb', 'not a url']) {
-    const session = new ImportSession(cb, { store: null, fetch: counting, signal: life.signal });
-    const w = watch(session);
-    await session.start();
-    assert.equal(session.state, 'failed', cb);
-    assert.equal(w.errors[0]?.error.code, 'insecure-url');
-    assert.equal(w.errors[0]?.retryable, false);
-  }
-  assert.equal(calls, 0);
-});
-
-test('unusable offers fail clearly and store nothing', async () => {
-  const cases: Array<[Omit<KnobBody<'universa', 'fault'>, 'endpoint'>, string, RegExp]> = [
-    [{ kind: 'set', field: 'action', value: 'send_money' }, 'bad-offer', /action/],
-    [{ kind: 'omit', field: 'check_url' }, 'bad-offer', /check_url/],
-    [{ kind: 'omit', field: 'caption' }, 'bad-offer', /caption/],
-    [{ kind: 'set', field: 'state', value: 'done' }, 'bad-offer', /state/],
-    [{ kind: 'set', field: 'cancel_url', value: true }, 'bad-offer', /cancel_url/],
-    [{ kind: 'set', field: 'ok_url', value: 'http://issuer.example/ok' }, 'insecure-url', /ok_url/],
-    [{ kind: 'malformed' }, 'bad-response', /JSON/],
-    [{ kind: 'status', status: 502 }, '502', /502/],
-  ];
-  for (const [fault, code, message] of cases) {
-    const { cb } = await issue();
-    await knob('fault', { endpoint: 'cb', ...fault });
-    const store = memoryStore();
-    const session = new ImportSession(cb, { store, signal: life.signal });
-    const w = watch(session);
-    await session.start();
-    assert.equal(session.state, 'failed', JSON.stringify(fault));
-    assert.equal(String(w.errors[0]?.error.code), code);
-    assert.match(w.errors[0]!.error.message, message);
-    assert.equal(store.map.size, 0);
-    // The issuer's trouble may pass; the user's retry works once it has.
-    await session.start();
-    assert.equal(session.state, 'offered', `retry after ${JSON.stringify(fault)}`);
-  }
-});
-
-test('5xx and network errors during polling back off and recover; nothing is lost', async () => {
-  const { cb } = await issue();
-  const store = memoryStore();
-  const session = new ImportSession(cb, { store, retryMs: 30, signal: life.signal });
-  const w = watch(session);
-  await session.start();
-  await knob('fault', { endpoint: 'ok', kind: 'status', status: 503 });
-  await knob('fault', { endpoint: 'check', kind: 'status', status: 500, times: 3 });
-  await session.confirm(SHORT);
-  await w.until(() => w.contracts.length === 1, 'the contract');
-  const codes = w.errors.map((e) => [e.error.code, e.retryable]);
-  assert.deepEqual(codes, [
-    [503, true],
-    [500, true],
-    [500, true],
-    [500, true],
-  ]);
-  assert.equal(session.error, undefined, 'cleared by success');
-  const checks = sb.log.filter((e) => e.path.startsWith('/universa/check/')).map((e) => e.time);
-  assert.equal(checks.length, 4);
-  // 30, 60, 120 ms: each gap at least the backoff.
-  assert.ok(checks[2]! - checks[1]! >= 55 && checks[3]! - checks[2]! >= 110, `backoff ${checks.map((t) => t - checks[0]!)}`);
-});
-
-test('an invalid base64 contract is reported and the record kept until a good one comes', async () => {
-  const { cb } = await issue();
-  const store = memoryStore();
-  const session = new ImportSession(cb, { store, retryMs: 20, signal: life.signal });
-  const w = watch(session);
-  await session.start();
-  await knob('fault', { endpoint: 'check', kind: 'corrupt-contract' });
-  const seen: Array<string | undefined> = [];
-  session.on('error', () => seen.push(store.map.get(cb)?.phase));
-  await session.confirm(SHORT);
-  await w.until(() => w.contracts.length === 1, 'the contract');
-  assert.equal(w.errors[0]?.error.code, 'bad-contract');
-  assert.deepEqual(seen, ['polling'], 'record still there when the error was reported');
-});
-
-test('huge poll_seconds from the issuer is clamped to 300 s', async () => {
-  const { cb } = await issue();
-  const store = memoryStore();
-  const session = new ImportSession(cb, { store, signal: life.signal });
-  const w = watch(session);
-  await session.start();
-  await knob('fault', { endpoint: 'ok', kind: 'set', field: 'poll_seconds', value: 1e9 });
-  const t0 = Date.now();
-  await session.confirm(SHORT);
-  await w.until(() => store.map.get(cb)?.phase === 'polling', 'polling');
-  const next = store.map.get(cb)!.nextPollAt! - t0;
-  assert.ok(next >= 299_000 && next <= 301_000, `next poll in ${next} ms`);
-  session.dispose();
-});
-
-for (const [what, fault, oks] of [
-  ['a request without an answer', { endpoint: 'check', kind: 'slow' }, 1],
-  // The headers came, the body did not: still a timeout, never "the issuer refused the address".
-  ['an answer cut off mid-body', { endpoint: 'ok', kind: 'stall' }, 2],
-] as const) {
-  test(`${what} times out and is retried`, async () => {
-    const { cb } = await issue();
-    const session = new ImportSession(cb, { store: memoryStore(), retryMs: 10, requestTimeoutMs: 200, signal: life.signal });
-    const w = watch(session);
-    await session.start();
-    await knob('fault', { ...fault, ms: 1000 });
-    await session.confirm(SHORT);
-    await w.until(() => w.contracts.length === 1, 'the contract');
-    assert.equal(w.errors[0]?.error.code, 'timeout');
-    assert.equal(w.errors[0]?.retryable, true);
-    assert.equal(w.states.lastIndexOf('offered'), 0, `never back to the offer: ${w.states.join(',')}`);
-    assert.equal(requests().filter((r) => r === 'ok').length, oks);
+/**
+ * Runs `run` once, in a `before` of the describe it is called in, on a fresh sandbox and with a
+ * signal of its own (aborted after that describe), and hands the describe's its what it recorded.
+ * The flow is done once however many behaviours the its check.
+ */
+function recordOnce<T>(run: (signal: AbortSignal) => Promise<T>): () => T {
+  let recorded: T | undefined;
+  const own = new AbortController();
+  before(async () => {
+    sb.reset();
+    recorded = await run(own.signal);
   });
+  after(() => own.abort());
+  return () => recorded as T;
 }
 
-test('the issuer refusing the address returns to the offer', async () => {
-  const { cb } = await issue();
-  const store = memoryStore();
-  const session = new ImportSession(cb, { store, signal: life.signal });
-  const w = watch(session);
-  await session.start();
-  await knob('fault', { endpoint: 'ok', kind: 'status', status: 409 });
-  await session.confirm(SHORT);
-  await w.until(() => session.state === 'offered' && w.errors.length === 1, 'back to offered');
-  assert.deepEqual([w.errors[0]!.error.code, w.errors[0]!.retryable], [409, false]);
-  assert.equal(store.map.get(cb)?.phase, 'offered');
-  await session.confirm(SHORT);
-  await w.until(() => w.contracts.length === 1, 'the contract after a second try');
+/** Waits for `promise` to settle (its rejection handled), so an `it` can assert on it later. */
+async function settled(promise: Promise<unknown>): Promise<void> {
+  await promise.catch(() => undefined);
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('clampPollSeconds', () => {
+  describe('when poll_seconds is missing or not a finite number', () => {
+    it('falls back to 5 s', () => {
+      assert.equal(clampPollSeconds(undefined), 5);
+      assert.equal(clampPollSeconds('soon'), 5);
+      assert.equal(clampPollSeconds(NaN), 5);
+      assert.equal(clampPollSeconds(null), 5);
+      assert.equal(clampPollSeconds(Infinity), 5);
+    });
+  });
+
+  describe('when poll_seconds is 0 or negative', () => {
+    it('lands on 1 s', () => {
+      assert.equal(clampPollSeconds(0), 1);
+      assert.equal(clampPollSeconds(-30), 1);
+    });
+  });
+
+  describe('when poll_seconds is huge', () => {
+    it('lands on 300 s', () => {
+      assert.equal(clampPollSeconds(1e9), 300);
+    });
+  });
+
+  describe('when poll_seconds is a usable number, even as a string or a fraction', () => {
+    it('keeps it', () => {
+      assert.equal(clampPollSeconds('7'), 7);
+      assert.equal(clampPollSeconds(2.5), 2.5);
+    });
+  });
 });
 
-test('cancel POSTs cancel_url and forgets the record; an issuer-side cancel does too', async () => {
-  const { cb, id } = await issue();
-  const store = memoryStore();
-  const session = new ImportSession(cb, { store, signal: life.signal });
-  const w = watch(session);
-  await session.start();
-  await session.cancel();
-  assert.equal(session.state, 'cancelled');
-  assert.equal(store.map.size, 0);
-  assert.deepEqual(requests(), ['cb', 'cancel']);
-  assert.equal((await knob('inspect', { id })).state, 'cancelled');
-  assert.deepEqual(w.states, ['offered', 'cancelled']);
+describe('isRetryable', () => {
+  describe('when a browser exception was thrown', () => {
+    it('is worth another try', () => {
+      assert.equal(isRetryable(new DOMException('Connection to Indexed Database server lost', 'UnknownError')), true);
+      assert.equal(isRetryable(new DOMException('signal timed out', 'TimeoutError')), true);
+    });
+  });
 
-  const other = await issue({ twoPhase: true });
-  const polling = new ImportSession(other.cb, { store, signal: life.signal });
-  const pw = watch(polling);
-  await polling.start();
-  await polling.confirm(SHORT);
-  await pw.until(() => store.map.get(other.cb)?.phase === 'polling', 'polling');
-  // The issuer cancels on its side (e.g. the user declined in the confirmation e-mail).
-  await fetch(`${sb.url}/universa/cancel/${other.id}`, { method: 'POST', body: '{}' });
-  await pw.until(() => polling.state === 'cancelled', 'cancelled by the issuer');
-  assert.equal(store.map.size, 0);
+  describe('when one of our errors carries an HTTP status', () => {
+    it('retries a 5xx', () => {
+      assert.equal(isRetryable(new UploadElementsError(503, 'HTTP 503')), true);
+    });
+
+    it('does not retry a 4xx', () => {
+      assert.equal(isRetryable(new UploadElementsError(404, 'HTTP 404')), false);
+    });
+  });
+
+  describe('when one of our errors carries no HTTP status', () => {
+    it('does not retry it', () => {
+      assert.equal(isRetryable(new UploadElementsError('bad-offer', 'missing caption')), false);
+    });
+  });
 });
 
-test('resuming a polling record checks at once and never re-sends ok_url', async () => {
-  const { cb, id } = await issue({ twoPhase: true });
-  const store = memoryStore();
-  const first = new ImportSession(cb, { store, signal: life.signal });
-  const fw = watch(first);
-  await first.start();
-  await first.confirm(SHORT);
-  await fw.until(() => store.map.get(cb)?.issuerState === 'in_progress' && requests().includes('check'), 'first check');
-  first.dispose(); // the page closes
-  await knob('confirm', { id });
-  const t0 = Date.now();
-  const [second] = await resumePendingImports({ store, signal: life.signal, onSession: (s) => void watch(s) });
-  const sw = watch(second!);
-  await sw.until(() => sw.contracts.length === 1, 'the contract');
-  const checks = sb.log.filter((e) => e.path === `/universa/check/${id}` && e.time >= t0);
-  assert.ok(checks[0]!.time - t0 < 500, 'first check right away');
-  assert.equal(requests().filter((r) => r === 'ok').length, 1);
-  assert.equal(second!.address, SHORT);
-  await sw.until(() => delivered(store, cb), 'the tombstone');
-});
+describe('ImportSession', () => {
+  describe('when the user confirms an offer and the contract comes (happy path)', () => {
+    const recorded = recordOnce(async (signal) => {
+      const { cb, id } = await issue();
+      const store = memoryStore();
+      const session = new ImportSession(cb, { store, signal });
+      const w = watch(session);
+      await session.start();
+      const startedState = session.state;
+      const caption = session.offer?.caption;
+      const startedPhase = store.map.get(cb)?.phase;
+      await session.confirm(SHORT);
+      await w.until(() => w.contracts.length === 1, 'the contract');
+      const states = [...w.states];
+      await w.until(() => delivered(store, cb), 'the tombstone');
+      return {
+        startedState,
+        caption,
+        startedPhase,
+        states,
+        contract: w.contracts[0]!,
+        record: store.map.get(cb),
+        requests: requests(),
+        ok: sb.log.find((e) => e.path === `/universa/ok/${id}`)!,
+        check: sb.log.find((e) => e.path.startsWith('/universa/check/'))!,
+      };
+    });
 
-test('a received contract stays stored, and is announced again on the next load, until the app acknowledges it', async () => {
-  const { cb } = await issue();
-  const store = memoryStore();
-  const session = new ImportSession(cb, { store, signal: life.signal });
-  const w = watch(session, { acknowledge: false });
-  await session.start();
-  await session.confirm(SHORT);
-  await w.until(() => w.contracts.length === 1, 'the contract');
-  assert.equal(store.map.get(cb)?.phase, 'received');
+    it('stands at the offer once started', () => {
+      assert.equal(recorded().startedState, 'offered');
+    });
 
-  // The next load: resumed from the record, announced again, still not acknowledged.
-  const again: ImportSessionEvents['contract'][] = [];
-  const onSession = (s: ImportSession) => s.addEventListener('contract', ({ detail }) => again.push(detail));
-  const [resumed] = await resumePendingImports({ store, signal: life.signal, onSession });
-  await new Promise((r) => setTimeout(r, 50));
-  assert.deepEqual(
-    again.map((c) => c.base64Contract),
-    [w.contracts[0]!.base64Contract],
-  );
-  assert.equal(resumed!.state, 'received');
-  assert.equal(store.map.get(cb)?.phase, 'received');
-  assert.equal(requests().filter((r) => r === 'check').length, 1, 'announced from the record, not fetched again');
+    it("shows the offer's caption", () => {
+      assert.equal(recorded().caption, 'She-Token generation');
+    });
 
-  await again[0]!.acknowledge();
-  assertTombstone(store.map.get(cb));
-  assert.deepEqual(await resumePendingImports({ store, signal: life.signal }), [], 'a tombstone is not resumed');
-});
+    it('stores the record as offered', () => {
+      assert.equal(recorded().startedPhase, 'offered');
+    });
 
-test('acknowledge() before the contract arrived is refused and keeps the record', async () => {
-  const { cb } = await issue();
-  const store = memoryStore();
-  const session = new ImportSession(cb, { store, signal: life.signal });
-  await session.start();
-  await assert.rejects(session.acknowledge(), (err: UploadElementsError) => err.code === 'bad-state');
-  assert.equal(store.map.get(cb)?.phase, 'offered');
-});
+    it('goes offered → confirming → polling → received', () => {
+      assert.deepEqual(recorded().states, ['offered', 'confirming', 'polling', 'received']);
+    });
 
-test('the deprecated on("contract") acknowledges by listening, as it always did', async () => {
-  const { cb } = await issue();
-  const store = memoryStore();
-  const session = new ImportSession(cb, { store, signal: life.signal });
-  await session.start();
-  await session.confirm(SHORT);
-  const seen = { received: false };
-  session.on('state', (d) => (seen.received = d.state === 'received'));
-  for (let i = 0; i < 100 && !seen.received; i++) await new Promise((r) => setTimeout(r, 50));
-  // No `contract` listener: stored for a page that listens.
-  assert.equal(store.map.get(cb)?.phase, 'received');
-  const resumed = await resumePendingImports({ store, signal: life.signal, onSession: (s) => s.on('contract', () => undefined) });
-  assert.equal(resumed.length, 1);
-  for (let i = 0; i < 50 && !delivered(store, cb); i++) await new Promise((r) => setTimeout(r, 10));
-  assertTombstone(store.map.get(cb));
-});
+    it('hands over the contract for the chosen address', () => {
+      assert.equal(recorded().contract.address, SHORT);
+    });
 
-test('state and contract are read-only', () => {
-  const session = new ImportSession('https://issuer.example/cb', { store: null, signal: life.signal });
-  assert.throws(() => ((session as { state: ImportState }).state = 'received'), TypeError);
-  assert.throws(() => ((session as { contract: unknown }).contract = { base64Contract: '', bytes: new Uint8Array() }), TypeError);
-  assert.equal(session.state, 'idle');
-});
+    it('hands over the bytes and their base64 alike', () => {
+      const { bytes, base64Contract } = recorded().contract;
+      assert.equal(Buffer.from(bytes).toString('base64'), base64Contract);
+    });
 
-test('opening the link again after an address was chosen fetches the contract without asking', async () => {
-  const { cb, id } = await issue();
-  await fetch(`${sb.url}/universa/ok/${id}`, { method: 'POST', body: JSON.stringify({ address: SHORT }) });
-  const session = new ImportSession(cb, { store: memoryStore(), signal: life.signal });
-  const w = watch(session);
-  await session.start();
-  await w.until(() => w.contracts.length === 1, 'the contract');
-  assert.ok(!w.states.includes('offered'));
-  assert.deepEqual(requests(), ['ok', 'cb', 'check']);
-});
+    it('receives a contract that names the chosen address as its owner', () => {
+      assert.deepEqual(summarizeContract(recorded().contract.bytes).owner, [SHORT]);
+    });
 
-test('isRetryable: HTTP statuses only from our errors; a browser exception is worth another try', () => {
-  assert.equal(isRetryable(new DOMException('Connection to Indexed Database server lost', 'UnknownError')), true);
-  assert.equal(isRetryable(new DOMException('signal timed out', 'TimeoutError')), true);
-  assert.equal(isRetryable(new UploadElementsError(503, 'HTTP 503')), true);
-  assert.equal(isRetryable(new UploadElementsError(404, 'HTTP 404')), false);
-  assert.equal(isRetryable(new UploadElementsError('bad-offer', 'missing caption')), false);
-});
+    it('says in the event what arrived', () => {
+      const { summary, bytes } = recorded().contract;
+      assert.deepEqual(summary, summarizeContract(bytes));
+      assert.deepEqual([summary.kind, summary.amount, summary.unit, summary.issuer.length], ['contract', '120', 'SHT', 1]);
+    });
 
-test('storage that cannot be read: the import goes on with its record in memory and says so', async () => {
-  const { cb } = await issue();
-  const store = memoryStore();
-  store.get = async () => {
-    throw new DOMException('Connection to Indexed Database server lost', 'UnknownError');
-  };
-  const session = new ImportSession(cb, { store, signal: life.signal });
-  const w = watch(session);
-  await session.start();
-  assert.equal(session.state, 'offered');
-  assert.equal(w.errors[0]?.error.code, 'storage');
-  assert.equal(w.errors[0]?.retryable, true);
-  await session.confirm(SHORT);
-  await w.until(() => w.contracts.length === 1, 'the contract');
-  assert.deepEqual(requests(), ['cb', 'ok', 'check']);
-});
+    it('leaves only a tombstone once the app acknowledged it', () => {
+      assertTombstone(recorded().record);
+    });
 
-test('storage that cannot be written: OK still sends the address and the contract comes', async () => {
-  const { cb } = await issue();
-  const store = memoryStore();
-  const session = new ImportSession(cb, { store, signal: life.signal });
-  const w = watch(session);
-  await session.start();
-  store.put = async () => {
-    throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-  };
-  await session.confirm(SHORT);
-  await w.until(() => w.contracts.length === 1, 'the contract');
-  assert.deepEqual(requests(), ['cb', 'ok', 'check']);
-  assert.equal(w.states.lastIndexOf('offered'), 0, `never back to the offer: ${w.states.join(',')}`);
-  assert.ok(w.errors.some((e) => e.error.code === 'storage' && e.retryable));
-});
+    it('calls cb, ok_url and check_url, in that order', () => {
+      assert.deepEqual(recorded().requests, ['cb', 'ok', 'check']);
+    });
 
-test('disposed while the contract is being stored: nothing is announced, the next page delivers it', async () => {
-  const { cb } = await issue();
-  const store = memoryStore();
-  const page = new AbortController();
-  const session = new ImportSession(cb, { store, signal: page.signal });
-  const w = watch(session);
-  await session.start();
-  const put = store.put;
-  let release: (() => void) | undefined;
-  store.put = async (r) => {
-    if (r.phase === 'received') await new Promise<void>((resolve) => (release = resolve));
-    return put(r);
-  };
-  await session.confirm(SHORT);
-  await w.until(() => release !== undefined, 'the contract being stored');
-  page.abort(); // the page closes while IndexedDB writes
-  release!();
-  await new Promise((r) => setTimeout(r, 50));
-  assert.equal(w.contracts.length, 0, 'not announced by a disposed session');
-  assert.equal(store.map.get(cb)?.phase, 'received');
+    it('POSTs the chosen address to ok_url as JSON', () => {
+      const { ok } = recorded();
+      assert.deepEqual(ok.body, { address: SHORT });
+      assert.equal(ok.headers['content-type'], 'application/json');
+    });
 
-  store.put = put;
-  const heard: string[] = [];
-  const onSession = (s: ImportSession) =>
-    s.addEventListener('contract', ({ detail }) => (heard.push(detail.address ?? ''), void detail.acknowledge()));
-  await resumePendingImports({ store, signal: life.signal, onSession });
-  for (let i = 0; i < 100 && !delivered(store, cb); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.deepEqual(heard, [SHORT]);
-  assertTombstone(store.map.get(cb));
-});
+    it('POSTs an empty object to check_url', () => {
+      assert.deepEqual(recorded().check.body, {});
+    });
+  });
 
-test('an ok_url answering 204 without a body is an answer: polling starts at the default pace', async () => {
-  const { cb } = await issue();
-  const session = new ImportSession(cb, { store: memoryStore(), signal: life.signal });
-  const w = watch(session);
-  await session.start();
-  await knob('fault', { endpoint: 'ok', kind: 'empty', status: 204 });
-  await session.confirm(SHORT);
-  await w.until(() => w.contracts.length === 1, 'the contract', 9000);
-  assert.deepEqual(requests(), ['cb', 'ok', 'check'], 'ok_url sent once');
-  assert.deepEqual(w.errors, []);
-  const [ok, check] = ['ok', 'check'].map((k) => sb.log.find((e) => e.path.startsWith(`/universa/${k}/`))!.time);
-  assert.ok(check! - ok! >= 4500, `no poll_seconds: the first check after 5 s (was ${check! - ok!} ms)`);
+  describe('when cb is http on a non-loopback host, or not http(s), or not a URL', () => {
+    const cbs = ['http://192.0.2.1/universa/cb/x', 'http://issuer.example/cb', 'ftp://127.0.0.1/cb', 'not a url'];
+    const recorded = recordOnce(async (signal) => {
+      let calls = 0;
+      const counting: typeof fetch = (...args) => (calls++, fetch(...args));
+      const results = [];
+      for (const cb of cbs) {
+        const session = new ImportSession(cb, { store: null, fetch: counting, signal });
+        const w = watch(session);
+        await session.start();
+        results.push({ cb, state: session.state, error: w.errors[0] });
+      }
+      return { results, calls };
+    });
+
+    it('fails', () => {
+      for (const { cb, state } of recorded().results) assert.equal(state, 'failed', cb);
+    });
+
+    it('reports an insecure URL', () => {
+      for (const { error } of recorded().results) assert.equal(error?.error.code, 'insecure-url');
+    });
+
+    it('does not offer a retry', () => {
+      for (const { error } of recorded().results) assert.equal(error?.retryable, false);
+    });
+
+    it('sends no request at all', () => {
+      assert.equal(recorded().calls, 0);
+    });
+  });
+
+  describe('when the offer is unusable (a wrong or missing field, a foreign ok_url, junk, a 502)', () => {
+    const cases: Array<[Omit<KnobBody<'universa', 'fault'>, 'endpoint'>, string, RegExp]> = [
+      [{ kind: 'set', field: 'action', value: 'send_money' }, 'bad-offer', /action/],
+      [{ kind: 'omit', field: 'check_url' }, 'bad-offer', /check_url/],
+      [{ kind: 'omit', field: 'caption' }, 'bad-offer', /caption/],
+      [{ kind: 'set', field: 'state', value: 'done' }, 'bad-offer', /state/],
+      [{ kind: 'set', field: 'cancel_url', value: true }, 'bad-offer', /cancel_url/],
+      [{ kind: 'set', field: 'ok_url', value: 'http://issuer.example/ok' }, 'insecure-url', /ok_url/],
+      [{ kind: 'malformed' }, 'bad-response', /JSON/],
+      [{ kind: 'status', status: 502 }, '502', /502/],
+    ];
+    const recorded = recordOnce(async (signal) => {
+      const results = [];
+      for (const [fault, code, message] of cases) {
+        const { cb } = await issue();
+        await knob('fault', { endpoint: 'cb', ...fault });
+        const store = memoryStore();
+        const session = new ImportSession(cb, { store, signal });
+        const w = watch(session);
+        await session.start();
+        const state = session.state;
+        const stored = store.map.size;
+        // The issuer's trouble may pass; the user's retry works once it has.
+        await session.start();
+        results.push({ fault: JSON.stringify(fault), code, message, state, error: w.errors[0]!, stored, retried: session.state });
+      }
+      return results;
+    });
+
+    it('fails', () => {
+      for (const { fault, state } of recorded()) assert.equal(state, 'failed', fault);
+    });
+
+    it('reports what kind of trouble it was', () => {
+      for (const { code, error } of recorded()) assert.equal(String(error.error.code), code);
+    });
+
+    it('says what is wrong with it', () => {
+      for (const { message, error } of recorded()) assert.match(error.error.message, message);
+    });
+
+    it('stores nothing', () => {
+      for (const { stored } of recorded()) assert.equal(stored, 0);
+    });
+
+    it("lets the user retry, which works once the issuer's trouble passed", () => {
+      for (const { fault, retried } of recorded()) assert.equal(retried, 'offered', `retry after ${fault}`);
+    });
+  });
+
+  describe('when ok_url answers a 5xx and check_url three more while polling', () => {
+    const recorded = recordOnce(async (signal) => {
+      const { cb } = await issue();
+      const store = memoryStore();
+      const session = new ImportSession(cb, { store, retryMs: 30, signal });
+      const w = watch(session);
+      await session.start();
+      await knob('fault', { endpoint: 'ok', kind: 'status', status: 503 });
+      await knob('fault', { endpoint: 'check', kind: 'status', status: 500, times: 3 });
+      await session.confirm(SHORT);
+      await w.until(() => w.contracts.length === 1, 'the contract');
+      return {
+        codes: w.errors.map((e) => [e.error.code, e.retryable]),
+        error: session.error,
+        contracts: w.contracts.length,
+        checks: sb.log.filter((e) => e.path.startsWith('/universa/check/')).map((e) => e.time),
+      };
+    });
+
+    it('reports each failure as one worth retrying', () => {
+      assert.deepEqual(recorded().codes, [
+        [503, true],
+        [500, true],
+        [500, true],
+        [500, true],
+      ]);
+    });
+
+    it('still receives the contract (nothing is lost)', () => {
+      assert.equal(recorded().contracts, 1);
+    });
+
+    it('clears the error once it succeeds', () => {
+      assert.equal(recorded().error, undefined, 'cleared by success');
+    });
+
+    it('checks again until the issuer answers', () => {
+      assert.equal(recorded().checks.length, 4);
+    });
+
+    it('backs off 30, 60, 120 ms between checks', () => {
+      const { checks } = recorded();
+      // Each gap at least the backoff.
+      assert.ok(checks[2]! - checks[1]! >= 55 && checks[3]! - checks[2]! >= 110, `backoff ${checks.map((t) => t - checks[0]!)}`);
+    });
+  });
+
+  describe('when check_url answers an invalid base64 contract, then a good one', () => {
+    const recorded = recordOnce(async (signal) => {
+      const { cb } = await issue();
+      const store = memoryStore();
+      const session = new ImportSession(cb, { store, retryMs: 20, signal });
+      const w = watch(session);
+      await session.start();
+      await knob('fault', { endpoint: 'check', kind: 'corrupt-contract' });
+      const seen: Array<string | undefined> = [];
+      session.on('error', () => seen.push(store.map.get(cb)?.phase));
+      await session.confirm(SHORT);
+      await w.until(() => w.contracts.length === 1, 'the contract');
+      return { error: w.errors[0], seen };
+    });
+
+    it('reports a bad contract', () => {
+      assert.equal(recorded().error?.error.code, 'bad-contract');
+    });
+
+    it('keeps the record until a good one comes', () => {
+      assert.deepEqual(recorded().seen, ['polling'], 'record still there when the error was reported');
+    });
+  });
+
+  describe('when the issuer asks for a huge poll_seconds', () => {
+    it('waits 300 s for the next check', async () => {
+      const { cb } = await issue();
+      const store = memoryStore();
+      const session = new ImportSession(cb, { store, signal: life.signal });
+      const w = watch(session);
+      await session.start();
+      await knob('fault', { endpoint: 'ok', kind: 'set', field: 'poll_seconds', value: 1e9 });
+      const t0 = Date.now();
+      await session.confirm(SHORT);
+      await w.until(() => store.map.get(cb)?.phase === 'polling', 'polling');
+      const next = store.map.get(cb)!.nextPollAt! - t0;
+      assert.ok(next >= 299_000 && next <= 301_000, `next poll in ${next} ms`);
+      session.dispose();
+    });
+  });
+
+  for (const [what, fault, oks] of [
+    ['a request gets no answer', { endpoint: 'check', kind: 'slow' }, 1],
+    // The headers came, the body did not: still a timeout, never "the issuer refused the address".
+    ['an answer is cut off mid-body', { endpoint: 'ok', kind: 'stall' }, 2],
+  ] as const) {
+    describe(`when ${what}`, () => {
+      const recorded = recordOnce(async (signal) => {
+        const { cb } = await issue();
+        const session = new ImportSession(cb, { store: memoryStore(), retryMs: 10, requestTimeoutMs: 200, signal });
+        const w = watch(session);
+        await session.start();
+        await knob('fault', { ...fault, ms: 1000 });
+        await session.confirm(SHORT);
+        await w.until(() => w.contracts.length === 1, 'the contract');
+        return { error: w.errors[0], states: w.states, oks: requests().filter((r) => r === 'ok').length };
+      });
+
+      it('reports a timeout', () => {
+        assert.equal(recorded().error?.error.code, 'timeout');
+      });
+
+      it('retries it', () => {
+        assert.equal(recorded().error?.retryable, true);
+      });
+
+      it('never goes back to the offer', () => {
+        const { states } = recorded();
+        assert.equal(states.lastIndexOf('offered'), 0, `never back to the offer: ${states.join(',')}`);
+      });
+
+      it(oks === 1 ? 'sends ok_url once' : 'sends ok_url again', () => {
+        assert.equal(recorded().oks, oks);
+      });
+    });
+  }
+
+  describe('when the issuer refuses the address', () => {
+    const recorded = recordOnce(async (signal) => {
+      const { cb } = await issue();
+      const store = memoryStore();
+      const session = new ImportSession(cb, { store, signal });
+      const w = watch(session);
+      await session.start();
+      await knob('fault', { endpoint: 'ok', kind: 'status', status: 409 });
+      await session.confirm(SHORT);
+      await w.until(() => session.state === 'offered' && w.errors.length === 1, 'back to offered');
+      const refused = { state: session.state, error: w.errors[0]!, phase: store.map.get(cb)?.phase };
+      await session.confirm(SHORT);
+      await w.until(() => w.contracts.length === 1, 'the contract after a second try');
+      return { ...refused, contracts: w.contracts.length };
+    });
+
+    it('returns to the offer', () => {
+      assert.equal(recorded().state, 'offered');
+    });
+
+    it("reports the issuer's 409, not to be retried as is", () => {
+      const { error } = recorded();
+      assert.deepEqual([error.error.code, error.retryable], [409, false]);
+    });
+
+    it('keeps the record as offered', () => {
+      assert.equal(recorded().phase, 'offered');
+    });
+
+    it('lets the user confirm again, and the contract comes', () => {
+      assert.equal(recorded().contracts, 1);
+    });
+  });
+
+  describe('when the user cancels the offer', () => {
+    const recorded = recordOnce(async (signal) => {
+      const { cb, id } = await issue();
+      const store = memoryStore();
+      const session = new ImportSession(cb, { store, signal });
+      const w = watch(session);
+      await session.start();
+      await session.cancel();
+      return {
+        state: session.state,
+        stored: store.map.size,
+        requests: requests(),
+        issuerState: (await knob('inspect', { id })).state,
+        states: w.states,
+      };
+    });
+
+    it('is cancelled', () => {
+      assert.equal(recorded().state, 'cancelled');
+    });
+
+    it('goes offered → cancelled', () => {
+      assert.deepEqual(recorded().states, ['offered', 'cancelled']);
+    });
+
+    it('forgets the record', () => {
+      assert.equal(recorded().stored, 0);
+    });
+
+    it('POSTs cancel_url', () => {
+      assert.deepEqual(recorded().requests, ['cb', 'cancel']);
+    });
+
+    it('leaves the offer cancelled at the issuer', () => {
+      assert.equal(recorded().issuerState, 'cancelled');
+    });
+  });
+
+  describe('when the issuer cancels on its side while the session polls (e.g. declined in the confirmation e-mail)', () => {
+    const recorded = recordOnce(async (signal) => {
+      const other = await issue({ twoPhase: true });
+      const store = memoryStore();
+      const polling = new ImportSession(other.cb, { store, signal });
+      const pw = watch(polling);
+      await polling.start();
+      await polling.confirm(SHORT);
+      await pw.until(() => store.map.get(other.cb)?.phase === 'polling', 'polling');
+      await fetch(`${sb.url}/universa/cancel/${other.id}`, { method: 'POST', body: '{}' });
+      await pw.until(() => polling.state === 'cancelled', 'cancelled by the issuer');
+      return { state: polling.state, stored: store.map.size };
+    });
+
+    it('is cancelled', () => {
+      assert.equal(recorded().state, 'cancelled');
+    });
+
+    it('forgets the record', () => {
+      assert.equal(recorded().stored, 0);
+    });
+  });
+
+  describe('when a polling record is resumed on the next load', () => {
+    const recorded = recordOnce(async (signal) => {
+      const { cb, id } = await issue({ twoPhase: true });
+      const store = memoryStore();
+      const first = new ImportSession(cb, { store, signal });
+      const fw = watch(first);
+      await first.start();
+      await first.confirm(SHORT);
+      await fw.until(() => store.map.get(cb)?.issuerState === 'in_progress' && requests().includes('check'), 'first check');
+      first.dispose(); // the page closes
+      await knob('confirm', { id });
+      const t0 = Date.now();
+      const [second] = await resumePendingImports({ store, signal, onSession: (s) => void watch(s) });
+      const sw = watch(second!);
+      await sw.until(() => sw.contracts.length === 1, 'the contract');
+      const checks = sb.log.filter((e) => e.path === `/universa/check/${id}` && e.time >= t0);
+      const oks = requests().filter((r) => r === 'ok').length;
+      await sw.until(() => delivered(store, cb), 'the tombstone');
+      return { t0, checks, oks, address: second!.address, delivered: delivered(store, cb) };
+    });
+
+    it('checks at once', () => {
+      const { checks, t0 } = recorded();
+      assert.ok(checks[0]!.time - t0 < 500, 'first check right away');
+    });
+
+    it('never re-sends ok_url', () => {
+      assert.equal(recorded().oks, 1);
+    });
+
+    it('goes on for the chosen address', () => {
+      assert.equal(recorded().address, SHORT);
+    });
+
+    it('delivers the contract', () => {
+      assert.equal(recorded().delivered, true);
+    });
+  });
+
+  describe('when a received contract is not acknowledged by the app', () => {
+    const recorded = recordOnce(async (signal) => {
+      const { cb } = await issue();
+      const store = memoryStore();
+      const session = new ImportSession(cb, { store, signal });
+      const w = watch(session, { acknowledge: false });
+      await session.start();
+      await session.confirm(SHORT);
+      await w.until(() => w.contracts.length === 1, 'the contract');
+      const receivedPhase = store.map.get(cb)?.phase;
+
+      // The next load: resumed from the record, announced again, still not acknowledged.
+      const again: ImportSessionEvents['contract'][] = [];
+      const onSession = (s: ImportSession) => s.addEventListener('contract', ({ detail }) => again.push(detail));
+      const [resumed] = await resumePendingImports({ store, signal, onSession });
+      await pause(50);
+      const nextLoad = {
+        announced: again.map((c) => c.base64Contract),
+        state: resumed!.state,
+        phase: store.map.get(cb)?.phase,
+        checks: requests().filter((r) => r === 'check').length,
+      };
+
+      await again[0]!.acknowledge();
+      const record = store.map.get(cb);
+      const resumedAfter = await resumePendingImports({ store, signal });
+      return { receivedPhase, first: w.contracts[0]!.base64Contract, nextLoad, record, resumedAfter };
+    });
+
+    it('keeps it stored', () => {
+      assert.equal(recorded().receivedPhase, 'received');
+    });
+
+    it('announces it again on the next load', () => {
+      const { nextLoad, first } = recorded();
+      assert.deepEqual(nextLoad.announced, [first]);
+    });
+
+    it('resumes it as received on the next load', () => {
+      assert.equal(recorded().nextLoad.state, 'received');
+    });
+
+    it('still keeps it stored after the next load', () => {
+      assert.equal(recorded().nextLoad.phase, 'received');
+    });
+
+    it('announces it from the record, not fetched again', () => {
+      assert.equal(recorded().nextLoad.checks, 1, 'announced from the record, not fetched again');
+    });
+
+    it('leaves only a tombstone once acknowledged', () => {
+      assertTombstone(recorded().record);
+    });
+
+    it('does not resume a tombstone', () => {
+      assert.deepEqual(recorded().resumedAfter, [], 'a tombstone is not resumed');
+    });
+  });
+
+  describe('when acknowledge() is called before the contract arrived', () => {
+    const recorded = recordOnce(async (signal) => {
+      const { cb } = await issue();
+      const store = memoryStore();
+      const session = new ImportSession(cb, { store, signal });
+      await session.start();
+      const refusal = session.acknowledge();
+      await settled(refusal);
+      return { refusal, phase: store.map.get(cb)?.phase };
+    });
+
+    it('is refused', async () => {
+      await assert.rejects(recorded().refusal, (err: UploadElementsError) => err.code === 'bad-state');
+    });
+
+    it('keeps the record', () => {
+      assert.equal(recorded().phase, 'offered');
+    });
+  });
+
+  describe('when the app uses the deprecated on("contract")', () => {
+    const recorded = recordOnce(async (signal) => {
+      const { cb } = await issue();
+      const store = memoryStore();
+      const session = new ImportSession(cb, { store, signal });
+      await session.start();
+      await session.confirm(SHORT);
+      const seen = { received: false };
+      session.on('state', (d) => (seen.received = d.state === 'received'));
+      for (let i = 0; i < 100 && !seen.received; i++) await pause(50);
+      const phase = store.map.get(cb)?.phase;
+      const resumed = await resumePendingImports({ store, signal, onSession: (s) => s.on('contract', () => undefined) });
+      for (let i = 0; i < 50 && !delivered(store, cb); i++) await pause(10);
+      return { phase, resumed: resumed.length, record: store.map.get(cb) };
+    });
+
+    it('stores a contract while nothing listens, for a page that listens', () => {
+      assert.equal(recorded().phase, 'received');
+    });
+
+    it('resumes it on the next load', () => {
+      assert.equal(recorded().resumed, 1);
+    });
+
+    it('acknowledges it by listening, as it always did', () => {
+      assertTombstone(recorded().record);
+    });
+  });
+
+  describe('when an app writes to state or contract', () => {
+    it('cannot change the state', () => {
+      const session = new ImportSession('https://issuer.example/cb', { store: null, signal: life.signal });
+      assert.throws(() => ((session as { state: ImportState }).state = 'received'), TypeError);
+      assert.equal(session.state, 'idle');
+    });
+
+    it('cannot set a contract', () => {
+      const session = new ImportSession('https://issuer.example/cb', { store: null, signal: life.signal });
+      assert.throws(() => ((session as { contract: unknown }).contract = { base64Contract: '', bytes: new Uint8Array() }), TypeError);
+    });
+  });
+
+  describe('when the link is opened again after an address was chosen', () => {
+    const recorded = recordOnce(async (signal) => {
+      const { cb, id } = await issue();
+      await fetch(`${sb.url}/universa/ok/${id}`, { method: 'POST', body: JSON.stringify({ address: SHORT }) });
+      const session = new ImportSession(cb, { store: memoryStore(), signal });
+      const w = watch(session);
+      await session.start();
+      await w.until(() => w.contracts.length === 1, 'the contract');
+      return { states: w.states, requests: requests() };
+    });
+
+    it('does not ask again', () => {
+      assert.ok(!recorded().states.includes('offered'));
+    });
+
+    it('fetches the contract', () => {
+      assert.deepEqual(recorded().requests, ['ok', 'cb', 'check']);
+    });
+  });
+
+  describe('when storage cannot be read', () => {
+    const recorded = recordOnce(async (signal) => {
+      const { cb } = await issue();
+      const store = memoryStore();
+      store.get = async () => {
+        throw new DOMException('Connection to Indexed Database server lost', 'UnknownError');
+      };
+      const session = new ImportSession(cb, { store, signal });
+      const w = watch(session);
+      await session.start();
+      const state = session.state;
+      await session.confirm(SHORT);
+      await w.until(() => w.contracts.length === 1, 'the contract');
+      return { state, error: w.errors[0], requests: requests() };
+    });
+
+    it('still shows the offer', () => {
+      assert.equal(recorded().state, 'offered');
+    });
+
+    it('says storage failed', () => {
+      assert.equal(recorded().error?.error.code, 'storage');
+    });
+
+    it('says so as worth retrying', () => {
+      assert.equal(recorded().error?.retryable, true);
+    });
+
+    it('goes on with its record in memory to the contract', () => {
+      assert.deepEqual(recorded().requests, ['cb', 'ok', 'check']);
+    });
+  });
+
+  describe('when storage cannot be written', () => {
+    const recorded = recordOnce(async (signal) => {
+      const { cb } = await issue();
+      const store = memoryStore();
+      const session = new ImportSession(cb, { store, signal });
+      const w = watch(session);
+      await session.start();
+      store.put = async () => {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      };
+      await session.confirm(SHORT);
+      await w.until(() => w.contracts.length === 1, 'the contract');
+      return { requests: requests(), states: w.states, errors: w.errors };
+    });
+
+    it('OK still sends the address and the contract comes', () => {
+      assert.deepEqual(recorded().requests, ['cb', 'ok', 'check']);
+    });
+
+    it('never goes back to the offer', () => {
+      const { states } = recorded();
+      assert.equal(states.lastIndexOf('offered'), 0, `never back to the offer: ${states.join(',')}`);
+    });
+
+    it('says storage failed, as worth retrying', () => {
+      assert.ok(recorded().errors.some((e) => e.error.code === 'storage' && e.retryable));
+    });
+  });
+
+  describe('when the page closes while the contract is being stored', () => {
+    const recorded = recordOnce(async (signal) => {
+      const { cb } = await issue();
+      const store = memoryStore();
+      const page = new AbortController();
+      const session = new ImportSession(cb, { store, signal: page.signal });
+      const w = watch(session);
+      await session.start();
+      const put = store.put;
+      let release: (() => void) | undefined;
+      store.put = async (r) => {
+        if (r.phase === 'received') await new Promise<void>((resolve) => (release = resolve));
+        return put(r);
+      };
+      await session.confirm(SHORT);
+      await w.until(() => release !== undefined, 'the contract being stored');
+      page.abort(); // the page closes while IndexedDB writes
+      release!();
+      await pause(50);
+      const closed = { announced: w.contracts.length, phase: store.map.get(cb)?.phase };
+
+      store.put = put;
+      const heard: string[] = [];
+      const onSession = (s: ImportSession) =>
+        s.addEventListener('contract', ({ detail }) => (heard.push(detail.address ?? ''), void detail.acknowledge()));
+      await resumePendingImports({ store, signal, onSession });
+      for (let i = 0; i < 100 && !delivered(store, cb); i++) await pause(10);
+      return { ...closed, heard, record: store.map.get(cb) };
+    });
+
+    it('announces nothing from the disposed session', () => {
+      assert.equal(recorded().announced, 0, 'not announced by a disposed session');
+    });
+
+    it('keeps the contract stored as received', () => {
+      assert.equal(recorded().phase, 'received');
+    });
+
+    it('announces it on the next page, for the chosen address', () => {
+      assert.deepEqual(recorded().heard, [SHORT]);
+    });
+
+    it('delivers it there', () => {
+      assertTombstone(recorded().record);
+    });
+  });
+
+  describe('when ok_url answers 204 without a body', () => {
+    const recorded = recordOnce(async (signal) => {
+      const { cb } = await issue();
+      const session = new ImportSession(cb, { store: memoryStore(), signal });
+      const w = watch(session);
+      await session.start();
+      await knob('fault', { endpoint: 'ok', kind: 'empty', status: 204 });
+      await session.confirm(SHORT);
+      await w.until(() => w.contracts.length === 1, 'the contract', 9000);
+      const [ok, check] = ['ok', 'check'].map((k) => sb.log.find((e) => e.path.startsWith(`/universa/${k}/`))!.time);
+      return { requests: requests(), errors: w.errors, ok: ok!, check: check! };
+    });
+
+    it('takes it as an answer: ok_url is sent once', () => {
+      assert.deepEqual(recorded().requests, ['cb', 'ok', 'check'], 'ok_url sent once');
+    });
+
+    it('reports no error', () => {
+      assert.deepEqual(recorded().errors, []);
+    });
+
+    it('polls at the default pace: the first check after 5 s', () => {
+      const { ok, check } = recorded();
+      assert.ok(check - ok >= 4500, `no poll_seconds: the first check after 5 s (was ${check - ok} ms)`);
+    });
+  });
 });
 
 describe('trust boundaries (the link comes from anyone)', () => {
