@@ -1,4 +1,4 @@
-import { describe, it, test, before, after } from 'node:test';
+import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { crc32 as zlibCrc32 } from 'node:zlib';
@@ -32,77 +32,140 @@ function reason(text: string): string {
   }
 }
 
-test('the documented short and long test vectors parse', () => {
-  const short = parseUniversaAddress(SHORT);
-  assert.equal(short.kind, 'short');
-  assert.equal(short.bytes.length, 37);
-  assert.equal(short.bytes[0], 0x30);
-  assert.equal(short.keyMask, 3);
-  assert.equal(short.typeMark, 0);
-  assert.equal(short.text, SHORT);
-  const long = parseUniversaAddress(LONG);
-  assert.equal(long.kind, 'long');
-  assert.equal(long.bytes.length, 53);
-  assert.equal(long.keyMask, 3);
-});
+describe('parseUniversaAddress', () => {
+  describe('when given the documented short test vector', () => {
+    const short = parseUniversaAddress(SHORT);
 
-test('crc32 is IEEE CRC32 as zlib computes it, stored big-endian', () => {
-  const bytes = parseUniversaAddress(LONG).bytes;
-  const body = bytes.subarray(0, -4);
-  assert.equal(crc32(body), zlibCrc32(body));
-  assert.equal(new DataView(bytes.buffer, bytes.byteOffset).getUint32(bytes.length - 4), crc32(body));
-});
+    it('reads it as a short address of 37 bytes', () => {
+      assert.equal(short.kind, 'short');
+      assert.equal(short.bytes.length, 37);
+    });
 
-test('Safe58 round-trips and reads look-alike characters leniently', () => {
-  assert.equal(encodeSafe58(decodeSafe58(SHORT)!), SHORT);
-  assert.equal(encodeSafe58(decodeSafe58(LONG)!), LONG);
-  // Every "1" may be typed as I, l, ! or |; every "o" as O or 0.
-  for (const [from, to] of [
-    ['1', 'I'],
-    ['1', 'l'],
-    ['1', '!'],
-    ['1', '|'],
-    ['o', 'O'],
-    ['o', '0'],
-  ] as const) {
-    const source = SHORT.includes(from) ? SHORT : LONG;
-    assert.ok(source.includes(from), `a vector contains ${from}`);
-    const lenient = source.replaceAll(from, to);
-    const parsed = parseUniversaAddress(lenient);
-    assert.equal(parsed.text, source, `${to} reads as ${from}`);
-  }
-  assert.equal(parseUniversaAddress(`  ${SHORT}\n`).text, SHORT, 'surrounding whitespace is ignored');
-});
+    it('reads its header byte: key mask 3, type mark 0', () => {
+      assert.equal(short.bytes[0], 0x30);
+      assert.equal(short.keyMask, 3);
+      assert.equal(short.typeMark, 0);
+    });
 
-test('changing any single character of a valid address fails', () => {
-  // Look-alikes decode to the same digit, so they are not a change.
-  const same = (a: string, b: string) => (decodeSafe58(a) ?? []).toString() === (decodeSafe58(b) ?? []).toString();
-  let tried = 0;
-  for (const address of [SHORT, LONG]) {
-    for (let i = 0; i < address.length; i++) {
-      for (const ch of ALPHABET) {
-        if (same(ch, address[i]!)) continue;
-        const changed = address.slice(0, i) + ch + address.slice(i + 1);
-        assert.notEqual(reason(changed), 'valid', `position ${i} → ${ch}`);
-        tried++;
-      }
+    it('gives back its text', () => {
+      assert.equal(short.text, SHORT);
+    });
+  });
+
+  describe('when given the documented long test vector', () => {
+    const long = parseUniversaAddress(LONG);
+
+    it('reads it as a long address of 53 bytes', () => {
+      assert.equal(long.kind, 'long');
+      assert.equal(long.bytes.length, 53);
+    });
+
+    it('reads key mask 3', () => {
+      assert.equal(long.keyMask, 3);
+    });
+  });
+
+  describe('when look-alike characters are typed', () => {
+    // Every "1" may be typed as I, l, ! or |; every "o" as O or 0.
+    for (const [from, to] of [
+      ['1', 'I'],
+      ['1', 'l'],
+      ['1', '!'],
+      ['1', '|'],
+      ['o', 'O'],
+      ['o', '0'],
+    ] as const) {
+      it(`reads ${to} as ${from}`, () => {
+        const source = SHORT.includes(from) ? SHORT : LONG;
+        assert.ok(source.includes(from), `a vector contains ${from}`);
+        const lenient = source.replaceAll(from, to);
+        const parsed = parseUniversaAddress(lenient);
+        assert.equal(parsed.text, source, `${to} reads as ${from}`);
+      });
     }
-  }
-  assert.equal(tried, (SHORT.length + LONG.length) * (ALPHABET.length - 1));
+  });
+
+  describe('when the address is surrounded by whitespace', () => {
+    it('ignores it', () => {
+      assert.equal(parseUniversaAddress(`  ${SHORT}\n`).text, SHORT, 'surrounding whitespace is ignored');
+    });
+  });
+
+  describe('when any single character of a valid address is changed', () => {
+    it('fails, for every position and every other character', () => {
+      // Look-alikes decode to the same digit, so they are not a change.
+      const same = (a: string, b: string) => (decodeSafe58(a) ?? []).toString() === (decodeSafe58(b) ?? []).toString();
+      let tried = 0;
+      for (const address of [SHORT, LONG]) {
+        for (let i = 0; i < address.length; i++) {
+          for (const ch of ALPHABET) {
+            if (same(ch, address[i]!)) continue;
+            const changed = address.slice(0, i) + ch + address.slice(i + 1);
+            assert.notEqual(reason(changed), 'valid', `position ${i} → ${ch}`);
+            tried++;
+          }
+        }
+      }
+      assert.equal(tried, (SHORT.length + LONG.length) * (ALPHABET.length - 1));
+    });
+  });
+
+  describe('when the address is not valid, the typed error says why', () => {
+    it('empty', () => {
+      assert.equal(reason(''), 'empty');
+      assert.equal(reason('   '), 'empty');
+    });
+
+    it('alphabet: a character Safe58 does not have', () => {
+      assert.equal(reason(SHORT.slice(0, 20) + '+' + SHORT.slice(21)), 'alphabet');
+      assert.equal(reason(SHORT.slice(0, 20) + ' ' + SHORT.slice(21)), 'alphabet');
+    });
+
+    it('length: neither short nor long', () => {
+      assert.equal(reason(SHORT.slice(0, -3)), 'length');
+      assert.equal(reason(SHORT + LONG), 'length');
+    });
+
+    it('crc: the checksum does not match', () => {
+      assert.equal(reason(makeAddress(0x30, 32, 1)), 'crc');
+    });
+
+    it('key-mask: a mask that is no RSA key size', () => {
+      assert.equal(reason(makeAddress(0x40, 32)), 'key-mask', 'key mask 4 is not an RSA key size');
+      assert.equal(reason(makeAddress(0x05, 32)), 'key-mask', 'key mask 0');
+    });
+  });
+
+  describe('when an address is built with a correct CRC and a known key mask', () => {
+    it('is valid, short or long', () => {
+      assert.equal(reason(makeAddress(0x30, 32)), 'valid');
+      assert.equal(reason(makeAddress(0x1f, 48)), 'valid');
+    });
+  });
 });
 
-test('errors say why: empty, alphabet, length, crc, key mask', () => {
-  assert.equal(reason(''), 'empty');
-  assert.equal(reason('   '), 'empty');
-  assert.equal(reason(SHORT.slice(0, 20) + '+' + SHORT.slice(21)), 'alphabet');
-  assert.equal(reason(SHORT.slice(0, 20) + ' ' + SHORT.slice(21)), 'alphabet');
-  assert.equal(reason(SHORT.slice(0, -3)), 'length');
-  assert.equal(reason(SHORT + LONG), 'length');
-  assert.equal(reason(makeAddress(0x30, 32, 1)), 'crc');
-  assert.equal(reason(makeAddress(0x30, 32)), 'valid');
-  assert.equal(reason(makeAddress(0x1f, 48)), 'valid');
-  assert.equal(reason(makeAddress(0x40, 32)), 'key-mask', 'key mask 4 is not an RSA key size');
-  assert.equal(reason(makeAddress(0x05, 32)), 'key-mask', 'key mask 0');
+describe('crc32', () => {
+  describe('when computed over an address body', () => {
+    const bytes = parseUniversaAddress(LONG).bytes;
+    const body = bytes.subarray(0, -4);
+
+    it('is IEEE CRC32 as zlib computes it', () => {
+      assert.equal(crc32(body), zlibCrc32(body));
+    });
+
+    it('is stored big-endian at the end of the address', () => {
+      assert.equal(new DataView(bytes.buffer, bytes.byteOffset).getUint32(bytes.length - 4), crc32(body));
+    });
+  });
+});
+
+describe('Safe58', () => {
+  describe('when an address is decoded and encoded again', () => {
+    it('round-trips', () => {
+      assert.equal(encodeSafe58(decodeSafe58(SHORT)!), SHORT);
+      assert.equal(encodeSafe58(decodeSafe58(LONG)!), LONG);
+    });
+  });
 });
 
 // Addresses of real keys (issue 13, item 3): the sandbox makes RSA keys and computes their
