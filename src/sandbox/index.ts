@@ -11,7 +11,7 @@ import { createDigimeService } from './digime.js';
 import { createAppTitanService } from './app-titan.js';
 import { createAppDigimeService } from './app-digime.js';
 
-export type { SandboxOptions, SandboxService, SandboxContext, LogEntry } from './types.js';
+export type { SandboxOptions, ResolvedSandboxOptions, SandboxService, SandboxContext, LogEntry } from './types.js';
 export { SandboxClient } from './control.js';
 export type { KnobAnswer, KnobArgs, KnobBody, SandboxKnobs, SandboxServiceName } from './control.js';
 import type { KnobAnswer, KnobArgs, SandboxKnobs, SandboxServiceName } from './control.js';
