@@ -24,14 +24,24 @@ function read(file: string): Module {
   for (const m of text.matchAll(/export \* from ['"](\.[^'"]+)['"]/g)) read(target(m[1]!)).exports.forEach((n) => module.exports.add(n));
   for (const m of text.matchAll(/export (?:type )?\{([^}]*)\}(?: from ['"][^'"]+['"])?/g)) {
     for (const part of m[1]!.split(',')) {
-      const name = part.trim().replace(/^type /, '').split(/ as /).pop()!.trim();
+      const name = part
+        .trim()
+        .replace(/^type /, '')
+        .split(/ as /)
+        .pop()!
+        .trim();
       if (name) module.exports.add(name);
     }
   }
-  for (const m of text.matchAll(/export (?:declare )?(?:abstract )?(?:class|interface|type|function|const|let|enum) (\w+)/g)) module.exports.add(m[1]!);
+  for (const m of text.matchAll(/export (?:declare )?(?:abstract )?(?:class|interface|type|function|const|let|enum) (\w+)/g))
+    module.exports.add(m[1]!);
   for (const m of text.matchAll(/import (?:type )?\{([^}]*)\} from ['"](\.[^'"]+)['"]/g)) {
     for (const part of m[1]!.split(',')) {
-      const name = part.trim().replace(/^type /, '').split(/ as /)[0]!.trim();
+      const name = part
+        .trim()
+        .replace(/^type /, '')
+        .split(/ as /)[0]!
+        .trim();
       if (name) module.imported.set(name, m[2]!);
     }
   }
@@ -43,7 +53,8 @@ function reachable(file: string, seen = new Set<string>()): Set<string> {
   if (seen.has(file)) return seen;
   seen.add(file);
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  for (const m of text.matchAll(/export \* from ['"](\.[^'"]+)['"]/g)) reachable(resolve(dirname(file), m[1]!.replace(/\.js$/, '.d.ts')), seen);
+  for (const m of text.matchAll(/export \* from ['"](\.[^'"]+)['"]/g))
+    reachable(resolve(dirname(file), m[1]!.replace(/\.js$/, '.d.ts')), seen);
   return seen;
 }
 
