@@ -1,27 +1,47 @@
-import { describe, it, test, before, after } from 'node:test';
+import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSandbox } from '../../../src/sandbox/index.js';
 
-test('sandbox listens on loopback, logs requests and resets', async () => {
-  const sb = await startSandbox();
-  try {
-    assert.match(sb.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-    const info = await (await fetch(`${sb.url}/_sandbox/info`)).json();
-    assert.equal(info.url, sb.url);
-    const pre = await fetch(`${sb.url}/universa/anything`, {
-      method: 'OPTIONS',
-      headers: { origin: 'http://localhost:8000', 'access-control-request-headers': 'content-type' },
+describe('startSandbox', () => {
+  describe('when started with its defaults', () => {
+    let sb: Awaited<ReturnType<typeof startSandbox>>;
+    before(async () => {
+      sb = await startSandbox();
     });
-    assert.equal(pre.status, 204);
-    assert.equal(pre.headers.get('access-control-allow-origin'), 'http://localhost:8000');
-    await fetch(`${sb.url}/universa/anything`, { method: 'POST' });
-    assert.equal(sb.log.length, 1);
-    await fetch(`${sb.url}/_sandbox/reset`, { method: 'POST', body: '{}' });
-    assert.equal(sb.log.length, 0);
-    assert.equal((await fetch(`${sb.url}/nowhere`)).status, 404);
-  } finally {
-    await sb.close();
-  }
+    after(() => sb.close());
+
+    it('listens on loopback', () => {
+      assert.match(sb.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    });
+
+    it('tells its URL at /_sandbox/info', async () => {
+      const info = await (await fetch(`${sb.url}/_sandbox/info`)).json();
+      assert.equal(info.url, sb.url);
+    });
+
+    it("answers a local page's CORS preflight", async () => {
+      const pre = await fetch(`${sb.url}/universa/anything`, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://localhost:8000', 'access-control-request-headers': 'content-type' },
+      });
+      assert.equal(pre.status, 204);
+      assert.equal(pre.headers.get('access-control-allow-origin'), 'http://localhost:8000');
+    });
+
+    it('logs service requests (not its own routes, not preflights), and forgets them on reset', async () => {
+      sb.reset();
+      await fetch(`${sb.url}/_sandbox/info`);
+      await fetch(`${sb.url}/universa/anything`, { method: 'OPTIONS', headers: { origin: 'http://localhost:8000' } });
+      await fetch(`${sb.url}/universa/anything`, { method: 'POST' });
+      assert.equal(sb.log.length, 1);
+      await fetch(`${sb.url}/_sandbox/reset`, { method: 'POST', body: '{}' });
+      assert.equal(sb.log.length, 0);
+    });
+
+    it('answers 404 where no service is', async () => {
+      assert.equal((await fetch(`${sb.url}/nowhere`)).status, 404);
+    });
+  });
 });
 
 // The sandbox runs on developers' machines, next to every site they visit (issue 12).
