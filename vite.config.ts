@@ -43,7 +43,15 @@ function sandbox(): Plugin {
         else next();
       });
       server.httpServer?.once('close', () => void sb.close());
-      server.config.logger.info(`  sandbox services listening on ${sb.url} (also mounted on this server)`);
+      // Vite prints the demo's URL first; the sandbox's own address comes after it, and its root
+      // page links back to the demo.
+      const printUrls = server.printUrls.bind(server);
+      server.printUrls = () => {
+        printUrls();
+        const demo = server.resolvedUrls?.local[0];
+        if (demo) sb.demoUrl = demo;
+        server.config.logger.info(`  ➜  Sandbox: ${sb.url}/ (its services are mounted on the demo's address too)`);
+      };
     },
   };
 }

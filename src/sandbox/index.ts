@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { HttpError, parsedBodies, readJson, sendJson } from './http.js';
+import { HttpError, parsedBodies, readJson, sendHtml, sendJson } from './http.js';
 import type { LogEntry, ResolvedSandboxOptions, SandboxContext, SandboxOptions, SandboxService, ServiceFactory } from './types.js';
 import { createTitanService } from './titan/index.js';
 import { createUniversaService } from './universa.js';
@@ -35,6 +35,8 @@ export interface Sandbox {
   ): Promise<KnobAnswer<S, A>>;
   reset(): void;
   close(): Promise<void>;
+  /** The page its own root links to (`npm start` sets the demo's URL once the dev server listens). */
+  demoUrl?: string;
 }
 
 const factories: ServiceFactory[] = [
@@ -112,6 +114,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const service = find(path);
     if (!service) {
       if (next) return next();
+      if (path === '/' && req.method === 'GET') return sendHtml(res, 200, rootPage(self.demoUrl, ctx.url));
       return sendJson(res, 404, { code: 404, msg: `no sandbox route for ${path}` });
     }
     if ((service.corsAllowed?.(url) ?? true) && isAllowedOrigin(req.headers.origin, resolved.allowedOrigins)) applyCors(req, res);
@@ -171,7 +174,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
   }
 
-  return {
+  const self: Sandbox = {
     url: ctx.url,
     port,
     options: resolved,
@@ -188,6 +191,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (ownDir) await rm(ownDir, { recursive: true, force: true });
     },
   };
+  return self;
+}
+
+/** What the sandbox's own address shows: not a 404, but where the demo is and what runs here. */
+function rootPage(demoUrl: string | undefined, url: string): string {
+  const escape = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const demo = demoUrl
+    ? `<p>The demo page is at <a href="${escape(demoUrl)}">${escape(demoUrl)}</a>.</p>`
+    : '<p>Open the page that started this sandbox (the demo: <code>npm start</code> prints its address first).</p>';
+  return `<!doctype html><meta charset="utf-8"><title>upload-elements sandbox</title>
+<h1>upload-elements sandbox</h1>${demo}
+<p>This address (${escape(url)}) serves the local doubles of Titan Storage (<code>/titan</code>), a Universa issuer (<code>/universa</code>), digi.me (<code>/digime</code>) and the demo app backend (<code>/app</code>), and their knobs and request log under <code>/_sandbox</code>. The demo page mounts the same services on its own origin.</p>`;
 }
 
 const isLoopbackName = (host: string) => /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i.test(host) || /\.localhost$/i.test(host);
