@@ -66,7 +66,7 @@ const cancelled = () => new UploadElementsError('aborted', 'The upload was cance
  * @tagname titan-uploader
  * @summary File uploader for Titan Storage (decentralised storage) built on Uppy.
  *
- * @attr api-url - Titan API base URL (default: the Titan test API).
+ * @attr api-url - Titan API base URL (default: Titan's public test network, https://api-test1.container1.titannet.io).
  * @attr token - Initial user token (optional when a token source is set).
  * @attr token-url - App backend endpoint; POST answers `{ "token": "…" }`. Used at start and on every renewal.
  * @attr extra-id-url - App backend endpoint; POST `{name,size,type}` answers `{ "extra_id": "…" }`, once per file.
@@ -124,7 +124,11 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
     _copied: { state: true },
   };
 
-  /** Titan API base URL. */
+  /**
+   * Titan API base URL. Without it, Titan's public test network
+   * (`https://api-test1.container1.titannet.io`): set it to your Titan API, or to the sandbox's
+   * `/titan` when developing. An API that cannot be reached fails the upload naming the URL tried.
+   */
   declare apiUrl?: string;
   /** Initial user token. */
   declare token?: string;

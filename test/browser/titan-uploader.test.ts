@@ -223,6 +223,25 @@ describe('<titan-uploader> (against the sandbox)', () => {
     });
   }
 
+  describe('when api-url names an API that cannot be reached', () => {
+    const run = situation(async () => {
+      const el = await fixture<TitanUploader>(html`<titan-uploader
+        api-url="http://127.0.0.1:9/titan"
+        token-url="/app/titan/token"
+        extra-id-url="/app/titan/extra-id"
+      ></titan-uploader>`);
+      const failure = event(el, 'titan-upload-error');
+      el.addFiles([randomFile(1000, 'a.txt', 'text/plain')]);
+      await el.upload();
+      return await failure;
+    });
+
+    it('fails the file naming the URL it tried and the attribute to set', () => {
+      expect(run().error.code).to.equal('network');
+      expect(run().error.message).to.include('http://127.0.0.1:9/titan').and.include('api-url');
+    });
+  });
+
   describe('when a compromised API answers a javascript: link (sandbox knob tamper)', () => {
     const run = situation(async () => {
       await knob('titan', 'tamper', { link: 'javascript:alert(document.domain)' });
