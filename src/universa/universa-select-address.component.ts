@@ -45,7 +45,8 @@ export type UniversaSelectAddressEvents = UniversaSelectAddressEventMap;
  * Pending imports survive reloads (IndexedDB) and are polled by one tab at a time.
  *
  * @attr cb - issuer callback URL; when absent, read from the page URL `?iv=1&cb=…`
- * @attr allow-input - also allow typing/pasting an address (default on; `allow-input="false"` turns it off)
+ * @attr no-input - only the listed addresses can be chosen: no typing or pasting one (a boolean attribute: present means no input)
+ * @attr allow-input - deprecated: `allow-input="false"` is `no-input` (HTML boolean attributes cannot be turned off with "false")
  * @attr allow-same-origin - accept a cb on this page's own origin (refused by default: anyone can craft the link)
  * @attr max-contract-bytes - the largest contract accepted, in bytes (default 16 MiB)
  * @attr open - reflects whether the popup is open
@@ -83,7 +84,8 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
   static override properties = {
     cb: { type: String },
     addresses: { attribute: false },
-    allowInput: { attribute: 'allow-input', converter: { fromAttribute: (v: string | null) => v !== 'false' } },
+    allowInput: { attribute: 'allow-input', converter: { fromAttribute: allowInputFromAttribute } },
+    noInput: { type: Boolean, attribute: 'no-input' },
     open: { type: Boolean, reflect: true },
     allowSameOrigin: { type: Boolean, attribute: 'allow-same-origin' },
     maxContractBytes: { type: Number, attribute: 'max-contract-bytes' },
@@ -97,7 +99,10 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
   // constructor, the same under either class-field semantics.
   declare cb?: string;
   declare addresses: UniversaAddressOption[];
+  /** Typing or pasting an address is offered (default); false or `no-input` offers only the list. */
   declare allowInput: boolean;
+  /** Only the listed addresses can be chosen (the `no-input` attribute). */
+  declare noInput: boolean;
   declare open: boolean;
   declare allowSameOrigin: boolean;
   declare maxContractBytes?: number;
@@ -121,6 +126,7 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
     super();
     this.addresses = [];
     this.allowInput = true;
+    this.noInput = false;
     this.open = false;
     this.allowSameOrigin = false;
     this.picked = this.typed = '';
@@ -237,7 +243,7 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
                     : nothing
                 }
                 ${
-                  this.allowInput
+                  this.allowInput && !this.noInput
                     ? html`
                       <label for="input">${s.enter}</label>
                       <input
@@ -443,6 +449,18 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
     }
     return loaded;
   }
+}
+
+let warnedAllowInput = false;
+
+/** `allow-input="false"`, the old spelling of `no-input`: still honoured, with one warning per page. */
+function allowInputFromAttribute(value: string | null): boolean {
+  if (value !== 'false') return true;
+  if (!warnedAllowInput) {
+    warnedAllowInput = true;
+    console.warn('<universa-select-address>: allow-input="false" is deprecated; use the boolean attribute no-input.');
+  }
+  return false;
 }
 
 /** Language tables being fetched, so renders during the fetch do not start it again. */

@@ -31,7 +31,7 @@ function App() {
       />
       <universa-select-address
         locale="de"
-        allow-input="false"
+        noInput
         // The sandbox issuer is on this page's origin.
         allowSameOrigin
         addresses={[{ address: ADDRESS, label: 'Main wallet' }]}

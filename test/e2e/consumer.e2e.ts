@@ -177,8 +177,7 @@ async function runReact(page: Page, origin: string): Promise<string[]> {
   await page.locator('universa-select-address dialog[open]').waitFor({ timeout: 10_000 });
   const option = (await page.locator('universa-select-address [part="address"]').textContent())?.replace(/\s+/g, ' ').trim();
   if (!option?.startsWith('Main wallet')) problems.push(`address list from React's property shows "${option}"`);
-  if (await page.locator('universa-select-address [part="input"]').count())
-    problems.push('allow-input="false" from React did not remove the input');
+  if (await page.locator('universa-select-address [part="input"]').count()) problems.push('noInput from React did not remove the input');
   await page.locator('universa-select-address input[type=radio]').check();
   await page.locator('universa-select-address [part="ok"]').click();
   await page.locator('#contract').filter({ hasText: /^\d+$/ }).waitFor({ timeout: 20_000 });

@@ -170,7 +170,7 @@ async function titanTokenExpiredMidUpload(ctx: Ctx): Promise<void> {
 
   const inFlight = await nodeUploadInProgress(page, demo);
   const expiredAt = Date.now();
-  await page.getByRole('button', { name: 'Expire tokens now' }).click();
+  await page.getByRole('button', { name: 'Expire Titan sign-ins now' }).click();
   await logLine(page, 'sandbox').filter({ hasText: 'titan/expire-tokens' }).first().waitFor({ timeout: 10_000 });
   assert(
     (await sandboxLog(demo, 'titan')).find((e) => e.time === inFlight.time && e.path === inFlight.path)?.status === 0,
@@ -426,7 +426,7 @@ async function universaReloadAndSecondTab(ctx: Ctx): Promise<void> {
   await openDemo(ctx);
 
   // The issuer's link brings the user back to this page with ?iv=1&cb=…
-  await page.getByRole('button', { name: /Get a token/ }).click();
+  await page.getByRole('button', { name: /Receive She-Tokens/ }).click();
   await page.waitForURL((u) => u.searchParams.get('iv') === '1' && !!u.searchParams.get('cb'), { timeout: 10_000 });
   const cb = new URL(page.url()).searchParams.get('cb')!;
   const id = cb.split('/').pop()!;
