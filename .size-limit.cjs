@@ -34,13 +34,15 @@ module.exports = [
   // and the element's `.received`; 15.52 kB for what arrived shown before the download (issue 13,
   // +0.89 kB): the summary's Worker start and main-thread fallback, its ten labels, the summary
   // list, and the Trusted Types worker helper now shared with Titan. Reading the summary (BOSS,
-  // SHA3 for the issuer's key address) is a Worker and an on-demand chunk, outside this figure.
+  // SHA3 for the issuer's key address) is a Worker and an on-demand chunk, outside this figure;
+  // 15.61 kB for no-input, a real boolean attribute, with allow-input="false" still honoured and
+  // warned about (issue 14).
   {
     name: 'upload-elements/universa (lit + idb-keyval + own code; goal 12 kB)',
     path: 'dist/universa.js',
     import: '*',
     modifyEsbuildConfig: without(...onDemand),
-    limit: '15.52 kB',
+    limit: '15.61 kB',
     gzip: true,
   },
   // The goal is 12 kB; it held (11.47 kB) until the client learned Titan's real protocol
