@@ -82,8 +82,11 @@ export default defineConfig(({ mode }): UserConfig => {
         target: 'es2022',
         outDir: 'dist/cdn',
         emptyOutDir: true,
+        // What a CDN serves is what a page downloads: minified (vite's library mode leaves it readable).
+        minify: true,
         lib: { entry: resolve(root, 'src/index.ts'), formats: ['es'], fileName: () => 'upload-elements.js' },
-        rollupOptions: { output: { codeSplitting: false } },
+        // Library mode keeps ES output readable whatever `minify` says; the output option does it.
+        rollupOptions: { output: { codeSplitting: false, minify: true } },
       },
       plugins: [minifyTemplates()],
       worker: { format: 'es' },
