@@ -2,7 +2,7 @@
 // handler_uploadv2.go (uploadv2Handler, verifyToken, handleUploadFileV2), handler_upload.go
 // (uploadHandler, verifyUserToken, uploadResult, getContentType), handler.go
 // (setAccessControlAllowForHeader) and node/asset/storage/asset.go (saveUserAsset, verifyAsset).
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { importer } from 'ipfs-unixfs-importer';
@@ -22,145 +22,223 @@ beforeEach(() => sb.reset());
 const nodes = async () => (await uploadInfo(sb, await login(sb))).List!;
 
 describe('/uploadv2 (handler_uploadv2.go uploadv2Handler)', () => {
-  test('success: HTTP 200 {code: 0, err: 0, msg: "", cid}, sniffed as text/plain', async () => {
-    const [n1] = await nodes();
-    const bytes = randomBytes(1000);
-    const r = await nodePost(n1!.UploadURL, n1!.Token, bytes);
-    assert.equal(r.status, 200);
-    assert.equal(r.headers.get('content-type'), 'text/plain; charset=utf-8');
-    assert.equal(r.text, JSON.stringify({ code: 0, err: 0, msg: '', cid: await rawLeafCid(bytes) }));
-  });
-
-  test('a file of several 256 KiB chunks gets the UnixFS dag-pb root (carutil.CreateCar), as the client computes it', async () => {
-    const [n1] = await nodes();
-    const bytes = randomBytes(3 * 256 * 1024 + 17);
-    const hasher = new UnixFsFileHasher(webCryptoSha256);
-    await hasher.update(bytes);
-    const expected = await hasher.digest();
-    assert.ok(expected.startsWith('bafybei'));
-    assert.equal((await nodePost(n1!.UploadURL, n1!.Token, bytes)).json.cid, expected);
-  });
-
-  test('another node\'s token fails its HMAC: {code: -1, err: 0, msg: "jwt: HMAC verification failed, http status code 401"}', async () => {
-    const [n1, n2] = await nodes();
-    const r = await nodePost(n2!.UploadURL, n1!.Token, Buffer.from('x'));
-    assert.deepEqual([r.status, r.json], [200, { code: -1, err: 0, msg: 'jwt: HMAC verification failed, http status code 401' }]);
-  });
-
-  test('no token anywhere: "jwt: malformed token, http status code 401"', async () => {
-    const [n1] = await nodes();
-    const r = await nodePost(n1!.UploadURL, undefined, Buffer.from('x'));
-    assert.equal(r.json.msg, 'jwt: malformed token, http status code 401');
-  });
-
-  test('an Authorization header without "Bearer ": "missing Bearer prefix in auth header, http status code 401"', async () => {
-    const [n1] = await nodes();
-    const r = await nodePost(n1!.UploadURL, undefined, Buffer.from('x'), { headers: { Authorization: `Token ${n1!.Token}` } });
-    assert.equal(r.json.msg, 'missing Bearer prefix in auth header, http status code 401');
-  });
-
-  test('the token may come as a form field, even after the file part', async () => {
-    const [n1] = await nodes();
-    const form = new FormData();
-    form.append('file', new Blob([Buffer.from('field')]), 'f.txt');
-    form.append('token', n1!.Token);
-    const r = await (await fetch(n1!.UploadURL, { method: 'POST', body: form })).json();
-    assert.equal(r.code, 0);
-  });
-
-  test('the token may come in the query (r.FormValue reads the URL too)', async () => {
-    const [n1] = await nodes();
-    const r = await nodePost(`${n1!.UploadURL}?token=${n1!.Token}`, undefined, Buffer.from('query'));
-    assert.equal(r.json.code, 0);
-  });
-
-  test('GET: "only allow post method, http status code 405"', async () => {
-    const [n1] = await nodes();
-    assert.equal(
-      await (await fetch(n1!.UploadURL)).text(),
-      JSON.stringify({ code: -1, err: 0, msg: 'only allow post method, http status code 405' }),
-    );
-  });
-
-  test('no part named "file": "http: no such file, http status code 400"', async () => {
-    const [n1] = await nodes();
-    const r = await nodePost(n1!.UploadURL, n1!.Token, Buffer.from('x'), { field: 'other' });
-    assert.equal(r.json.msg, 'http: no such file, http status code 400');
-  });
-
-  test('a "file" part without a filename is a form value, not a file', async () => {
-    const [n1] = await nodes();
-    const form = new FormData();
-    form.append('file', 'just text');
-    const r = await (await fetch(n1!.UploadURL, { method: 'POST', headers: { Authorization: `Bearer ${n1!.Token}` }, body: form })).json();
-    assert.equal(r.msg, 'http: no such file, http status code 400');
-  });
-
-  test('a body that is not multipart: "unsupported Content-type application/octet-stream, http status code 400"', async () => {
-    const [n1] = await nodes();
-    const res = await fetch(n1!.UploadURL, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${n1!.Token}`, 'content-type': 'application/octet-stream' },
-      body: 'raw',
+  describe('when a file of one chunk is uploaded with a good token', () => {
+    let r: Awaited<ReturnType<typeof nodePost>>;
+    let cid: string;
+    before(async () => {
+      sb.reset();
+      const [n1] = await nodes();
+      const bytes = randomBytes(1000);
+      r = await nodePost(n1!.UploadURL, n1!.Token, bytes);
+      cid = await rawLeafCid(bytes);
     });
-    assert.equal((await res.json()).msg, 'unsupported Content-type application/octet-stream, http status code 400');
+
+    it('answers HTTP 200', () => {
+      assert.equal(r.status, 200);
+    });
+
+    it('answers as Go sniffs it: text/plain', () => {
+      assert.equal(r.headers.get('content-type'), 'text/plain; charset=utf-8');
+    });
+
+    it('answers {code: 0, err: 0, msg: "", cid} with its raw-leaf CID', () => {
+      assert.equal(r.text, JSON.stringify({ code: 0, err: 0, msg: '', cid }));
+    });
   });
 
-  test('the answer allows every header and exposes Authorization (setAccessControlAllowForHeader)', async () => {
-    const [n1] = await nodes();
-    const r = await nodePost(n1!.UploadURL, n1!.Token, Buffer.from('x'), {
-      headers: { origin: 'http://localhost:5173', jwtauthorization: 'Bearer whatever' },
+  describe('when a file of several 256 KiB chunks is uploaded', () => {
+    it('answers the UnixFS dag-pb root (carutil.CreateCar), as the client computes it', async () => {
+      const [n1] = await nodes();
+      const bytes = randomBytes(3 * 256 * 1024 + 17);
+      const hasher = new UnixFsFileHasher(webCryptoSha256);
+      await hasher.update(bytes);
+      const expected = await hasher.digest();
+      assert.ok(expected.startsWith('bafybei'));
+      assert.equal((await nodePost(n1!.UploadURL, n1!.Token, bytes)).json.cid, expected);
     });
-    assert.equal(r.json.code, 0);
-    assert.equal(r.headers.get('access-control-expose-headers'), 'Authorization');
-    assert.equal(r.headers.get('access-control-allow-origin'), 'http://localhost:5173');
+  });
+
+  describe('when the token is not good', () => {
+    it('another node\'s token fails its HMAC: {code: -1, err: 0, msg: "jwt: HMAC verification failed, http status code 401"}', async () => {
+      const [n1, n2] = await nodes();
+      const r = await nodePost(n2!.UploadURL, n1!.Token, Buffer.from('x'));
+      assert.deepEqual([r.status, r.json], [200, { code: -1, err: 0, msg: 'jwt: HMAC verification failed, http status code 401' }]);
+    });
+
+    it('no token anywhere: "jwt: malformed token, http status code 401"', async () => {
+      const [n1] = await nodes();
+      const r = await nodePost(n1!.UploadURL, undefined, Buffer.from('x'));
+      assert.equal(r.json.msg, 'jwt: malformed token, http status code 401');
+    });
+
+    it('an Authorization header without "Bearer ": "missing Bearer prefix in auth header, http status code 401"', async () => {
+      const [n1] = await nodes();
+      const r = await nodePost(n1!.UploadURL, undefined, Buffer.from('x'), { headers: { Authorization: `Token ${n1!.Token}` } });
+      assert.equal(r.json.msg, 'missing Bearer prefix in auth header, http status code 401');
+    });
+  });
+
+  describe('when the token comes elsewhere than the Authorization header', () => {
+    it('the token may come as a form field, even after the file part', async () => {
+      const [n1] = await nodes();
+      const form = new FormData();
+      form.append('file', new Blob([Buffer.from('field')]), 'f.txt');
+      form.append('token', n1!.Token);
+      const r = await (await fetch(n1!.UploadURL, { method: 'POST', body: form })).json();
+      assert.equal(r.code, 0);
+    });
+
+    it('the token may come in the query (r.FormValue reads the URL too)', async () => {
+      const [n1] = await nodes();
+      const r = await nodePost(`${n1!.UploadURL}?token=${n1!.Token}`, undefined, Buffer.from('query'));
+      assert.equal(r.json.code, 0);
+    });
+  });
+
+  describe('when the request is not a multipart POST with a file', () => {
+    it('GET: "only allow post method, http status code 405"', async () => {
+      const [n1] = await nodes();
+      assert.equal(
+        await (await fetch(n1!.UploadURL)).text(),
+        JSON.stringify({ code: -1, err: 0, msg: 'only allow post method, http status code 405' }),
+      );
+    });
+
+    it('no part named "file": "http: no such file, http status code 400"', async () => {
+      const [n1] = await nodes();
+      const r = await nodePost(n1!.UploadURL, n1!.Token, Buffer.from('x'), { field: 'other' });
+      assert.equal(r.json.msg, 'http: no such file, http status code 400');
+    });
+
+    it('a "file" part without a filename is a form value, not a file', async () => {
+      const [n1] = await nodes();
+      const form = new FormData();
+      form.append('file', 'just text');
+      const r = await (
+        await fetch(n1!.UploadURL, { method: 'POST', headers: { Authorization: `Bearer ${n1!.Token}` }, body: form })
+      ).json();
+      assert.equal(r.msg, 'http: no such file, http status code 400');
+    });
+
+    it('a body that is not multipart: "unsupported Content-type application/octet-stream, http status code 400"', async () => {
+      const [n1] = await nodes();
+      const res = await fetch(n1!.UploadURL, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${n1!.Token}`, 'content-type': 'application/octet-stream' },
+        body: 'raw',
+      });
+      assert.equal((await res.json()).msg, 'unsupported Content-type application/octet-stream, http status code 400');
+    });
+  });
+
+  describe('when a page on another origin uploads, with any header (setAccessControlAllowForHeader)', () => {
+    let r: Awaited<ReturnType<typeof nodePost>>;
+    before(async () => {
+      sb.reset();
+      const [n1] = await nodes();
+      r = await nodePost(n1!.UploadURL, n1!.Token, Buffer.from('x'), {
+        headers: { origin: 'http://localhost:5173', jwtauthorization: 'Bearer whatever' },
+      });
+    });
+
+    it('accepts the upload', () => {
+      assert.equal(r.json.code, 0);
+    });
+
+    it('exposes Authorization', () => {
+      assert.equal(r.headers.get('access-control-expose-headers'), 'Authorization');
+    });
+
+    it("allows the page's origin", () => {
+      assert.equal(r.headers.get('access-control-allow-origin'), 'http://localhost:5173');
+    });
   });
 });
 
 describe('node knob', () => {
-  test('down: HTTP 503 while the other node works', async () => {
-    const [n1, n2] = await nodes();
-    await sb.control('titan', 'node', { nodeId: 'node1', mode: 'down' });
-    assert.equal((await fetch(n1!.UploadURL, { method: 'POST', body: 'x' })).status, 503);
-    assert.equal((await nodePost(n2!.UploadURL, n2!.Token, Buffer.from('x'))).json.code, 0);
-  });
+  describe('when a node is down', () => {
+    let down: number;
+    let other: number;
+    before(async () => {
+      sb.reset();
+      const [n1, n2] = await nodes();
+      await sb.control('titan', 'node', { nodeId: 'node1', mode: 'down' });
+      down = (await fetch(n1!.UploadURL, { method: 'POST', body: 'x' })).status;
+      other = (await nodePost(n2!.UploadURL, n2!.Token, Buffer.from('x'))).json.code;
+    });
 
-  test('error: the node\'s own failure shape with "http status code 500", for failCount requests', async () => {
-    const [n1] = await nodes();
-    await sb.control('titan', 'node', { nodeId: 'c_node1', mode: 'error', failCount: 1 });
-    const r = await nodePost(n1!.UploadURL, n1!.Token, Buffer.from('x'));
-    assert.equal(r.status, 200);
-    assert.equal(r.json.code, -1);
-    assert.match(r.json.msg, /, http status code 500$/);
-    assert.equal((await nodePost(n1!.UploadURL, n1!.Token, Buffer.from('x'))).json.code, 0);
-  });
+    it('answers HTTP 503', () => {
+      assert.equal(down, 503);
+    });
 
-  test('bad-token: the answer to a token that does not verify', async () => {
-    const [n1] = await nodes();
-    await sb.control('titan', 'node', { nodeId: 'node1', mode: 'bad-token' });
-    assert.deepEqual((await nodePost(n1!.UploadURL, n1!.Token, Buffer.from('x'))).json, {
-      code: -1,
-      err: 0,
-      msg: 'jwt: HMAC verification failed, http status code 401',
+    it('leaves the other node working', () => {
+      assert.equal(other, 0);
     });
   });
 
-  test('hang-up: the connection drops without an answer', async () => {
-    const [n1] = await nodes();
-    await sb.control('titan', 'node', { nodeId: 'node1', mode: 'hang-up' });
-    await assert.rejects(nodePost(n1!.UploadURL, n1!.Token, Buffer.from('x')));
+  describe('when a node is set to error for failCount requests', () => {
+    let r: Awaited<ReturnType<typeof nodePost>>;
+    let next: number;
+    before(async () => {
+      sb.reset();
+      const [n1] = await nodes();
+      await sb.control('titan', 'node', { nodeId: 'c_node1', mode: 'error', failCount: 1 });
+      r = await nodePost(n1!.UploadURL, n1!.Token, Buffer.from('x'));
+      next = (await nodePost(n1!.UploadURL, n1!.Token, Buffer.from('x'))).json.code;
+    });
+
+    it('fails in the node\'s own shape, with "http status code 500"', () => {
+      assert.equal(r.status, 200);
+      assert.equal(r.json.code, -1);
+      assert.match(r.json.msg, /, http status code 500$/);
+    });
+
+    it('works again after failCount requests', () => {
+      assert.equal(next, 0);
+    });
   });
 
-  test('slow: answers delayMs late', async () => {
-    const [, n2] = await nodes();
-    await sb.control('titan', 'node', { nodeId: 'node2', mode: 'slow', delayMs: 300, failCount: 1 });
-    const t0 = Date.now();
-    assert.equal((await nodePost(n2!.UploadURL, n2!.Token, Buffer.from('x'))).json.code, 0);
-    assert.ok(Date.now() - t0 >= 290);
+  describe('when a node is set to bad-token, hang-up, or an unknown node is named', () => {
+    it('bad-token: the answer to a token that does not verify', async () => {
+      const [n1] = await nodes();
+      await sb.control('titan', 'node', { nodeId: 'node1', mode: 'bad-token' });
+      assert.deepEqual((await nodePost(n1!.UploadURL, n1!.Token, Buffer.from('x'))).json, {
+        code: -1,
+        err: 0,
+        msg: 'jwt: HMAC verification failed, http status code 401',
+      });
+    });
+
+    it('hang-up: the connection drops without an answer', async () => {
+      const [n1] = await nodes();
+      await sb.control('titan', 'node', { nodeId: 'node1', mode: 'hang-up' });
+      await assert.rejects(nodePost(n1!.UploadURL, n1!.Token, Buffer.from('x')));
+    });
+
+    it('an unknown node id is refused', async () => {
+      await assert.rejects(sb.control('titan', 'node', { nodeId: 'node9', mode: 'down' }));
+    });
   });
 
-  test('an unknown node id is refused', async () => {
-    await assert.rejects(sb.control('titan', 'node', { nodeId: 'node9', mode: 'down' }));
+  describe('when a node is slow', () => {
+    let code: number;
+    let took: number;
+    before(async () => {
+      sb.reset();
+      const [, n2] = await nodes();
+      await sb.control('titan', 'node', { nodeId: 'node2', mode: 'slow', delayMs: 300, failCount: 1 });
+      const t0 = Date.now();
+      code = (await nodePost(n2!.UploadURL, n2!.Token, Buffer.from('x'))).json.code;
+      took = Date.now() - t0;
+    });
+
+    it('still answers', () => {
+      assert.equal(code, 0);
+    });
+
+    it('answers delayMs late', () => {
+      assert.ok(took >= 290);
+    });
   });
 });
 
@@ -226,65 +304,81 @@ describe('folders: create_asset with asset_type "folder", then the CAR to /uploa
       body: new Uint8Array(car),
     }).then((r) => r.json());
 
-  test('an application/car body whose root DAG is complete: {code: 0, err: 0, msg: "Upload succeeded"}', async () => {
-    const { root, car } = await folderCar({ 'a.txt': Buffer.from('alpha'), 'b/c.bin': randomBytes(300_000) });
-    const [entry] = await announce(await login(sb), root, car.length);
-    assert.deepEqual(await postCar(entry!, car), { code: 0, err: 0, msg: 'Upload succeeded' });
+  describe('when the CAR is complete', () => {
+    it('an application/car body whose root DAG is complete: {code: 0, err: 0, msg: "Upload succeeded"}', async () => {
+      const { root, car } = await folderCar({ 'a.txt': Buffer.from('alpha'), 'b/c.bin': randomBytes(300_000) });
+      const [entry] = await announce(await login(sb), root, car.length);
+      assert.deepEqual(await postCar(entry!, car), { code: 0, err: 0, msg: 'Upload succeeded' });
+    });
+
+    it('the CAR in a multipart "file" part, as the JS SDK sends it, is accepted too', async () => {
+      const { root, car } = await folderCar({ 'a.txt': Buffer.from('multipart') });
+      const [entry] = await announce(await login(sb), root, car.length);
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array(car)]), 'blob');
+      const r = await (
+        await fetch(entry!.CandidateAddr, { method: 'POST', headers: { Authorization: `Bearer ${entry!.Token}` }, body: form })
+      ).json();
+      assert.equal(r.msg, 'Upload succeeded');
+    });
   });
 
-  test('the CAR in a multipart "file" part, as the JS SDK sends it, is accepted too', async () => {
-    const { root, car } = await folderCar({ 'a.txt': Buffer.from('multipart') });
-    const [entry] = await announce(await login(sb), root, car.length);
-    const form = new FormData();
-    form.append('file', new Blob([new Uint8Array(car)]), 'blob');
-    const r = await (
-      await fetch(entry!.CandidateAddr, { method: 'POST', headers: { Authorization: `Bearer ${entry!.Token}` }, body: form })
-    ).json();
-    assert.equal(r.msg, 'Upload succeeded');
+  describe('when the CAR does not match what was announced', () => {
+    it('a size other than the token\'s asset_size: "save user asset error require asset size is …"', async () => {
+      const { root, car } = await folderCar({ 'a.txt': Buffer.from('size') });
+      const [entry] = await announce(await login(sb), root, car.length + 1);
+      assert.equal(
+        (await postCar(entry!, car)).msg,
+        `save user asset error require asset size is ${car.length + 1}, but upload asset size is ${car.length}, http status code 500`,
+      );
+    });
+
+    it('a block missing under the root: "verify car error: get block … ipld: could not find …"', async () => {
+      const leaf = randomBytes(100);
+      const leafCid = await rawLeafCid(leaf);
+      const { root, car } = await folderCar({ 'a.bin': leaf, 'b.txt': Buffer.from('kept') }, (cid) => cid.toString() === leafCid);
+      const [entry] = await announce(await login(sb), root, car.length);
+      assert.equal(
+        (await postCar(entry!, car)).msg,
+        `save user asset error verify car error: get block ${leafCid} error ipld: could not find ${leafCid}, http status code 500`,
+      );
+    });
+
+    it('after a failure, or once done, the token\'s asset is no longer expected: "… not in update status"', async () => {
+      const { root, car } = await folderCar({ 'a.txt': Buffer.from('once') });
+      const [entry] = await announce(await login(sb), root, car.length);
+      assert.equal((await postCar(entry!, car)).code, 0);
+      assert.equal((await postCar(entry!, car)).msg, `asset ${root} not in update status, http status code 400`);
+    });
+
+    it('a /uploadv2 token is not an /upload token: it names no asset', async () => {
+      const { root, car } = await folderCar({ 'a.txt': Buffer.from('wrong token') });
+      await announce(await login(sb), root, car.length);
+      const [n1] = await nodes();
+      const r = await postCar({ CandidateAddr: n1!.UploadURL.replace(/v2$/, ''), Token: n1!.Token }, car);
+      assert.equal(r.msg, 'token is expire, userID , cid:, http status code 401');
+    });
   });
 
-  test('a size other than the token\'s asset_size: "save user asset error require asset size is …"', async () => {
-    const { root, car } = await folderCar({ 'a.txt': Buffer.from('size') });
-    const [entry] = await announce(await login(sb), root, car.length + 1);
-    assert.equal(
-      (await postCar(entry!, car)).msg,
-      `save user asset error require asset size is ${car.length + 1}, but upload asset size is ${car.length}, http status code 500`,
-    );
-  });
+  describe('when a folder was uploaded and is shared', () => {
+    let root: CID;
+    let r: Awaited<ReturnType<typeof call>>;
+    before(async () => {
+      sb.reset();
+      const token = await login(sb);
+      let car: Buffer;
+      ({ root, car } = await folderCar({ 'a.txt': Buffer.from('shared') }));
+      const [entry] = await announce(token, root, car.length);
+      await postCar(entry!, car);
+      r = await call(sb, 'GET', PATHS.shareAsset, { token, query: { asset_cid: root.toString() } });
+    });
 
-  test('a block missing under the root: "verify car error: get block … ipld: could not find …"', async () => {
-    const leaf = randomBytes(100);
-    const leafCid = await rawLeafCid(leaf);
-    const { root, car } = await folderCar({ 'a.bin': leaf, 'b.txt': Buffer.from('kept') }, (cid) => cid.toString() === leafCid);
-    const [entry] = await announce(await login(sb), root, car.length);
-    assert.equal(
-      (await postCar(entry!, car)).msg,
-      `save user asset error verify car error: get block ${leafCid} error ipld: could not find ${leafCid}, http status code 500`,
-    );
-  });
+    it('share_asset lists one node', () => {
+      assert.equal(r.json.data.available_nodes, 1);
+    });
 
-  test('after a failure, or once done, the token\'s asset is no longer expected: "… not in update status"', async () => {
-    const { root, car } = await folderCar({ 'a.txt': Buffer.from('once') });
-    const [entry] = await announce(await login(sb), root, car.length);
-    assert.equal((await postCar(entry!, car)).code, 0);
-    assert.equal((await postCar(entry!, car)).msg, `asset ${root} not in update status, http status code 400`);
-  });
-
-  test('a /uploadv2 token is not an /upload token: it names no asset', async () => {
-    const { root, car } = await folderCar({ 'a.txt': Buffer.from('wrong token') });
-    await announce(await login(sb), root, car.length);
-    const [n1] = await nodes();
-    const r = await postCar({ CandidateAddr: n1!.UploadURL.replace(/v2$/, ''), Token: n1!.Token }, car);
-    assert.equal(r.msg, 'token is expire, userID , cid:, http status code 401');
-  });
-
-  test('share_asset then lists the node that holds the folder', async () => {
-    const token = await login(sb);
-    const { root, car } = await folderCar({ 'a.txt': Buffer.from('shared') });
-    const [entry] = await announce(token, root, car.length);
-    await postCar(entry!, car);
-    const r = await call(sb, 'GET', PATHS.shareAsset, { token, query: { asset_cid: root.toString() } });
-    assert.equal(r.json.data.available_nodes, 1);
-    assert.ok(r.json.data.url[0].startsWith(`${sb.url}/titan-node/node1/ipfs/${root}?token=`));
+    it('share_asset links the node that holds the folder', () => {
+      assert.ok(r.json.data.url[0].startsWith(`${sb.url}/titan-node/node1/ipfs/${root}?token=`));
+    });
   });
 });
