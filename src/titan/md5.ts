@@ -60,6 +60,11 @@ export async function hashFile(blob: Blob, options: HashFileOptions = {}): Promi
     if (viaWorker !== undefined) return viaWorker;
     if (options.worker === 'require') throw new TitanError('md5', 'The hashing worker could not start.');
     workersUnavailable = true;
+    // Once per page: the page goes on working, but a large file now pauses it while hashing.
+    console.warn(
+      'upload-elements: no hashing Worker could start (CSP worker-src, or the script served from another origin); ' +
+        'hashing runs on the main thread and pauses the page on large files. See the README, "Strict Content-Security-Policy".',
+    );
   }
   try {
     const hashes = await digestBlob(blob, { onProgress, isAborted: () => signal?.aborted === true, cid });
