@@ -97,7 +97,7 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
   static override properties = {
     backendUrl: { type: String, attribute: 'backend-url' },
     locale: { type: String, reflect: true },
-    theme: {},
+    theme: { reflect: true },
     strings: { attribute: false },
     mimeType: { attribute: false },
     accounts: { attribute: false },

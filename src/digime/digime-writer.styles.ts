@@ -1,11 +1,13 @@
 import { css } from 'lit';
 import { dashboardA11yStyles } from '../internal/uppy-a11y.js';
 import { uppyStyles } from '../internal/uppy-styles.js';
+import { themeStyles } from '../internal/theme-styles.js';
 
 export const digimeWriterStyles = [
   // The Dashboard renders inside our shadow root, so its CSS has to be adopted here.
   ...uppyStyles,
   dashboardA11yStyles,
+  themeStyles,
   css`
     :host {
       display: block;
@@ -59,8 +61,8 @@ export const digimeWriterStyles = [
       margin: 0;
       padding: 0.5rem 0.75rem;
       border-radius: var(--_radius);
-      background: #fdecec;
-      color: #8a1c1c;
+      background: var(--_error-surface);
+      color: var(--_error-text);
     }
     [part='results'] {
       margin: 0;
@@ -75,10 +77,12 @@ export const digimeWriterStyles = [
       gap: 1rem;
       padding: 0.25rem 0.5rem;
       border-radius: var(--_radius);
-      background: #f4f6fb;
+      background: var(--_subtle);
+      color: var(--_text);
     }
     [part~='result-failed'] {
-      background: #fdecec;
+      background: var(--_error-surface);
+      color: var(--_error-text);
     }
   `,
 ];

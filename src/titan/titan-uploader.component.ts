@@ -118,7 +118,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
     maxFiles: { attribute: 'max-files', type: Number },
     autoProceed: { attribute: 'auto-proceed', type: Boolean },
     locale: {},
-    theme: {},
+    theme: { reflect: true },
     strings: { attribute: false },
     _entries: { state: true },
     _copied: { state: true },

@@ -1,6 +1,7 @@
 import { css } from 'lit';
 import { dashboardA11yStyles } from '../internal/uppy-a11y.js';
 import { uppyStyles } from '../internal/uppy-styles.js';
+import { themeStyles } from '../internal/theme-styles.js';
 
 const own = css`
   :host {
@@ -41,15 +42,15 @@ const own = css`
     align-items: center;
     gap: 0.25rem 0.75rem;
     padding: 0.5rem 0.75rem;
-    border: 1px solid #e3e3e3;
+    border: 1px solid var(--_line);
     border-radius: var(--_radius);
-    background: #fff;
-    color: #222;
+    background: var(--_surface);
+    color: var(--_text);
     font-size: 0.875rem;
   }
   .result.error {
     border-color: #e32437;
-    background: #fff5f5;
+    background: var(--_error-surface);
   }
   .name {
     font-weight: 600;
@@ -64,7 +65,7 @@ const own = css`
     user-select: all;
   }
   .note {
-    color: #666;
+    color: var(--_muted);
     font-size: 0.8125rem;
   }
   .copy,
@@ -91,14 +92,14 @@ const own = css`
   }
   .error-text {
     flex-basis: 100%;
-    color: #b0001a;
+    color: var(--_error-text);
   }
   .error-detail {
     flex-basis: 100%;
-    color: #555;
+    color: var(--_muted);
     font-size: 0.8125rem;
     overflow-wrap: anywhere;
   }
 `;
 
-export const titanUploaderStyles = [...uppyStyles, dashboardA11yStyles, own];
+export const titanUploaderStyles = [...uppyStyles, dashboardA11yStyles, themeStyles, own];
