@@ -59,14 +59,15 @@ module.exports = [
   // streaming reader is the transport's, shared with the Universa session); 13.64 kB: the
   // Trusted Types worker helper moved to internal/ (shared with the Universa summary worker);
   // 13.76 kB: one warning when no hashing Worker can start and files hash on the main thread
-  // (issue 14: it used to fall back without a word).
+  // (issue 14: it used to fall back without a word); 13.94 kB: the result rows' light and dark
+  // palette, following the theme attribute (issue 14: the rows stayed white in dark).
   {
     name: 'upload-elements/titan (own code; goal 12 kB)',
     path: 'dist/titan.js',
     import: '*',
     ignore: shared,
     modifyEsbuildConfig: without(uppyCss, ...onDemand),
-    limit: '13.76 kB',
+    limit: '13.94 kB',
     gzip: true,
   },
   // The headless clients, as an app that needs no element imports them: with their
