@@ -26,6 +26,7 @@ import {
   unmountUniversa,
 } from './fixtures/universa-helpers.js';
 import { connectThroughDigiMe, knob as digimeKnob, openFrame, shadow as digimeShadow, writerIn } from './fixtures/digime-helpers.js';
+import { recordOnce } from './situation.js';
 
 // ---------------------------------------------------------------- keyboard helpers
 
@@ -113,6 +114,15 @@ afterEach(async () => {
   document.querySelectorAll('iframe').forEach((f) => f.remove());
 });
 
+/** axe on `el` now: 'accessible', or what axe found, for an it to assert on later. */
+const axe = (el: Element): Promise<string> =>
+  expect(el)
+    .to.be.accessible()
+    .then(
+      () => 'accessible',
+      (e: Error) => e.message,
+    );
+
 // ---------------------------------------------------------------- <titan-uploader>
 
 async function mountTitan(): Promise<TitanUploader> {
@@ -141,58 +151,100 @@ async function slowUpload(name: string) {
 
 describe('a11y: <titan-uploader> in every state', () => {
   beforeEach(resetSandbox);
+  const situation = <T>(run: () => Promise<T>) => recordOnce(run, resetSandbox);
 
-  it('empty', async () => {
-    const el = await mountTitan();
-    await expect(el).to.be.accessible();
+  describe('when empty', () => {
+    it('is accessible', async () => {
+      const el = await mountTitan();
+      await expect(el).to.be.accessible();
+    });
   });
 
-  it('a file added, before upload (one file, then several)', async () => {
-    const el = await mountTitan();
-    el.addFiles([randomFile(1000, 'one.bin')]);
-    await waitUntil(() => titanPart(el, '.uppy-StatusBar-actionBtn--upload'), 'no upload button', { timeout: 3000 });
-    await expect(el).to.be.accessible();
-    el.addFiles([randomFile(1000, 'two.bin')]);
-    await waitUntil(() => el.shadowRoot!.querySelectorAll('.uppy-Dashboard-Item').length === 2, 'no second row', { timeout: 3000 });
-    await expect(el).to.be.accessible();
+  describe('when files are added, before upload', () => {
+    const run = situation(async () => {
+      const el = await mountTitan();
+      el.addFiles([randomFile(1000, 'one.bin')]);
+      await waitUntil(() => titanPart(el, '.uppy-StatusBar-actionBtn--upload'), 'no upload button', { timeout: 3000 });
+      const one = await axe(el);
+      el.addFiles([randomFile(1000, 'two.bin')]);
+      await waitUntil(() => el.shadowRoot!.querySelectorAll('.uppy-Dashboard-Item').length === 2, 'no second row', { timeout: 3000 });
+      return { one, several: await axe(el) };
+    });
+
+    it('is accessible with one file', () => {
+      expect(run().one).to.equal('accessible');
+    });
+
+    it('is accessible with several', () => {
+      expect(run().several).to.equal('accessible');
+    });
   });
 
-  it('uploading (slow node)', async () => {
-    const { el, failed } = await slowUpload('slow.bin');
-    await waitUntil(() => titanPart(el, '.uppy-StatusBar.is-uploading'), 'no uploading status bar', { timeout: 3000 });
-    await expect(el).to.be.accessible();
-    el.cancelAll();
-    await failed;
+  describe('when uploading (slow node)', () => {
+    it('is accessible', async () => {
+      const { el, failed } = await slowUpload('slow.bin');
+      await waitUntil(() => titanPart(el, '.uppy-StatusBar.is-uploading'), 'no uploading status bar', { timeout: 3000 });
+      await expect(el).to.be.accessible();
+      el.cancelAll();
+      await failed;
+    });
   });
 
-  it('finished: CID row with copy button and link', async () => {
-    const el = await mountTitan();
-    el.addFiles([randomFile(1000, 'done.bin')]);
-    await el.upload();
-    await el.updateComplete;
-    expect(titanPart(el, '[part="copy"]')).to.exist;
-    expect(titanPart(el, '[part="link"]')).to.exist;
-    await expect(el).to.be.accessible();
+  describe('when finished', () => {
+    const run = situation(async () => {
+      const el = await mountTitan();
+      el.addFiles([randomFile(1000, 'done.bin')]);
+      await el.upload();
+      await el.updateComplete;
+      return { copy: titanPart(el, '[part="copy"]'), link: titanPart(el, '[part="link"]'), axe: await axe(el) };
+    });
+
+    it('shows the CID row with a copy button and a link', () => {
+      expect(run().copy).to.exist;
+      expect(run().link).to.exist;
+    });
+
+    it('is accessible', () => {
+      expect(run().axe).to.equal('accessible');
+    });
   });
 
-  it('failed (token-url refuses)', async () => {
-    await titanKnob('app-titan', 'fail-token', { count: 10, status: 503 });
-    const el = await mountTitan();
-    el.addFiles([randomFile(1000, 'a.txt', 'text/plain')]);
-    await el.upload();
-    await el.updateComplete;
-    expect(titanPart(el, '[part="error"]')).to.exist;
-    await expect(el).to.be.accessible();
+  describe('when failed (token-url refuses)', () => {
+    const run = situation(async () => {
+      await titanKnob('app-titan', 'fail-token', { count: 10, status: 503 });
+      const el = await mountTitan();
+      el.addFiles([randomFile(1000, 'a.txt', 'text/plain')]);
+      await el.upload();
+      await el.updateComplete;
+      return { error: titanPart(el, '[part="error"]'), axe: await axe(el) };
+    });
+
+    it('shows the error', () => {
+      expect(run().error).to.exist;
+    });
+
+    it('is accessible', () => {
+      expect(run().axe).to.equal('accessible');
+    });
   });
 
-  it('cancelled', async () => {
-    const { el, failed, running } = await slowUpload('big.bin');
-    el.cancelAll();
-    await failed;
-    await running;
-    await el.updateComplete;
-    expect(titanPart(el, '[part="error"]')!.textContent!.trim()).to.equal('Cancelled');
-    await expect(el).to.be.accessible();
+  describe('when cancelled', () => {
+    const run = situation(async () => {
+      const { el, failed, running } = await slowUpload('big.bin');
+      el.cancelAll();
+      await failed;
+      await running;
+      await el.updateComplete;
+      return { error: titanPart(el, '[part="error"]')!.textContent!.trim(), axe: await axe(el) };
+    });
+
+    it('says Cancelled', () => {
+      expect(run().error).to.equal('Cancelled');
+    });
+
+    it('is accessible', () => {
+      expect(run().axe).to.equal('accessible');
+    });
   });
 });
 
@@ -276,96 +328,192 @@ const text = (el: UniversaSelectAddress, name: string) => part(el, name)?.textCo
 describe('a11y: <universa-select-address> in every state', () => {
   beforeEach(resetUniversa);
   afterEach(unmountUniversa);
+  const situation = <T>(run: () => Promise<T>) => recordOnce(run, resetUniversa);
 
-  it('offered, with an address list', async () => {
-    const { cb } = await issue();
-    const { el } = await mountUniversa({ cb, addresses: [{ address: SHORT, label: 'Main key' }, { address: LONG }] });
-    await until(() => el.open, 'the popup');
-    await expect(el).to.be.accessible();
-    el.shadowRoot!.querySelector<HTMLInputElement>('input[type=radio]')!.click();
-    await el.updateComplete;
-    expect(okButton(el).disabled).to.equal(false);
-    await expect(el).to.be.accessible();
+  describe('when offered, with an address list', () => {
+    const run = situation(async () => {
+      const { cb } = await issue();
+      const { el } = await mountUniversa({ cb, addresses: [{ address: SHORT, label: 'Main key' }, { address: LONG }] });
+      await until(() => el.open, 'the popup');
+      const offered = await axe(el);
+      el.shadowRoot!.querySelector<HTMLInputElement>('input[type=radio]')!.click();
+      await el.updateComplete;
+      return { offered, okDisabled: okButton(el).disabled, chosen: await axe(el) };
+    });
+
+    it('is accessible', () => {
+      expect(run().offered).to.equal('accessible');
+    });
+
+    it('enables OK once an address is chosen', () => {
+      expect(run().okDisabled).to.equal(false);
+    });
+
+    it('is accessible once an address is chosen', () => {
+      expect(run().chosen).to.equal('accessible');
+    });
   });
 
-  it('offered, typed input, with the inline invalid-address error shown', async () => {
-    const { cb } = await issue();
-    const { el } = await mountUniversa({ cb, addresses: [] });
-    await until(() => el.open, 'the popup');
-    await expect(el).to.be.accessible();
-    await typeAddress(el, 'not an address');
-    expect(text(el, 'input-error')).to.equal('Not a Universa address.');
-    await expect(el).to.be.accessible();
-    await typeAddress(el, SHORT.slice(0, 10) + (SHORT[10] === 'a' ? 'b' : 'a') + SHORT.slice(11));
-    expect(text(el, 'input-error')).to.equal('Checksum mismatch: a typo?');
-    await expect(el).to.be.accessible();
+  describe('when offered for a typed address', () => {
+    const run = situation(async () => {
+      const { cb } = await issue();
+      const { el } = await mountUniversa({ cb, addresses: [] });
+      await until(() => el.open, 'the popup');
+      const empty = await axe(el);
+      await typeAddress(el, 'not an address');
+      const invalid = { error: text(el, 'input-error'), axe: await axe(el) };
+      await typeAddress(el, SHORT.slice(0, 10) + (SHORT[10] === 'a' ? 'b' : 'a') + SHORT.slice(11));
+      const typo = { error: text(el, 'input-error'), axe: await axe(el) };
+      return { empty, invalid, typo };
+    });
+
+    it('is accessible', () => {
+      expect(run().empty).to.equal('accessible');
+    });
+
+    it('shows the inline invalid-address error', () => {
+      expect(run().invalid.error).to.equal('Not a Universa address.');
+    });
+
+    it('is accessible with it', () => {
+      expect(run().invalid.axe).to.equal('accessible');
+    });
+
+    it('shows the inline checksum error', () => {
+      expect(run().typo.error).to.equal('Checksum mismatch: a typo?');
+    });
+
+    it('is accessible with that one', () => {
+      expect(run().typo.axe).to.equal('accessible');
+    });
   });
 
-  it('confirming (slow ok_url), then polling (2-phase issuer)', async () => {
-    const { cb } = await issue({ twoPhase: true });
-    await universaKnob('fault', { endpoint: 'ok', kind: 'slow', ms: 3000 });
-    const { el, events } = await mountUniversa({ cb });
-    await pickFirstAddress(el);
-    await until(() => ofType(events, 'universa-state').at(-1)?.state === 'confirming', 'confirming');
-    await el.updateComplete;
-    expect(text(el, 'status')).to.equal('Sending the address…');
-    await expect(el).to.be.accessible();
-    await until(() => ofType(events, 'universa-state').at(-1)?.state === 'polling', 'polling', 8000);
-    await el.updateComplete;
-    expect(el.open).to.equal(false);
-    await expect(el).to.be.accessible();
+  describe('when confirming (slow ok_url), then polling (2-phase issuer)', () => {
+    const run = situation(async () => {
+      const { cb } = await issue({ twoPhase: true });
+      await universaKnob('fault', { endpoint: 'ok', kind: 'slow', ms: 3000 });
+      const { el, events } = await mountUniversa({ cb });
+      await pickFirstAddress(el);
+      await until(() => ofType(events, 'universa-state').at(-1)?.state === 'confirming', 'confirming');
+      await el.updateComplete;
+      const confirming = { status: text(el, 'status'), axe: await axe(el) };
+      await until(() => ofType(events, 'universa-state').at(-1)?.state === 'polling', 'polling', 8000);
+      await el.updateComplete;
+      return { confirming, polling: { open: el.open, axe: await axe(el) } };
+    });
+
+    it('says the address is being sent', () => {
+      expect(run().confirming.status).to.equal('Sending the address…');
+    });
+
+    it('is accessible while confirming', () => {
+      expect(run().confirming.axe).to.equal('accessible');
+    });
+
+    it('closes the popup while polling', () => {
+      expect(run().polling.open).to.equal(false);
+    });
+
+    it('is accessible while polling', () => {
+      expect(run().polling.axe).to.equal('accessible');
+    });
   });
 
-  it('received: the download link', async () => {
-    const { cb } = await issue();
-    const { el, events } = await mountUniversa({ cb });
-    await pickFirstAddress(el);
-    await until(() => ofType(events, 'universa-contract').length === 1, 'the contract', 8000);
-    await el.updateComplete;
-    expect(part(el, 'download')).to.exist;
-    await expect(el).to.be.accessible();
+  describe('when received', () => {
+    const run = situation(async () => {
+      const { cb } = await issue();
+      const { el, events } = await mountUniversa({ cb });
+      await pickFirstAddress(el);
+      await until(() => ofType(events, 'universa-contract').length === 1, 'the contract', 8000);
+      await el.updateComplete;
+      return { download: part(el, 'download'), axe: await axe(el) };
+    });
+
+    it('shows the download link', () => {
+      expect(run().download).to.exist;
+    });
+
+    it('is accessible', () => {
+      expect(run().axe).to.equal('accessible');
+    });
   });
 
-  it('error: an issuer fault (retry offered), and one that cannot be retried', async () => {
-    const { cb } = await issue();
-    await universaKnob('fault', { endpoint: 'cb', kind: 'status', status: 500, times: 10 });
-    const { el, events } = await mountUniversa({ cb });
-    await until(() => ofType(events, 'universa-state').at(-1)?.state === 'failed', 'failed', 10_000);
-    await el.updateComplete;
-    expect(part(el, 'retry')).to.exist;
-    await expect(el).to.be.accessible();
+  describe('when failed on an issuer fault (retry offered)', () => {
+    const run = situation(async () => {
+      const { cb } = await issue();
+      await universaKnob('fault', { endpoint: 'cb', kind: 'status', status: 500, times: 10 });
+      const { el, events } = await mountUniversa({ cb });
+      await until(() => ofType(events, 'universa-state').at(-1)?.state === 'failed', 'failed', 10_000);
+      await el.updateComplete;
+      return { retry: part(el, 'retry'), axe: await axe(el) };
+    });
+
+    it('offers a retry', () => {
+      expect(run().retry).to.exist;
+    });
+
+    it('is accessible', () => {
+      expect(run().axe).to.equal('accessible');
+    });
   });
 
-  it('error: a bad offer', async () => {
-    const { cb } = await issue();
-    await universaKnob('fault', { endpoint: 'cb', kind: 'omit', field: 'check_url' });
-    const { el, events } = await mountUniversa({ cb });
-    await until(() => ofType(events, 'universa-error').length === 1, 'universa-error');
-    await el.updateComplete;
-    expect(text(el, 'error')).to.not.equal('');
-    await expect(el).to.be.accessible();
+  describe('when failed on a bad offer (no retry)', () => {
+    const run = situation(async () => {
+      const { cb } = await issue();
+      await universaKnob('fault', { endpoint: 'cb', kind: 'omit', field: 'check_url' });
+      const { el, events } = await mountUniversa({ cb });
+      await until(() => ofType(events, 'universa-error').length === 1, 'universa-error');
+      await el.updateComplete;
+      return { error: text(el, 'error'), axe: await axe(el) };
+    });
+
+    it('shows the error', () => {
+      expect(run().error).to.not.equal('');
+    });
+
+    it('is accessible', () => {
+      expect(run().axe).to.equal('accessible');
+    });
   });
 
-  it('cancelled', async () => {
-    const { cb } = await issue();
-    const { el, events } = await mountUniversa({ cb });
-    await until(() => el.open, 'the popup');
-    part(el, 'cancel')!.click();
-    await until(() => ofType(events, 'universa-cancelled').length === 1, 'universa-cancelled');
-    await el.updateComplete;
-    expect(text(el, 'status')).to.equal('Cancelled.');
-    await expect(el).to.be.accessible();
+  describe('when cancelled', () => {
+    const run = situation(async () => {
+      const { cb } = await issue();
+      const { el, events } = await mountUniversa({ cb });
+      await until(() => el.open, 'the popup');
+      part(el, 'cancel')!.click();
+      await until(() => ofType(events, 'universa-cancelled').length === 1, 'universa-cancelled');
+      await el.updateComplete;
+      return { status: text(el, 'status'), axe: await axe(el) };
+    });
+
+    it('says Cancelled.', () => {
+      expect(run().status).to.equal('Cancelled.');
+    });
+
+    it('is accessible', () => {
+      expect(run().axe).to.equal('accessible');
+    });
   });
 
-  it('dismissed with Escape: the re-open button', async () => {
-    const { cb } = await issue();
-    const { el } = await mountUniversa({ cb });
-    await until(() => el.open, 'the popup');
-    await press('Escape');
-    await until(() => !el.open, 'the popup to close');
-    await el.updateComplete;
-    expect(part(el, 'reopen')).to.exist;
-    await expect(el).to.be.accessible();
+  describe('when dismissed with Escape', () => {
+    const run = situation(async () => {
+      const { cb } = await issue();
+      const { el } = await mountUniversa({ cb });
+      await until(() => el.open, 'the popup');
+      await press('Escape');
+      await until(() => !el.open, 'the popup to close');
+      await el.updateComplete;
+      return { reopen: part(el, 'reopen'), axe: await axe(el) };
+    });
+
+    it('shows the re-open button', () => {
+      expect(run().reopen).to.exist;
+    });
+
+    it('is accessible', () => {
+      expect(run().axe).to.equal('accessible');
+    });
   });
 });
 
@@ -547,43 +695,80 @@ async function resetDigiMe(): Promise<void> {
 
 describe('a11y: <digime-writer> in every state', () => {
   beforeEach(resetDigiMe);
+  const situation = <T>(run: () => Promise<T>) => recordOnce(run, resetDigiMe);
 
-  it('not connected', async () => {
-    const el = await fixture<DigiMeWriter>(html`<digime-writer backend-url="/app/digime"></digime-writer>`);
-    await expect(el).to.be.accessible();
+  describe('when not connected', () => {
+    it('is accessible', async () => {
+      const el = await fixture<DigiMeWriter>(html`<digime-writer backend-url="/app/digime"></digime-writer>`);
+      await expect(el).to.be.accessible();
+    });
   });
 
-  it('not configured, and a failed connect', async () => {
-    const bare = await fixture<DigiMeWriter>(html`<digime-writer></digime-writer>`);
-    await expect(bare).to.be.accessible();
-    const el = await fixture<DigiMeWriter>(html`<digime-writer backend-url="/app/digime-missing"></digime-writer>`);
-    const failed = oneEvent(el, 'digime-connect-error');
-    digimeShadow(el, '[part="connect-button"]')!.click();
-    await failed;
-    await el.updateComplete;
-    await expect(el).to.be.accessible();
+  describe('when not configured', () => {
+    it('is accessible', async () => {
+      const bare = await fixture<DigiMeWriter>(html`<digime-writer></digime-writer>`);
+      await expect(bare).to.be.accessible();
+    });
   });
 
-  it('connected, a file added, after a write (delivered and pending)', async () => {
-    const el = await connectedWriter();
-    expect(digimeShadow(el, '[part="dashboard"]')!.hidden).to.equal(false);
-    await expect(el).to.be.accessible();
+  describe('when a connect failed', () => {
+    it('is accessible', async () => {
+      const el = await fixture<DigiMeWriter>(html`<digime-writer backend-url="/app/digime-missing"></digime-writer>`);
+      const failed = oneEvent(el, 'digime-connect-error');
+      digimeShadow(el, '[part="connect-button"]')!.click();
+      await failed;
+      await el.updateComplete;
+      await expect(el).to.be.accessible();
+    });
+  });
 
-    el.addFiles([new File(['hello'], 'hello.txt', { type: 'text/plain' })]);
-    await waitUntil(() => digimeShadow(el, '.uppy-StatusBar-actionBtn--upload'), 'no upload button');
-    await expect(el).to.be.accessible();
+  describe('when connected, then a file added, then written (delivered, then pending)', () => {
+    const run = situation(async () => {
+      const el = await connectedWriter();
+      const connected = { dashboardHidden: digimeShadow(el, '[part="dashboard"]')!.hidden, axe: await axe(el) };
 
-    const outcomes = await el.upload();
-    expect(outcomes.map((o) => o.state)).to.deep.equal(['delivered']);
-    await el.updateComplete;
-    await expect(el).to.be.accessible();
+      el.addFiles([new File(['hello'], 'hello.txt', { type: 'text/plain' })]);
+      await waitUntil(() => digimeShadow(el, '.uppy-StatusBar-actionBtn--upload'), 'no upload button');
+      const added = await axe(el);
 
-    await digimeKnob('digime', 'write-status', { status: 'pending' });
-    el.addFiles([new File(['later'], 'later.txt', { type: 'text/plain' })]);
-    await el.upload();
-    await el.updateComplete;
-    expect(digimeShadow(el, '[part~="result-pending"]')).to.exist;
-    await expect(el).to.be.accessible();
+      const outcomes = await el.upload();
+      await el.updateComplete;
+      const delivered = { states: outcomes.map((o) => o.state), axe: await axe(el) };
+
+      await digimeKnob('digime', 'write-status', { status: 'pending' });
+      el.addFiles([new File(['later'], 'later.txt', { type: 'text/plain' })]);
+      await el.upload();
+      await el.updateComplete;
+      return { connected, added, delivered, pending: { result: digimeShadow(el, '[part~="result-pending"]'), axe: await axe(el) } };
+    });
+
+    it('shows the dashboard once connected', () => {
+      expect(run().connected.dashboardHidden).to.equal(false);
+    });
+
+    it('is accessible connected', () => {
+      expect(run().connected.axe).to.equal('accessible');
+    });
+
+    it('is accessible with a file added', () => {
+      expect(run().added).to.equal('accessible');
+    });
+
+    it('delivers the write', () => {
+      expect(run().delivered.states).to.deep.equal(['delivered']);
+    });
+
+    it('is accessible after a delivered write', () => {
+      expect(run().delivered.axe).to.equal('accessible');
+    });
+
+    it('shows a pending result', () => {
+      expect(run().pending.result).to.exist;
+    });
+
+    it('is accessible after a pending write', () => {
+      expect(run().pending.axe).to.equal('accessible');
+    });
   });
 });
 
