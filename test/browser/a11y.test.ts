@@ -66,16 +66,18 @@ function nameOf(el: Element | null): string {
   return `${el.localName}${p ? `[part=${p}]` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.trim().split(/\s+/).join('.')}` : ''}`;
 }
 
-/** Focused by keyboard and visibly so: `:focus-visible`, and a real outline or box-shadow. */
-function expectFocusRing(el: Element, what: string): void {
-  expect(el.matches(':focus-visible'), `${what} matches :focus-visible`).to.equal(true);
+/**
+ * Focused by keyboard and visibly so: `:focus-visible`, and a real outline or box-shadow. Answers
+ * 'visible', or what is missing, for an it to assert on.
+ */
+function focusRing(el: Element, what: string): string {
+  if (!el.matches(':focus-visible')) return `${what} does not match :focus-visible`;
   const cs = getComputedStyle(el);
   const outline = cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0;
   const shadow = cs.boxShadow !== 'none' && cs.boxShadow !== '';
-  expect(
-    outline || shadow,
-    `${what} shows a focus indicator (outline ${cs.outlineStyle} ${cs.outlineWidth}, box-shadow ${cs.boxShadow})`,
-  ).to.equal(true);
+  if (!(outline || shadow))
+    return `${what} shows no focus indicator (outline ${cs.outlineStyle} ${cs.outlineWidth}, box-shadow ${cs.boxShadow})`;
+  return 'visible';
 }
 
 /** A focusable page control before the element, where keyboard navigation starts. */
@@ -250,72 +252,131 @@ describe('a11y: <titan-uploader> in every state', () => {
 
 describe('keyboard: <titan-uploader>', () => {
   beforeEach(resetSandbox);
+  const situation = <T>(run: () => Promise<T>) => recordOnce(run, resetSandbox);
 
-  it('browse files, upload, Copy and the link are reached and used with the keyboard, each visibly focused', async () => {
-    const before = startButton();
-    const el = await mountTitan();
-    const picked = interceptFilePicker(el);
-    before.focus();
+  describe('when a file is picked, uploaded, copied and opened with the keyboard only', () => {
+    const run = situation(async () => {
+      const before = startButton();
+      const el = await mountTitan();
+      const picked = interceptFilePicker(el);
+      before.focus();
 
-    const browse = await pressUntil('Tab', matches('.uppy-Dashboard-browse'), '"browse files"');
-    expectFocusRing(browse, '"browse files"');
-    await press('Enter');
-    await waitUntil(() => picked.length === 1, '"browse files" did not open the file picker', { timeout: 2000 });
-    await press('Space');
-    await waitUntil(() => picked.length === 2, 'Space on "browse files" did not open the file picker', { timeout: 2000 });
+      const browse = await pressUntil('Tab', matches('.uppy-Dashboard-browse'), '"browse files"');
+      const browseRing = focusRing(browse, '"browse files"');
+      await press('Enter');
+      await waitUntil(() => picked.length === 1, '"browse files" did not open the file picker', { timeout: 2000 });
+      await press('Space');
+      await waitUntil(() => picked.length === 2, 'Space on "browse files" did not open the file picker', { timeout: 2000 });
 
-    // What the picker would hand over.
-    el.addFiles([randomFile(3000, 'keyboard.bin')]);
-    await waitUntil(() => titanPart(el, '.uppy-StatusBar-actionBtn--upload'), 'no upload button', { timeout: 3000 });
-    const upload = await pressUntil('Tab', matches('.uppy-StatusBar-actionBtn--upload'), 'the upload button');
-    expectFocusRing(upload, 'the upload button');
-    const success = oneEvent(el, 'titan-upload-success');
-    await press('Enter');
-    const { detail } = await success;
-    await el.updateComplete;
+      // What the picker would hand over.
+      el.addFiles([randomFile(3000, 'keyboard.bin')]);
+      await waitUntil(() => titanPart(el, '.uppy-StatusBar-actionBtn--upload'), 'no upload button', { timeout: 3000 });
+      const upload = await pressUntil('Tab', matches('.uppy-StatusBar-actionBtn--upload'), 'the upload button');
+      const uploadRing = focusRing(upload, 'the upload button');
+      const success = oneEvent(el, 'titan-upload-success');
+      await press('Enter');
+      const { detail } = await success;
+      await el.updateComplete;
 
-    const copy = await pressUntil('Tab', matches('[part="copy"]'), 'Copy');
-    expectFocusRing(copy, 'Copy');
-    await press('Enter');
-    await waitUntil(() => copy.dataset['state'] !== 'idle', 'Enter on Copy did nothing', { timeout: 2000 });
-    expect(copy.dataset['state']).to.equal('copied');
-    expect(await navigator.clipboard.readText().catch(() => detail.cid)).to.equal(detail.cid);
+      const copy = await pressUntil('Tab', matches('[part="copy"]'), 'Copy');
+      const copyRing = focusRing(copy, 'Copy');
+      await press('Enter');
+      await waitUntil(() => copy.dataset['state'] !== 'idle', 'Enter on Copy did nothing', { timeout: 2000 });
+      const copied = { state: copy.dataset['state'], clipboard: await navigator.clipboard.readText().catch(() => detail.cid) };
 
-    const link = await pressUntil('Tab', matches('[part="link"]'), 'the link');
-    expectFocusRing(link, 'the link');
-    expect((link as HTMLAnchorElement).href).to.equal(detail.url);
-    const opened: string[] = [];
-    link.addEventListener('click', (e) => {
-      e.preventDefault();
-      opened.push((e.currentTarget as HTMLAnchorElement).href);
+      const link = await pressUntil('Tab', matches('[part="link"]'), 'the link');
+      const linkRing = focusRing(link, 'the link');
+      const opened: string[] = [];
+      link.addEventListener('click', (e) => {
+        e.preventDefault();
+        opened.push((e.currentTarget as HTMLAnchorElement).href);
+      });
+      await press('Enter');
+
+      // And back again.
+      const back = await pressUntil('Shift+Tab', matches('[part="copy"]'), 'Copy (Shift+Tab)', 3);
+      return {
+        picked,
+        detail,
+        rings: { browse: browseRing, upload: uploadRing, copy: copyRing, link: linkRing, back: focusRing(back, 'Copy after Shift+Tab') },
+        copied,
+        href: (link as HTMLAnchorElement).href,
+        opened,
+      };
     });
-    await press('Enter');
-    expect(opened).to.deep.equal([detail.url]);
 
-    // And back again.
-    const back = await pressUntil('Shift+Tab', matches('[part="copy"]'), 'Copy (Shift+Tab)', 3);
-    expectFocusRing(back, 'Copy after Shift+Tab');
+    it('reaches "browse files" with Tab, visibly focused', () => {
+      expect(run().rings.browse).to.equal('visible');
+    });
+
+    it('opens the file picker with Enter, and with Space, on "browse files"', () => {
+      expect(run().picked).to.have.length(2);
+    });
+
+    it('reaches the upload button with Tab, visibly focused', () => {
+      expect(run().rings.upload).to.equal('visible');
+    });
+
+    it('uploads with Enter on the upload button', () => {
+      expect(run().detail.cid).to.be.a('string');
+    });
+
+    it('reaches Copy with Tab, visibly focused', () => {
+      expect(run().rings.copy).to.equal('visible');
+    });
+
+    it('copies the CID with Enter on Copy', () => {
+      expect(run().copied.state).to.equal('copied');
+      expect(run().copied.clipboard).to.equal(run().detail.cid);
+    });
+
+    it('reaches the link with Tab, visibly focused', () => {
+      expect(run().rings.link).to.equal('visible');
+    });
+
+    it('links the file', () => {
+      expect(run().href).to.equal(run().detail.url);
+    });
+
+    it('opens the link with Enter', () => {
+      expect(run().opened).to.deep.equal([run().detail.url]);
+    });
+
+    it('goes back to Copy with Shift+Tab, visibly focused', () => {
+      expect(run().rings.back).to.equal('visible');
+    });
   });
 
-  it('Cancel in the status bar is reachable while uploading', async () => {
-    await titanKnob('titan', 'node', { nodeId: 'node1', mode: 'slow', delayMs: 5000 });
-    const before = startButton();
-    const el = await mountTitan();
-    el.addFiles([randomFile(200_000, 'slow.bin')]);
-    const failed = oneEvent(el, 'titan-upload-error');
-    void el.upload();
-    await waitUntil(() => titanPart(el, '.uppy-StatusBar.is-uploading .uppy-StatusBar-actionCircleBtn'), 'no cancel button', {
-      timeout: 5000,
+  describe('when uploading', () => {
+    const run = situation(async () => {
+      await titanKnob('titan', 'node', { nodeId: 'node1', mode: 'slow', delayMs: 5000 });
+      const before = startButton();
+      const el = await mountTitan();
+      el.addFiles([randomFile(200_000, 'slow.bin')]);
+      const failed = oneEvent(el, 'titan-upload-error');
+      void el.upload();
+      await waitUntil(() => titanPart(el, '.uppy-StatusBar.is-uploading .uppy-StatusBar-actionCircleBtn'), 'no cancel button', {
+        timeout: 5000,
+      });
+      before.focus();
+      const cancel = await pressUntil(
+        'Tab',
+        (a) =>
+          a.matches('.uppy-StatusBar-actionCircleBtn') && /cancel/i.test(a.getAttribute('aria-label') ?? a.getAttribute('title') ?? ''),
+        'Cancel',
+      );
+      const ring = focusRing(cancel, 'Cancel');
+      await press('Enter');
+      return { ring, code: (await failed).detail.error.code };
     });
-    before.focus();
-    const cancel = await pressUntil(
-      'Tab',
-      (a) => a.matches('.uppy-StatusBar-actionCircleBtn') && /cancel/i.test(a.getAttribute('aria-label') ?? a.getAttribute('title') ?? ''),
-      'Cancel',
-    );
-    expectFocusRing(cancel, 'Cancel');
-    await press('Enter');
-    expect((await failed).detail.error.code).to.equal('aborted');
+
+    it('reaches Cancel in the status bar with Tab, visibly focused', () => {
+      expect(run().ring).to.equal('visible');
+    });
+
+    it('cancels the upload with Enter on it', () => {
+      expect(run().code).to.equal('aborted');
+    });
   });
 });
 
@@ -520,6 +581,7 @@ describe('a11y: <universa-select-address> in every state', () => {
 describe('keyboard: <universa-select-address>', () => {
   beforeEach(resetUniversa);
   afterEach(unmountUniversa);
+  const situation = <T>(run: () => Promise<T>) => recordOnce(run, resetUniversa);
 
   /** The page control that led to the popup keeps focus until the popup opens. */
   async function openFrom(props: Parameters<typeof mountUniversa>[0]) {
@@ -530,144 +592,283 @@ describe('keyboard: <universa-select-address>', () => {
     return { ...mounted, trigger };
   }
 
-  it('picks an address with the arrow keys and Space, confirms with Enter; focus returns to the page', async () => {
-    const { cb } = await issue();
-    const { el, events, trigger } = await openFrom({
-      cb,
-      addresses: [
-        { address: SHORT, label: 'Main key' },
-        { address: LONG, label: 'Cold' },
-      ],
-    });
-    const radios = [...el.shadowRoot!.querySelectorAll<HTMLInputElement>('input[type=radio]')];
-    expect(deepActive()).to.equal(radios[0]);
-    expectFocusRing(radios[0]!, 'the first address');
+  describe('when an address is picked from the list and confirmed with the keyboard', () => {
+    const run = situation(async () => {
+      const { cb } = await issue();
+      const { el, events, trigger } = await openFrom({
+        cb,
+        addresses: [
+          { address: SHORT, label: 'Main key' },
+          { address: LONG, label: 'Cold' },
+        ],
+      });
+      const radios = [...el.shadowRoot!.querySelectorAll<HTMLInputElement>('input[type=radio]')];
+      const opened = { focused: deepActive() === radios[0], ring: focusRing(radios[0]!, 'the first address') };
 
-    await press('Space');
-    await el.updateComplete;
-    expect(radios[0]!.checked).to.equal(true);
-    await press('ArrowDown');
-    await el.updateComplete;
-    expect(deepActive()).to.equal(radios[1]);
-    expect(radios[1]!.checked).to.equal(true);
-    await press('ArrowUp');
-    await el.updateComplete;
-    expect(radios[0]!.checked && !radios[1]!.checked).to.equal(true);
-    expect(okButton(el).disabled).to.equal(false);
+      await press('Space');
+      await el.updateComplete;
+      const space = radios[0]!.checked;
+      await press('ArrowDown');
+      await el.updateComplete;
+      const down = { focused: deepActive() === radios[1], checked: radios[1]!.checked };
+      await press('ArrowUp');
+      await el.updateComplete;
+      const up = radios[0]!.checked && !radios[1]!.checked;
+      const okEnabled = !okButton(el).disabled;
 
-    await press('Tab');
-    expect(deepActive()).to.equal(part(el, 'input'));
-    expectFocusRing(part(el, 'input')!, 'the address input');
-    const cancel = await pressUntil('Tab', matches('[part~="cancel"]'), 'Cancel', 1);
-    expectFocusRing(cancel, 'Cancel');
-    const ok = await pressUntil('Tab', matches('[part~="ok"]'), 'OK', 1);
-    expectFocusRing(ok, 'OK');
-    await press('Enter');
-
-    await until(() => ofType(events, 'universa-state').some((s) => s.state === 'polling'), 'polling');
-    await until(() => !dialogOf(el).open, 'the popup to close');
-    const [, ok1] = (await (await fetch('/_sandbox/log?service=universa')).json()) as Array<{ body: unknown }>;
-    expect(ok1!.body).to.deep.equal({ address: SHORT });
-    expect(deepActive(), 'focus is back where it was before the popup').to.equal(trigger);
-  });
-
-  it('types an address: the error is announced, Enter does nothing until it is valid, then submits', async () => {
-    const { cb } = await issue();
-    const { el, events, trigger } = await openFrom({ cb, addresses: [] });
-    const input = part(el, 'input') as HTMLInputElement;
-    expect(deepActive()).to.equal(input);
-    await sendKeys({ type: 'nonsense' });
-    await el.updateComplete;
-    expect(text(el, 'input-error')).to.equal('Not a Universa address.');
-    expect(input.getAttribute('aria-invalid')).to.equal('true');
-    expect(input.getAttribute('aria-describedby')).to.equal('input-error');
-    await press('Enter');
-    await el.updateComplete;
-    expect(el.open).to.equal(true);
-    expect(ofType(events, 'universa-state').map((s) => s.state)).to.deep.equal(['offered']);
-
-    for (let i = 0; i < 'nonsense'.length; i++) await press('Backspace');
-    await sendKeys({ type: LONG });
-    await el.updateComplete;
-    expect(text(el, 'input-error')).to.equal('');
-    await press('Enter');
-    await until(() => ofType(events, 'universa-state').some((s) => s.state === 'polling'), 'polling');
-    await until(() => !dialogOf(el).open, 'the popup to close');
-    expect(deepActive()).to.equal(trigger);
-  });
-
-  it('Cancel with the keyboard declines the offer and gives focus back', async () => {
-    const { cb } = await issue();
-    const { el, events, trigger } = await openFrom({ cb });
-    await pressUntil('Tab', matches('[part~="cancel"]'), 'Cancel', 3);
-    await press('Space');
-    await until(() => ofType(events, 'universa-cancelled').length === 1, 'universa-cancelled');
-    await until(() => !dialogOf(el).open, 'the popup to close');
-    expect(deepActive()).to.equal(trigger);
-  });
-
-  it('Escape closes the popup, focus returns; the re-open button brings it back and gets focus again after Escape', async () => {
-    const { cb } = await issue();
-    const { el, trigger } = await openFrom({ cb });
-    await press('Escape');
-    await until(() => !el.open && !dialogOf(el).open, 'the popup to close');
-    expect(deepActive()).to.equal(trigger);
-
-    await el.updateComplete;
-    const reopen = await pressUntil('Tab', matches('[part~="reopen"]'), 're-open', 5);
-    expectFocusRing(reopen, 're-open');
-    await press('Enter');
-    await until(() => el.open && dialogOf(el).open && insideDialog(el)(deepActive()), 'the popup again, focused');
-    await press('Escape');
-    await until(() => !dialogOf(el).open, 'the popup to close again');
-    await el.updateComplete;
-    expect(nameOf(deepActive())).to.equal(nameOf(part(el, 'reopen')));
-  });
-
-  it('traps focus: Tab and Shift+Tab cycle inside the dialog, nothing outside gets focus', async () => {
-    const { cb } = await issue();
-    const { el, trigger } = await openFrom({ cb });
-    const outside = startButton('outside');
-    const leaked: string[] = [];
-    for (const target of [outside, trigger]) target.addEventListener('focus', () => leaked.push(target.textContent!));
-    el.shadowRoot!.querySelector<HTMLInputElement>('input[type=radio]')!.click(); // OK enabled: it is the last control
-    await el.updateComplete;
-    const radio = el.shadowRoot!.querySelector('input[type=radio]')!;
-    (radio as HTMLInputElement).focus();
-
-    // Forward: radio → input → Cancel → OK → wraps to the radio.
-    const forward: string[] = [];
-    for (let i = 0; i < 8; i++) {
       await press('Tab');
-      const active = deepActive();
-      expect(insideDialog(el)(active), `Tab #${i + 1} stays in the dialog (at ${nameOf(active)})`).to.equal(true);
-      forward.push(nameOf(active));
-    }
-    expect(forward.slice(0, 4)).to.deep.equal(['input[part=input]', 'button[part=cancel]', 'button[part=ok]', 'input']);
-    // Backward from the first control wraps to OK.
-    (radio as HTMLInputElement).focus();
-    await press('Shift+Tab');
-    expect(nameOf(deepActive())).to.equal('button[part=ok]');
-    for (let i = 0; i < 6; i++) {
-      await press('Shift+Tab');
-      expect(insideDialog(el)(deepActive()), `Shift+Tab #${i + 1} stays in the dialog`).to.equal(true);
-    }
-    expect(leaked).to.deep.equal([]);
-    expect(dialogOf(el).matches(':modal')).to.equal(true);
+      const input = { focused: deepActive() === part(el, 'input'), ring: focusRing(part(el, 'input')!, 'the address input') };
+      const cancel = await pressUntil('Tab', matches('[part~="cancel"]'), 'Cancel', 1);
+      const cancelRing = focusRing(cancel, 'Cancel');
+      const ok = await pressUntil('Tab', matches('[part~="ok"]'), 'OK', 1);
+      const okRing = focusRing(ok, 'OK');
+      await press('Enter');
+
+      await until(() => ofType(events, 'universa-state').some((s) => s.state === 'polling'), 'polling');
+      await until(() => !dialogOf(el).open, 'the popup to close');
+      const [, ok1] = (await (await fetch('/_sandbox/log?service=universa')).json()) as Array<{ body: unknown }>;
+      return { opened, space, down, up, okEnabled, input, cancelRing, okRing, sent: ok1!.body, focusBack: deepActive() === trigger };
+    });
+
+    it('focuses the first address when the popup opens, visibly', () => {
+      expect(run().opened.focused).to.equal(true);
+      expect(run().opened.ring).to.equal('visible');
+    });
+
+    it('picks it with Space', () => {
+      expect(run().space).to.equal(true);
+    });
+
+    it('moves to the next address with ArrowDown, and picks it', () => {
+      expect(run().down.focused).to.equal(true);
+      expect(run().down.checked).to.equal(true);
+    });
+
+    it('moves back with ArrowUp, and picks that one alone', () => {
+      expect(run().up).to.equal(true);
+    });
+
+    it('enables OK', () => {
+      expect(run().okEnabled).to.equal(true);
+    });
+
+    it('goes on to the address input with Tab, visibly focused', () => {
+      expect(run().input.focused).to.equal(true);
+      expect(run().input.ring).to.equal('visible');
+    });
+
+    it('then to Cancel, then OK, each visibly focused', () => {
+      expect(run().cancelRing).to.equal('visible');
+      expect(run().okRing).to.equal('visible');
+    });
+
+    it('sends the address picked with Enter on OK', () => {
+      expect(run().sent).to.deep.equal({ address: SHORT });
+    });
+
+    it('gives focus back to the page control that opened the popup', () => {
+      expect(run().focusBack, 'focus is back where it was before the popup').to.equal(true);
+    });
   });
 
-  it('Retry is reachable with the keyboard after a failure', async () => {
-    const { cb } = await issue();
-    await universaKnob('fault', { endpoint: 'cb', kind: 'status', status: 500, times: 1 });
-    const trigger = startButton('import');
-    const { el, events } = await mountUniversa({ cb });
-    await until(() => ofType(events, 'universa-state').at(-1)?.state === 'failed', 'failed', 10_000);
-    await el.updateComplete;
-    trigger.focus();
-    const retry = await pressUntil('Tab', matches('[part~="retry"]'), 'Try again', 5);
-    expectFocusRing(retry, 'Try again');
-    await press('Enter');
-    await until(() => el.open && insideDialog(el)(deepActive()), 'the popup after retrying');
+  describe('when an address is typed', () => {
+    const run = situation(async () => {
+      const { cb } = await issue();
+      const { el, events, trigger } = await openFrom({ cb, addresses: [] });
+      const input = part(el, 'input') as HTMLInputElement;
+      const focused = deepActive() === input;
+      await sendKeys({ type: 'nonsense' });
+      await el.updateComplete;
+      const invalid = {
+        error: text(el, 'input-error'),
+        ariaInvalid: input.getAttribute('aria-invalid'),
+        describedBy: input.getAttribute('aria-describedby'),
+      };
+      await press('Enter');
+      await el.updateComplete;
+      const afterEnter = { open: el.open, states: ofType(events, 'universa-state').map((s) => s.state) };
+
+      for (let i = 0; i < 'nonsense'.length; i++) await press('Backspace');
+      await sendKeys({ type: LONG });
+      await el.updateComplete;
+      const validError = text(el, 'input-error');
+      await press('Enter');
+      await until(() => ofType(events, 'universa-state').some((s) => s.state === 'polling'), 'polling');
+      await until(() => !dialogOf(el).open, 'the popup to close');
+      return { focused, invalid, afterEnter, validError, focusBack: deepActive() === trigger };
+    });
+
+    it('is typed into the input, focused when the popup opens', () => {
+      expect(run().focused).to.equal(true);
+    });
+
+    it('shows the error for text that is no address', () => {
+      expect(run().invalid.error).to.equal('Not a Universa address.');
+    });
+
+    it('announces it: the input is invalid and described by the error', () => {
+      expect(run().invalid.ariaInvalid).to.equal('true');
+      expect(run().invalid.describedBy).to.equal('input-error');
+    });
+
+    it('does nothing on Enter while invalid', () => {
+      expect(run().afterEnter.open).to.equal(true);
+      expect(run().afterEnter.states).to.deep.equal(['offered']);
+    });
+
+    it('clears the error once the address is valid', () => {
+      expect(run().validError).to.equal('');
+    });
+
+    it('submits with Enter then, and gives focus back', () => {
+      expect(run().focusBack).to.equal(true);
+    });
+  });
+
+  describe('when Cancel is used with the keyboard', () => {
+    const run = situation(async () => {
+      const { cb } = await issue();
+      const { el, events, trigger } = await openFrom({ cb });
+      await pressUntil('Tab', matches('[part~="cancel"]'), 'Cancel', 3);
+      await press('Space');
+      await until(() => ofType(events, 'universa-cancelled').length === 1, 'universa-cancelled');
+      await until(() => !dialogOf(el).open, 'the popup to close');
+      return { cancelled: ofType(events, 'universa-cancelled').length, focusBack: deepActive() === trigger };
+    });
+
+    it('declines the offer', () => {
+      expect(run().cancelled).to.equal(1);
+    });
+
+    it('gives focus back', () => {
+      expect(run().focusBack).to.equal(true);
+    });
+  });
+
+  describe('when the popup is closed with Escape', () => {
+    const run = situation(async () => {
+      const { cb } = await issue();
+      const { el, trigger } = await openFrom({ cb });
+      await press('Escape');
+      await until(() => !el.open && !dialogOf(el).open, 'the popup to close');
+      const focusBack = deepActive() === trigger;
+
+      await el.updateComplete;
+      const reopen = await pressUntil('Tab', matches('[part~="reopen"]'), 're-open', 5);
+      const reopenRing = focusRing(reopen, 're-open');
+      await press('Enter');
+      await until(() => el.open && dialogOf(el).open && insideDialog(el)(deepActive()), 'the popup again, focused');
+      const reopened = el.open && insideDialog(el)(deepActive());
+      await press('Escape');
+      await until(() => !dialogOf(el).open, 'the popup to close again');
+      await el.updateComplete;
+      return { focusBack, reopenRing, reopened, focusAfter: nameOf(deepActive()), reopenName: nameOf(part(el, 'reopen')) };
+    });
+
+    it('gives focus back', () => {
+      expect(run().focusBack).to.equal(true);
+    });
+
+    it('offers a re-open button, reached with Tab, visibly focused', () => {
+      expect(run().reopenRing).to.equal('visible');
+    });
+
+    it('brings the popup back, focused, with Enter on it', () => {
+      expect(run().reopened).to.equal(true);
+    });
+
+    it('gives focus to the re-open button after Escape again', () => {
+      expect(run().focusAfter).to.equal(run().reopenName);
+    });
+  });
+
+  describe('when the popup is open (focus trap)', () => {
+    const run = situation(async () => {
+      const { cb } = await issue();
+      const { el, trigger } = await openFrom({ cb });
+      const outside = startButton('outside');
+      const leaked: string[] = [];
+      for (const target of [outside, trigger]) target.addEventListener('focus', () => leaked.push(target.textContent!));
+      el.shadowRoot!.querySelector<HTMLInputElement>('input[type=radio]')!.click(); // OK enabled: it is the last control
+      await el.updateComplete;
+      const radio = el.shadowRoot!.querySelector('input[type=radio]')!;
+      (radio as HTMLInputElement).focus();
+
+      // Forward: radio → input → Cancel → OK → wraps to the radio.
+      const forward: Array<{ name: string; inside: boolean }> = [];
+      for (let i = 0; i < 8; i++) {
+        await press('Tab');
+        const active = deepActive();
+        forward.push({ name: nameOf(active), inside: insideDialog(el)(active) });
+      }
+      // Backward from the first control wraps to OK.
+      (radio as HTMLInputElement).focus();
+      await press('Shift+Tab');
+      const wrapped = nameOf(deepActive());
+      const backward: boolean[] = [];
+      for (let i = 0; i < 6; i++) {
+        await press('Shift+Tab');
+        backward.push(insideDialog(el)(deepActive()));
+      }
+      return { forward, wrapped, backward, leaked, modal: dialogOf(el).matches(':modal') };
+    });
+
+    it('keeps Tab inside the dialog', () => {
+      run().forward.forEach(({ name, inside }, i) => {
+        expect(inside, `Tab #${i + 1} stays in the dialog (at ${name})`).to.equal(true);
+      });
+    });
+
+    it('cycles radio → input → Cancel → OK → radio with Tab', () => {
+      expect(
+        run()
+          .forward.slice(0, 4)
+          .map((f) => f.name),
+      ).to.deep.equal(['input[part=input]', 'button[part=cancel]', 'button[part=ok]', 'input']);
+    });
+
+    it('wraps Shift+Tab from the first control to OK', () => {
+      expect(run().wrapped).to.equal('button[part=ok]');
+    });
+
+    it('keeps Shift+Tab inside the dialog', () => {
+      run().backward.forEach((inside, i) => {
+        expect(inside, `Shift+Tab #${i + 1} stays in the dialog`).to.equal(true);
+      });
+    });
+
+    it('lets nothing outside get focus', () => {
+      expect(run().leaked).to.deep.equal([]);
+    });
+
+    it('is modal', () => {
+      expect(run().modal).to.equal(true);
+    });
+  });
+
+  describe('when the import failed', () => {
+    const run = situation(async () => {
+      const { cb } = await issue();
+      await universaKnob('fault', { endpoint: 'cb', kind: 'status', status: 500, times: 1 });
+      const trigger = startButton('import');
+      const { el, events } = await mountUniversa({ cb });
+      await until(() => ofType(events, 'universa-state').at(-1)?.state === 'failed', 'failed', 10_000);
+      await el.updateComplete;
+      trigger.focus();
+      const retry = await pressUntil('Tab', matches('[part~="retry"]'), 'Try again', 5);
+      const ring = focusRing(retry, 'Try again');
+      await press('Enter');
+      await until(() => el.open && insideDialog(el)(deepActive()), 'the popup after retrying');
+      return { ring, reopened: el.open && insideDialog(el)(deepActive()) };
+    });
+
+    it('reaches Retry with Tab, visibly focused', () => {
+      expect(run().ring).to.equal('visible');
+    });
+
+    it('retries with Enter: the popup opens, focused', () => {
+      expect(run().reopened).to.equal(true);
+    });
   });
 });
 
@@ -774,51 +975,114 @@ describe('a11y: <digime-writer> in every state', () => {
 
 describe('keyboard: <digime-writer>', () => {
   beforeEach(resetDigiMe);
+  const situation = <T>(run: () => Promise<T>) => recordOnce(run, resetDigiMe);
 
-  it('Connect is reached with Tab and started with Enter or Space', async () => {
-    const before = startButton();
-    const el = await fixture<DigiMeWriter>(html`<digime-writer backend-url="/app/digime"></digime-writer>`);
-    const visited: string[] = [];
-    el.navigate = (url) => visited.push(url);
-    before.focus();
-    const connect = await pressUntil('Tab', matches('[part="connect-button"]'), 'Connect digi.me', 3);
-    expectFocusRing(connect, 'Connect digi.me');
-    await press('Enter');
-    await waitUntil(() => visited.length === 1, 'Enter did not connect');
-    await waitUntil(() => !(connect as HTMLButtonElement).disabled, 'the button stays busy');
-    await press('Space');
-    await waitUntil(() => visited.length === 2, 'Space did not connect');
+  describe('when not connected', () => {
+    const run = situation(async () => {
+      const before = startButton();
+      const el = await fixture<DigiMeWriter>(html`<digime-writer backend-url="/app/digime"></digime-writer>`);
+      const visited: string[] = [];
+      el.navigate = (url) => visited.push(url);
+      before.focus();
+      const connect = await pressUntil('Tab', matches('[part="connect-button"]'), 'Connect digi.me', 3);
+      const ring = focusRing(connect, 'Connect digi.me');
+      await press('Enter');
+      await waitUntil(() => visited.length === 1, 'Enter did not connect');
+      const afterEnter = visited.length;
+      await waitUntil(() => !(connect as HTMLButtonElement).disabled, 'the button stays busy');
+      await press('Space');
+      await waitUntil(() => visited.length === 2, 'Space did not connect');
+      return { ring, afterEnter, afterSpace: visited.length };
+    });
+
+    it('reaches Connect with Tab, visibly focused', () => {
+      expect(run().ring).to.equal('visible');
+    });
+
+    it('starts connecting with Enter', () => {
+      expect(run().afterEnter).to.equal(1);
+    });
+
+    it('starts connecting with Space', () => {
+      expect(run().afterSpace).to.equal(2);
+    });
   });
 
-  it('connected: browse, upload and Disconnect with the keyboard; focus lands on Connect afterwards', async () => {
-    const before = startButton();
-    const el = await connectedWriter();
-    const visited: string[] = [];
-    el.navigate = (url) => visited.push(url);
-    const picked = interceptFilePicker(el);
-    before.focus();
-    const disconnect = await pressUntil('Tab', matches('[part="disconnect-button"]'), 'Disconnect', 3);
-    expectFocusRing(disconnect, 'Disconnect');
-    const browse = await pressUntil('Tab', matches('.uppy-Dashboard-browse'), '"browse files"');
-    expectFocusRing(browse, '"browse files"');
-    await press('Enter');
-    await waitUntil(() => picked.length === 1, '"browse files" did not open the file picker', { timeout: 2000 });
+  describe('when connected: browse, upload and Disconnect with the keyboard', () => {
+    const run = situation(async () => {
+      const before = startButton();
+      const el = await connectedWriter();
+      const visited: string[] = [];
+      el.navigate = (url) => visited.push(url);
+      const picked = interceptFilePicker(el);
+      before.focus();
+      const disconnect = await pressUntil('Tab', matches('[part="disconnect-button"]'), 'Disconnect', 3);
+      const disconnectRing = focusRing(disconnect, 'Disconnect');
+      const browse = await pressUntil('Tab', matches('.uppy-Dashboard-browse'), '"browse files"');
+      const browseRing = focusRing(browse, '"browse files"');
+      await press('Enter');
+      await waitUntil(() => picked.length === 1, '"browse files" did not open the file picker', { timeout: 2000 });
 
-    el.addFiles([new File(['typed'], 'typed.txt', { type: 'text/plain' })]);
-    await waitUntil(() => digimeShadow(el, '.uppy-StatusBar-actionBtn--upload'), 'no upload button');
-    const upload = await pressUntil('Tab', matches('.uppy-StatusBar-actionBtn--upload'), 'the upload button');
-    expectFocusRing(upload, 'the upload button');
-    const written = oneEvent(el, 'digime-write-success');
-    await press('Enter');
-    expect((await written).detail.name).to.equal('typed.txt');
+      el.addFiles([new File(['typed'], 'typed.txt', { type: 'text/plain' })]);
+      await waitUntil(() => digimeShadow(el, '.uppy-StatusBar-actionBtn--upload'), 'no upload button');
+      const upload = await pressUntil('Tab', matches('.uppy-StatusBar-actionBtn--upload'), 'the upload button');
+      const uploadRing = focusRing(upload, 'the upload button');
+      const written = oneEvent(el, 'digime-write-success');
+      await press('Enter');
+      const writtenName = (await written).detail.name;
 
-    const back = await pressUntil('Shift+Tab', matches('[part="disconnect-button"]'), 'Disconnect (Shift+Tab)');
-    await press('Enter');
-    await waitUntil(() => !el.postboxId && digimeShadow(el, '[part="connect-button"]'), 'not disconnected');
-    await el.updateComplete;
-    expect(back.isConnected).to.equal(false);
-    await waitUntil(() => deepActive() === digimeShadow(el, '[part="connect-button"]'), 'focus did not move to Connect', { timeout: 2000 });
-    expectFocusRing(deepActive()!, 'Connect after Disconnect');
-    expect(visited, 'Enter on Disconnect must not also connect').to.deep.equal([]);
+      const back = await pressUntil('Shift+Tab', matches('[part="disconnect-button"]'), 'Disconnect (Shift+Tab)');
+      await press('Enter');
+      await waitUntil(() => !el.postboxId && digimeShadow(el, '[part="connect-button"]'), 'not disconnected');
+      await el.updateComplete;
+      const backConnected = back.isConnected;
+      await waitUntil(() => deepActive() === digimeShadow(el, '[part="connect-button"]'), 'focus did not move to Connect', {
+        timeout: 2000,
+      });
+      return {
+        rings: {
+          disconnect: disconnectRing,
+          browse: browseRing,
+          upload: uploadRing,
+          connect: focusRing(deepActive()!, 'Connect after Disconnect'),
+        },
+        picked,
+        writtenName,
+        backConnected,
+        visited,
+      };
+    });
+
+    it('reaches Disconnect with Tab, visibly focused', () => {
+      expect(run().rings.disconnect).to.equal('visible');
+    });
+
+    it('reaches "browse files" next, visibly focused', () => {
+      expect(run().rings.browse).to.equal('visible');
+    });
+
+    it('opens the file picker with Enter on "browse files"', () => {
+      expect(run().picked).to.have.length(1);
+    });
+
+    it('reaches the upload button with Tab, visibly focused', () => {
+      expect(run().rings.upload).to.equal('visible');
+    });
+
+    it('writes the file with Enter on the upload button', () => {
+      expect(run().writtenName).to.equal('typed.txt');
+    });
+
+    it('disconnects with Enter on Disconnect, reached back with Shift+Tab', () => {
+      expect(run().backConnected).to.equal(false);
+    });
+
+    it('puts focus on Connect afterwards, visibly', () => {
+      expect(run().rings.connect).to.equal('visible');
+    });
+
+    it('does not also connect on that Enter', () => {
+      expect(run().visited, 'Enter on Disconnect must not also connect').to.deep.equal([]);
+    });
   });
 });
