@@ -12,6 +12,7 @@ import {
 } from '../../src/server/handlers.js';
 import { createTitanTenant } from '../../src/server/titan.js';
 import { PATHS, type UploadNotification } from '../../src/titan/protocol.js';
+import { recordOnce as recordOnceAfterReset } from './record-once.js';
 
 let sb: Sandbox;
 before(async () => {
@@ -29,18 +30,8 @@ const post = (body?: unknown, headers: Record<string, string> = {}) =>
   });
 const titanCalls = (path: string) => sb.log.filter((e) => e.path === `/titan${path}`);
 
-/**
- * Runs `run` once, in a `before` of the describe it is called in, on a fresh sandbox, and hands
- * that describe's its what it recorded.
- */
-function recordOnce<T>(run: () => Promise<T>): () => T {
-  let recorded: T | undefined;
-  before(async () => {
-    sb.reset();
-    recorded = await run();
-  });
-  return () => recorded as T;
-}
+/** A flow run once from a fresh sandbox, for the its of the describe it is called in. */
+const recordOnce = <T>(run: () => Promise<T>) => recordOnceAfterReset(run, () => sb.reset());
 
 describe('createTitanTokenHandler', () => {
   describe('when a user is signed in', () => {

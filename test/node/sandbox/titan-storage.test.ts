@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
 import { HEADERS, PATHS } from '../../../src/titan/protocol.js';
 import { call, login, md5, nodePost, rawLeafCid, report, store, uploadInfo } from './titan-helpers.js';
+import { recordOnce as recordOnceAfterReset } from '../record-once.js';
 
 let sb: Sandbox;
 before(async () => {
@@ -26,18 +27,8 @@ const createAsset = (token: string, body: Record<string, unknown>, headers: Reco
     body: { asset_name: 'a.bin', asset_type: 'file', group_id: 0, extra_id: '', md5: '', area_id: [], ...body },
   });
 
-/**
- * Runs `run` once, in a `before` of the describe it is called in, on a fresh sandbox, and hands
- * that describe's its what it recorded.
- */
-function recordOnce<T>(run: () => Promise<T>): () => T {
-  let recorded: T | undefined;
-  before(async () => {
-    sb.reset();
-    recorded = await run();
-  });
-  return () => recorded as T;
-}
+/** A flow run once from a fresh sandbox, for the its of the describe it is called in. */
+const recordOnce = <T>(run: () => Promise<T>) => recordOnceAfterReset(run, () => sb.reset());
 
 describe('get_upload_info (api/events.go GetUploadInfoHandler, asset_impl.go getUploadInfo)', () => {
   describe('when asked with an md5 nobody stored and need_trace=true', () => {

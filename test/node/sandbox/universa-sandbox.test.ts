@@ -4,6 +4,7 @@ import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
 import { unpackBoss } from '../../../src/sandbox/boss.js';
 import { decodeBase64 } from '../../../src/universa/protocol.js';
 import { parseUniversaAddress } from '../../../src/universa/address.js';
+import { recordOnce as recordOnceAfterReset } from '../record-once.js';
 
 const SHORT = '2dwybLfSX4vaeW4joP5odqvnpp2k1XiFcky5HB4NbEfchDYrSrZ';
 let sb: Sandbox;
@@ -30,18 +31,8 @@ const issue = async (body: Record<string, unknown> = {}) =>
   (await knob('issue', body)).json as { id: string; cb: string; confirm_url: string };
 const tick = (ms = 10) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Runs `run` once, in a `before` of the describe it is called in, on a fresh sandbox, and hands
- * that describe's its what it recorded.
- */
-function recordOnce<T>(run: () => Promise<T>): () => T {
-  let recorded: T | undefined;
-  before(async () => {
-    sb.reset();
-    recorded = await run();
-  });
-  return () => recorded as T;
-}
+/** A flow run once from a fresh sandbox, for the its of the describe it is called in. */
+const recordOnce = <T>(run: () => Promise<T>) => recordOnceAfterReset(run, () => sb.reset());
 
 describe('Universa issuer sandbox', () => {
   describe('when two issues are made and the first offer is read, confirmed, and read again', () => {
