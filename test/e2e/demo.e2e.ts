@@ -517,6 +517,33 @@ async function universaReloadAndSecondTab(ctx: Ctx): Promise<void> {
   await shot(second, 'e2e-universa-second-tab.png');
 }
 
+/** A phone-sized window (issue 14, item 6): the page fits, nothing scrolls sideways, every section shows. */
+async function phoneWidth(ctx: Ctx): Promise<void> {
+  const { page } = ctx;
+  await page.setViewportSize({ width: 360, height: 780 });
+  await openDemo(ctx);
+  await shot(page, 'e2e-demo-360.png');
+  const layout = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    width: window.innerWidth,
+    wide: [...document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest('pre'))
+      .slice(0, 5)
+      .map(
+        (el) =>
+          `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.split(' ')[0]}` : ''}`,
+      ),
+    sections: [...document.querySelectorAll('main section, section')].map(
+      (s) => [s.id, Math.round(s.getBoundingClientRect().height)] as const,
+    ),
+  }));
+  assert(
+    layout.scrollWidth <= layout.width,
+    `the page is ${layout.scrollWidth} px wide in a ${layout.width} px window (${layout.wide.join(', ')})`,
+  );
+  for (const [id, height] of layout.sections) assert(height > 40, `section ${id} is ${height} px tall`);
+}
+
 // ---- runner -------------------------------------------------------------------------------------
 
 const cases: Array<[name: string, run: (ctx: Ctx) => Promise<void>]> = [
@@ -526,6 +553,7 @@ const cases: Array<[name: string, run: (ctx: Ctx) => Promise<void>]> = [
   ['Titan refuses a node answering another CID, and Retry stores the file once the node is honest', titanWrongCid],
   ['digi.me connect, then write a file the postbox decrypts to the same bytes', digimeWrite],
   ['Universa import survives a reload while polling; a second tab follows without polling or a second event', universaReloadAndSecondTab],
+  ['The demo fits a 360 px wide phone: no sideways scroll, every section shown', phoneWidth],
 ];
 
 async function runCase(browser: Browser, demo: DemoServer, name: string, run: (ctx: Ctx) => Promise<void>): Promise<string | undefined> {
