@@ -84,11 +84,13 @@ const ENDPOINTS: readonly string[] = ['cb', 'ok', 'check', 'cancel'];
 const KINDS: readonly string[] = ['status', 'slow', 'malformed', 'omit', 'set', 'corrupt-contract', 'no-cors', 'empty', 'stall'];
 
 export function createUniversaService(ctx: SandboxContext): SandboxService {
-  // The issuer's key, named in every contract it issues (made once per sandbox).
-  const issuerJwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
-  const issuerKey = {
-    e: new Uint8Array(Buffer.from(issuerJwk.e!, 'base64url')),
-    n: new Uint8Array(Buffer.from(issuerJwk.n!, 'base64url')),
+  // The issuer's key, named in every contract it issues: made when the first contract is, not at
+  // start-up (most sandboxes never issue one).
+  let issuerKey: { e: Uint8Array; n: Uint8Array } | undefined;
+  const issuerKeyParts = () => {
+    if (issuerKey) return issuerKey;
+    const jwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
+    return (issuerKey = { e: new Uint8Array(Buffer.from(jwk.e!, 'base64url')), n: new Uint8Array(Buffer.from(jwk.n!, 'base64url')) });
   };
   const issues = new Map<string, Issue>();
   let faults: IssuerFault[] = [];
@@ -157,7 +159,7 @@ export function createUniversaService(ctx: SandboxContext): SandboxService {
         created_at: now,
         data: { name: 'She-Token', currency_code: 'SHT', unit_short_name: 'SHT', unit_name: 'She-Token' },
         issuer: role('issuer', {
-          keys: [{ __type: 'KeyRecord', key: { __type: 'RSAPublicKey', packed: packBoss([1, issuerKey.e, issuerKey.n]) } }],
+          keys: [{ __type: 'KeyRecord', key: { __type: 'RSAPublicKey', packed: packBoss([1, issuerKeyParts().e, issuerKeyParts().n]) } }],
         }),
         permissions: {},
         references: [],

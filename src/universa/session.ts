@@ -338,6 +338,11 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
     return this.#options.maxContractBytes ?? MAX_CONTRACT_BYTES;
   }
 
+  /** The largest check answer read: the contract as base64 (4/3 of its bytes) in a little JSON. */
+  #checkAnswerBytes(): number {
+    return Math.ceil((this.#maxContractBytes() * 4) / 3) + 4096;
+  }
+
   /** A fresh signal for the next step, aborting the previous one (and aborted by dispose). */
   #newRun(): AbortSignal {
     this.#run?.abort();
@@ -412,8 +417,7 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
           confirming ? record.offer.ok_url : record.offer.check_url,
           confirming ? ({ address: record.address ?? '' } satisfies OkRequest) : {},
           signal,
-          // A check answer carries the contract as base64 (4/3 of its bytes) in a little JSON.
-          confirming ? MAX_OFFER_BYTES : Math.ceil((this.#maxContractBytes() * 4) / 3) + 4096,
+          confirming ? MAX_OFFER_BYTES : this.#checkAnswerBytes(),
         );
         if (confirming) wait = clampPollSeconds((answer as OkAnswer | null)?.poll_seconds) * 1000;
         else {
@@ -496,9 +500,7 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
     this.#transition('received');
     this.#closeChannel();
     try {
-      const check = parseCheckAnswer(
-        await this.#post(record.offer.check_url, {}, signal, Math.ceil((this.#maxContractBytes() * 4) / 3) + 4096),
-      );
+      const check = parseCheckAnswer(await this.#post(record.offer.check_url, {}, signal, this.#checkAnswerBytes()));
       const bytes = check.base64_contract == null ? undefined : decodeBase64(check.base64_contract);
       if (bytes && (await sha256Hex(bytes)) === record.contractHash && !signal.aborted) {
         this.#contract = { base64Contract: check.base64_contract!, bytes };

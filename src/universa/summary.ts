@@ -8,9 +8,9 @@
  * n]}`) or addresses (`{__type: "KeyAddress", uaddress}`); a key's address is computed as
  * KeyAddress.java does (SHA3-256 of e then n). DOM-free; runs in a Worker (summary.worker.ts).
  */
-import { sha3_256 } from '@noble/hashes/sha3.js';
-import { crc32, encodeSafe58 } from './address.js';
+import { encodeSafe58 } from './address.js';
 import { unpackBoss, type BossValue } from './boss.js';
+import { keyAddressBytes } from './key-address.js';
 
 export interface ContractSummary {
   /** `contract`: a sealed contract; `transaction-pack`: a TransactionPack around one. */
@@ -88,22 +88,10 @@ function roleAddresses(role: BossValue | undefined): string[] {
   return found;
 }
 
-/** KeyAddress.java: `keyMask << 4 | 0`, SHA3-256 of e then n, CRC32 big-endian; masks 1–3 for RSA 2048/4096/8192, e = 65537. */
+/** The short address of a packed `RSAPublicKey` (`[type, e, n]`), by KeyAddress's rule. */
 function rsaShortAddress(packed: Uint8Array): string | undefined {
   const parts = unpackBoss(packed);
   if (!Array.isArray(parts) || !(parts[1] instanceof Uint8Array) || !(parts[2] instanceof Uint8Array)) return undefined;
-  const [, e, n] = parts as [BossValue, Uint8Array, Uint8Array];
-  const keyMask =
-    e.length === 3 && e[0] === 1 && e[1] === 0 && e[2] === 1
-      ? ({ 256: 1, 512: 2, 1024: 3 } as Record<number, number>)[n.length]
-      : undefined;
-  if (!keyMask) return undefined;
-  const en = new Uint8Array(e.length + n.length);
-  en.set(e);
-  en.set(n, e.length);
-  const body = new Uint8Array(37);
-  body[0] = keyMask << 4;
-  body.set(sha3_256(en), 1);
-  new DataView(body.buffer).setUint32(33, crc32(body.subarray(0, 33)));
-  return encodeSafe58(body);
+  const address = keyAddressBytes(parts[1], parts[2]);
+  return address && encodeSafe58(address);
 }
