@@ -152,6 +152,9 @@ describe('Titan replica: requests it cannot identify (api/jwt.go AuthRequired)',
       }
     });
 
+    // api/jwt.go Cors() allows any origin; the sandbox, on developers' machines, answers CORS only
+    // for loopback pages and SandboxOptions.allowedOrigins (a deliberate difference: the page here
+    // is a loopback one, as the demo and the tests are).
     it('a cross-origin request with a header outside api/jwt.go Cors() (Content-Type, jwtauthorization, lang) gets no CORS headers', async () => {
       const r = await call(sb, 'GET', PATHS.getAreaId, { headers: { origin: 'http://localhost:5173', authorization: 'Bearer x' } });
       assert.equal(r.status, 403);
