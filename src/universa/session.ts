@@ -338,11 +338,6 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
     return this.#options.maxContractBytes ?? MAX_CONTRACT_BYTES;
   }
 
-  /** The largest check answer read: the contract as base64 (4/3 of its bytes) in a little JSON. */
-  #checkAnswerBytes(): number {
-    return Math.ceil((this.#maxContractBytes() * 4) / 3) + 4096;
-  }
-
   /** A fresh signal for the next step, aborting the previous one (and aborted by dispose). */
   #newRun(): AbortSignal {
     this.#run?.abort();
@@ -417,7 +412,8 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
           confirming ? record.offer.ok_url : record.offer.check_url,
           confirming ? ({ address: record.address ?? '' } satisfies OkRequest) : {},
           signal,
-          confirming ? MAX_OFFER_BYTES : this.#checkAnswerBytes(),
+          // A check answer carries the contract as base64 (4/3 of its bytes) in a little JSON.
+          confirming ? MAX_OFFER_BYTES : Math.ceil((this.#maxContractBytes() * 4) / 3) + 4096,
         );
         if (confirming) wait = clampPollSeconds((answer as OkAnswer | null)?.poll_seconds) * 1000;
         else {
@@ -500,7 +496,9 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
     this.#transition('received');
     this.#closeChannel();
     try {
-      const check = parseCheckAnswer(await this.#post(record.offer.check_url, {}, signal, this.#checkAnswerBytes()));
+      const check = parseCheckAnswer(
+        await this.#post(record.offer.check_url, {}, signal, Math.ceil((this.#maxContractBytes() * 4) / 3) + 4096),
+      );
       const bytes = check.base64_contract == null ? undefined : decodeBase64(check.base64_contract);
       if (bytes && (await sha256Hex(bytes)) === record.contractHash && !signal.aborted) {
         this.#contract = { base64Contract: check.base64_contract!, bytes };
