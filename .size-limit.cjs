@@ -36,13 +36,15 @@ module.exports = [
   // list, and the Trusted Types worker helper now shared with Titan. Reading the summary (BOSS,
   // SHA3 for the issuer's key address) is a Worker and an on-demand chunk, outside this figure;
   // 15.61 kB for no-input, a real boolean attribute, with allow-input="false" still honoured and
-  // warned about (issue 14).
+  // warned about (issue 14); 15.60 kB with the check answer read in the summary Worker (issue 12):
+  // its JSON, base64 and cap moved into that Worker and its chunk, which paid for the page
+  // keeping the raw bytes and rebuilding the Worker's typed errors.
   {
     name: 'upload-elements/universa (lit + idb-keyval + own code; goal 12 kB)',
     path: 'dist/universa.js',
     import: '*',
     modifyEsbuildConfig: without(...onDemand),
-    limit: '15.61 kB',
+    limit: '15.6 kB',
     gzip: true,
   },
   // The goal is 12 kB; it held (11.47 kB) until the client learned Titan's real protocol

@@ -10,6 +10,8 @@ import '../src/titan/index.js';
 import { hashFile } from '../src/titan/md5.js';
 import { median } from './stats.js';
 import type { SlicedUppy } from '../src/internal/sliced-uppy.js';
+import { readCheckAnswer } from '../src/universa/summary-client.js';
+import { answerSummaryJob } from '../src/universa/summary-job.js';
 
 const MiB = 1024 * 1024;
 const sandbox = new URL(location.href).searchParams.get('sandbox')!;
@@ -268,6 +270,37 @@ const benches = {
     });
     el.remove();
     return { addMs: r.ms, longestTaskMs: r.longestTaskMs };
+  },
+
+  /**
+   * A check_url answer carrying a contract of `sizeMiB` (random bytes, as base64 in JSON): the
+   * longest main-thread task while the session reads it (in the summary Worker) vs the same job
+   * run on the page (what the session did before, and does where no Worker starts).
+   */
+  async contract(sizeMiB = 16) {
+    const bytes = new Uint8Array(sizeMiB * MiB).map((_, i) => (i * 7919) >>> 5);
+    const dataUrl = await new Promise<string>((resolve) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(reader.result as string);
+      reader.readAsDataURL(new Blob([bytes]));
+    });
+    const check = new TextEncoder().encode(`{"state":"ready","base64_contract":"${dataUrl.slice(dataUrl.indexOf(',') + 1)}"}`);
+    const max = sizeMiB * MiB;
+    // The page's first Worker costs the main thread once (reported apart): a page has started
+    // one by the time a contract comes (the summary of an earlier contract, Titan's hasher).
+    const first = await withLongTasks(() => readCheckAnswer(new TextEncoder().encode('{"state":"new"}'), 'check_url', max));
+    const inWorker = await withLongTasks(() => readCheckAnswer(check, 'check_url', max));
+    await new Promise((r) => setTimeout(r, 100));
+    const onPage = await withLongTasks(async () => answerSummaryJob({ check, url: 'check_url', maxBytes: max }));
+    const got = (inWorker.value.contract?.bytes.byteLength ?? 0) + ('value' in onPage.value ? 0 : -1);
+    if (got !== max) throw new Error('the check answer was not read whole');
+    return {
+      firstStartLongestMs: first.longestTaskMs,
+      workerLongestMs: inWorker.longestTaskMs,
+      workerMs: inWorker.ms,
+      pageLongestMs: onPage.longestTaskMs,
+      pageMs: onPage.ms,
+    };
   },
 };
 

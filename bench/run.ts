@@ -203,6 +203,20 @@ try {
       r.addMs <= 2000 && r.longestTaskMs <= 200,
     );
   }
+  if (want('contract')) {
+    const mib = quick ? 4 : 16;
+    const r = await run<{ firstStartLongestMs: number; workerLongestMs: number; workerMs: number; pageLongestMs: number; pageMs: number }>(
+      'contract',
+      mib,
+    );
+    // Long tasks are those of 50 ms or more: 0 means none (the page kept every frame it could).
+    row(
+      `read a ${mib} MiB Universa contract (check answer, base64, summary): longest main-thread task`,
+      `${r.workerLongestMs.toFixed(0)} ms in the Worker path (${r.workerMs.toFixed(0)} ms in all) vs ${r.pageLongestMs.toFixed(0)} ms on the page (${r.pageMs.toFixed(0)} ms); the page's first Worker start ${r.firstStartLongestMs.toFixed(0)} ms`,
+      'no task ≥ 50 ms',
+      r.workerLongestMs < 50,
+    );
+  }
   if (want('size')) {
     // Vite's dev server above set NODE_ENV=development in this process; the build must not inherit it.
     if (![`${root}dist/universa.js`, `${root}dist/cdn/upload-elements.js`].every(existsSync))

@@ -24,6 +24,8 @@ export interface RequestJsonOptions {
   maxBytes?: number;
   /** `fetch` to use (tests, SSR); default the global one. */
   fetch?: typeof fetch;
+  /** Only read the body's bytes (`bytes`): the caller parses it elsewhere (a Worker). */
+  raw?: boolean;
 }
 
 export interface JsonAnswer {
@@ -36,6 +38,8 @@ export interface JsonAnswer {
   json: unknown;
   /** The body was not empty and not JSON. */
   invalid: boolean;
+  /** The body's bytes, with `raw` (then `text` is empty and `json` undefined). */
+  bytes?: Uint8Array<ArrayBuffer>;
 }
 
 /**
@@ -48,7 +52,7 @@ export async function requestJson(url: string, options: RequestJsonOptions = {})
   const timeout = timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined;
   const where = url.split('?')[0]!;
   let res: Response;
-  let text: string;
+  let bytes: Uint8Array<ArrayBuffer>;
   try {
     res = await (options.fetch ?? fetch)(url, {
       method: options.method ?? ((json ?? options.body) ? 'POST' : 'GET'),
@@ -57,7 +61,7 @@ export async function requestJson(url: string, options: RequestJsonOptions = {})
       signal: AbortSignal.any([signal, timeout].filter((s) => s !== undefined)),
       credentials: options.credentials,
     });
-    text = await readText(res, options.maxBytes, where);
+    bytes = await readBytes(res, options.maxBytes, where);
   } catch (err) {
     if (signal?.aborted || (err instanceof UploadElementsError && err.code === 'too-large')) throw err;
     const code = timeout?.aborted ? 'timeout' : 'network';
@@ -65,6 +69,8 @@ export async function requestJson(url: string, options: RequestJsonOptions = {})
       cause: err,
     });
   }
+  if (options.raw) return { url: where, status: res.status, ok: res.ok, text: '', json: undefined, invalid: false, bytes };
+  const text = new TextDecoder().decode(bytes);
   let parsed: unknown;
   let invalid = false;
   try {
@@ -75,25 +81,28 @@ export async function requestJson(url: string, options: RequestJsonOptions = {})
   return { url: where, status: res.status, ok: res.ok, text, json: parsed, invalid };
 }
 
-/** The body as text, at most `maxBytes`: checked by `Content-Length`, then while it streams. */
-async function readText(res: Response, maxBytes: number | undefined, where: string): Promise<string> {
-  if (maxBytes === undefined || !res.body) return res.text();
+/** The body, at most `maxBytes`: checked by `Content-Length`, then while it streams. */
+async function readBytes(res: Response, maxBytes: number | undefined, where: string): Promise<Uint8Array<ArrayBuffer>> {
+  if (maxBytes === undefined || !res.body) return new Uint8Array(await res.arrayBuffer());
   const tooLarge = () => new UploadElementsError('too-large', `The answer from ${where} is larger than ${maxBytes} bytes.`);
   if (Number(res.headers.get('content-length')) > maxBytes) {
     void res.body.cancel().catch(() => undefined);
     throw tooLarge();
   }
   const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
+  const chunks: Uint8Array[] = [];
   for (let length = 0; ;) {
     const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
+    if (done) {
+      const bytes = new Uint8Array(length);
+      chunks.reduce((at, chunk) => (bytes.set(chunk, at), at + chunk.byteLength), 0);
+      return bytes;
+    }
     if ((length += value.byteLength) > maxBytes) {
       void reader.cancel().catch(() => undefined);
       throw tooLarge();
     }
-    text += decoder.decode(value, { stream: true });
+    chunks.push(value);
   }
 }
 

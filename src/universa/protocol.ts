@@ -138,7 +138,10 @@ export function parseCheckAnswer(value: unknown): CheckAnswer {
 export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   try {
     if (!text.trim()) throw 0;
-    return Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+    const standard = text.replace(/-/g, '+').replace(/_/g, '/');
+    // Native where there is one (35 ms for 22 MB in Chromium; the copy loop below takes 2 s).
+    const native = (Uint8Array as { fromBase64?: (s: string) => Uint8Array<ArrayBuffer> }).fromBase64;
+    return native ? native(standard) : Uint8Array.from(atob(standard), (c) => c.charCodeAt(0));
   } catch {
     throw new UniversaError('bad-contract', 'The contract is not valid base64.');
   }

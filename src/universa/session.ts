@@ -2,13 +2,11 @@ import { UploadElementsError } from '../internal/errors.js';
 import { requestJson } from '../internal/request.js';
 import { sleep } from '../internal/abort.js';
 import { TypedEventTarget } from '../internal/typed-events.js';
-import { contractSummary, type ContractSummary } from './summary-client.js';
+import { openContract, readCheckAnswer, type ContractSummary, type ReceivedContract } from './summary-client.js';
 import { parseUniversaAddress } from './address.js';
 import {
   checkIssuerUrl,
   clampPollSeconds,
-  decodeBase64,
-  parseCheckAnswer,
   parseOffer,
   POLL_SECONDS,
   UniversaError,
@@ -108,7 +106,7 @@ export const MAX_CONTRACT_BYTES = 16 * 1024 * 1024;
 
 type Broadcast =
   | { type: 'phase'; phase: PendingPhase; address?: string; issuerState?: IssuerState }
-  | { type: 'contract'; address?: string; base64Contract: string }
+  | { type: 'contract'; address?: string; contract: ReceivedContract }
   | { type: 'cancelled' };
 type Message = Broadcast & { cb: string };
 
@@ -369,7 +367,7 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
       if (!record) return void (vanished = true);
       this.#adopt(record);
       if (record.phase === 'offered') this.#transition('offered');
-      else if (record.phase === 'received') await this.#deliver(record.base64Contract!);
+      else if (record.phase === 'received') await this.#deliver(await openContract(record.base64Contract!, this.#maxContractBytes()));
       else if (record.phase === 'delivered') await this.#reopen(record, signal);
       else await this.#loop(signal);
     };
@@ -408,23 +406,13 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
       const confirming = record.phase === 'confirming';
       let state: IssuerState = 'in_progress';
       try {
-        const answer = await this.#post(
-          confirming ? record.offer.ok_url : record.offer.check_url,
-          confirming ? ({ address: record.address ?? '' } satisfies OkRequest) : {},
-          signal,
-          // A check answer carries the contract as base64 (4/3 of its bytes) in a little JSON.
-          confirming ? MAX_OFFER_BYTES : Math.ceil((this.#maxContractBytes() * 4) / 3) + 4096,
-        );
-        if (confirming) wait = clampPollSeconds((answer as OkAnswer | null)?.poll_seconds) * 1000;
-        else {
-          const check = parseCheckAnswer(answer);
+        if (confirming) {
+          const answer = await this.#post(record.offer.ok_url, { address: record.address ?? '' } satisfies OkRequest, signal);
+          wait = clampPollSeconds((answer as OkAnswer | null)?.poll_seconds) * 1000;
+        } else {
+          const check = await this.#check(record, signal);
           if (check.state === 'cancelled') return await this.#end();
-          if (check.base64_contract != null) {
-            if (decodeBase64(check.base64_contract).byteLength > this.#maxContractBytes()) {
-              throw new UniversaError('too-large', `The contract is larger than ${this.#maxContractBytes()} bytes.`);
-            }
-            return await this.#deliver(check.base64_contract);
-          }
+          if (check.contract) return await this.#deliver(check.contract);
           state = check.state;
           // `ready` without a contract means "on the next check": no reason to wait long.
           wait = (state === 'ready' ? POLL_SECONDS.min : clampPollSeconds(check.poll_seconds)) * 1000;
@@ -455,33 +443,28 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
    * Persist, then announce, then broadcast; the record goes when the app acknowledges. A crash
    * in between, or nobody acknowledging, announces it again on the next load.
    */
-  async #deliver(base64Contract: string): Promise<void> {
+  async #deliver(contract: ReceivedContract): Promise<void> {
     const { address } = this.#record!;
-    await this.#save({ ...this.#record!, phase: 'received', issuerState: 'ready', base64Contract });
-    // The contract is safe; what it is comes with the event (read off the main thread).
-    const summary = await contractSummary(decodeBase64(base64Contract));
+    await this.#save({ ...this.#record!, phase: 'received', issuerState: 'ready', base64Contract: contract.base64Contract });
     // Disposed meanwhile (the page is going): the stored record announces it on the next load.
     if (this.#life.signal.aborted) return;
-    this.#summary = summary;
-    this.#announce(base64Contract, address, true);
-    this.#broadcast({ type: 'contract', address, base64Contract });
+    this.#announce(contract, address, true);
+    this.#broadcast({ type: 'contract', address, contract });
     this.#closeChannel();
     // Still holding the cb's lock: a page queued on it must find the tombstone, not the contract.
     await this.#acking?.catch(() => undefined);
   }
 
   /** The contract is here; `fire`: this page delivers it (the one that polled), others only show it. */
-  #announce(base64Contract: string, address: string | undefined, fire: boolean): void {
-    const bytes = decodeBase64(base64Contract);
+  #announce({ base64Contract, bytes, summary }: ReceivedContract, address: string | undefined, fire: boolean): void {
     this.#finish();
     this.#address = address ?? this.#address;
     this.#contract = { base64Contract, bytes };
+    this.#summary = summary;
     this.#issuerState = 'ready';
     this.#clearError();
     this.#transition('received');
-    if (!this.#summary) void this.#summarize(bytes);
     if (!fire || acknowledged.has(`${this.cb}\n${base64Contract}`)) return;
-    const summary = this.#summary!;
     this.fire('contract', { address: this.#address, base64Contract, bytes, summary, acknowledge: () => this.acknowledge() });
     if (this.#implicitAcks) void this.acknowledge();
   }
@@ -496,27 +479,16 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
     this.#transition('received');
     this.#closeChannel();
     try {
-      const check = parseCheckAnswer(
-        await this.#post(record.offer.check_url, {}, signal, Math.ceil((this.#maxContractBytes() * 4) / 3) + 4096),
-      );
-      const bytes = check.base64_contract == null ? undefined : decodeBase64(check.base64_contract);
-      if (bytes && (await sha256Hex(bytes)) === record.contractHash && !signal.aborted) {
-        this.#contract = { base64Contract: check.base64_contract!, bytes };
+      const { contract } = await this.#check(record, signal);
+      if (contract && (await sha256Hex(contract.bytes)) === record.contractHash && !signal.aborted) {
+        this.#contract = { base64Contract: contract.base64Contract, bytes: contract.bytes };
+        this.#summary = contract.summary;
         this.#transition('received', true);
-        await this.#summarize(bytes);
       }
     } catch {
       // Only the download is missing; that the contract came is known from the tombstone.
     }
     this.#finish();
-  }
-
-  /** Reads the summary where the event did not carry one (a following tab, a cb opened again), then says so. */
-  async #summarize(bytes: Uint8Array): Promise<void> {
-    const summary = await contractSummary(bytes);
-    if (this.#life.signal.aborted) return;
-    this.#summary = summary;
-    this.#transition(this.#state, true);
   }
 
   async #end(): Promise<void> {
@@ -535,7 +507,7 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
   #onMessage(m: Message | undefined): void {
     if (m?.cb !== this.cb || this.#done) return;
     try {
-      if (m.type === 'contract') this.#announce(m.base64Contract, m.address, false);
+      if (m.type === 'contract') this.#announce(m.contract, m.address, false);
       else if (m.type === 'cancelled') {
         this.#finish();
         this.#transition('cancelled');
@@ -559,7 +531,7 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
    * POSTs to the issuer without credentials (it knows the user by the cb URL, not by cookies),
    * reading at most `maxBytes` of the answer.
    */
-  async #post(url: string, body: object, signal: AbortSignal, maxBytes = MAX_OFFER_BYTES): Promise<unknown> {
+  async #post(url: string, body: object, signal: AbortSignal, maxBytes = MAX_OFFER_BYTES, raw?: boolean): Promise<unknown> {
     const answer = await requestJson(url, {
       json: body,
       signal,
@@ -567,12 +539,28 @@ export class ImportSession extends TypedEventTarget<ImportSessionEvents> {
       maxBytes,
       timeoutMs: this.#options.requestTimeoutMs ?? 30_000,
       fetch: this.#options.fetch,
+      raw,
     });
     // The status decides (isRetryable), whatever an issuer's error body says.
     if (!answer.ok) throw new UploadElementsError(answer.status, `HTTP ${answer.status} from ${answer.url}`);
+    if (raw) return answer.bytes;
     if (answer.invalid) throw new UploadElementsError('bad-response', `Not JSON from ${answer.url}`);
     // An empty answer (a 204, a bare 200 from ok_url) is an answer without fields.
     return answer.json ?? null;
+  }
+
+  /**
+   * POSTs check_url. Its answer carries the contract as base64 (4/3 of its bytes) in a little
+   * JSON, read with the contract off the main thread.
+   */
+  async #check(record: PendingImport, signal: AbortSignal) {
+    const url = record.offer.check_url;
+    const max = this.#maxContractBytes();
+    return readCheckAnswer(
+      (await this.#post(url, {}, signal, Math.ceil((max * 4) / 3) + 4096, true)) as Uint8Array,
+      url.split('?')[0]!,
+      max,
+    );
   }
 
   /**

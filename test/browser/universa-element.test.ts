@@ -62,9 +62,21 @@ describe('<universa-select-address>', () => {
           ),
       };
 
-      await pickFirstAddress(el);
-      await until(() => ofType(events, 'universa-contract').length === 1, 'the contract', 8000);
+      // What the page itself parses and decodes while the contract comes (it should not be the contract).
+      const seen: string[] = [];
+      const { parse } = JSON;
+      const decode = globalThis.atob;
+      JSON.parse = (text: string, ...rest: never[]) => (seen.push(String(text)), parse(text, ...rest));
+      globalThis.atob = (text: string) => (seen.push(String(text)), decode(text));
+      try {
+        await pickFirstAddress(el);
+        await until(() => ofType(events, 'universa-contract').length === 1, 'the contract', 8000);
+      } finally {
+        JSON.parse = parse;
+        globalThis.atob = decode;
+      }
       const [contract] = ofType(events, 'universa-contract');
+      const mainThread = { sawContract: seen.some((t) => t.includes(contract!.base64Contract)), calls: seen.length };
       await el.updateComplete;
       const shown = Object.fromEntries(
         [...part(el, 'summary')!.querySelectorAll('dt')].map((dt) => [dt.textContent, dt.nextElementSibling!.textContent]),
@@ -83,7 +95,18 @@ describe('<universa-select-address>', () => {
         downloaded: new Uint8Array(await (await fetch(link.href)).arrayBuffer()),
       };
       await until(async () => (await pendingRecord(cb))?.phase === 'delivered', 'only a tombstone left');
-      return { cb, offered, contract: contract!, shown, states, requests, ok: log[1], received, record: await pendingRecord(cb) };
+      return {
+        cb,
+        offered,
+        contract: contract!,
+        mainThread,
+        shown,
+        states,
+        requests,
+        ok: log[1],
+        received,
+        record: await pendingRecord(cb),
+      };
     });
 
     it('opens the popup as a dialog', () => {
@@ -126,6 +149,12 @@ describe('<universa-select-address>', () => {
       const { shown } = run();
       expect(shown).to.deep.include({ Kind: 'Sealed contract', Amount: '120 SHT', Owner: SHORT });
       expect(Object.keys(shown)).to.deep.equal(['Kind', 'Amount', 'Issuer', 'Owner', 'Created', 'Expires', 'Size']);
+    });
+
+    // The check answer is up to 22 MB of JSON and base64 (a 16 MiB contract): reading it on the
+    // page would stall it. The Worker reads it; the page gets the result.
+    it('neither parses nor decodes the contract on the main thread', () => {
+      expect(run().mainThread.sawContract).to.equal(false);
     });
 
     it('hands over the bytes and their base64 alike', () => {

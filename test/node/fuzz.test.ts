@@ -7,6 +7,8 @@ import * as fc from 'fast-check';
 import { parseUniversaAddress, UniversaAddressError } from '../../src/universa/address.js';
 import { clampPollSeconds, decodeBase64, parseCheckAnswer, parseOffer, UniversaError } from '../../src/universa/protocol.js';
 import { createMemoryNonceStore, signTitanCallback, TitanCallbackError, verifyTitanCallback } from '../../src/server/callback.js';
+import { answerSummaryJob } from '../../src/universa/summary-job.js';
+import { UploadElementsError } from '../../src/internal/errors.js';
 import { MultipartError, MultipartParser, type MultipartEvent } from '../../src/sandbox/titan/multipart.js';
 
 const LIMIT_MS = 50;
@@ -91,6 +93,36 @@ describe('fuzzing foreign input (fast-check)', () => {
       await fc.assert(
         fc.asyncProperty(fc.oneof(fc.base64String({ maxLength: 4000 }), fc.string({ maxLength: 4000 })), (text) =>
           typedOrValue(UniversaError, () => decodeBase64(text)),
+        ),
+        { numRuns: 2000 },
+      );
+    });
+
+    it('a raw check answer (what the summary Worker reads) is a read check or a typed code, never a throw', async () => {
+      const codes = new Set(['bad-response', 'bad-answer', 'bad-contract', 'too-large']);
+      const check = fc.record(
+        {
+          state: fc.oneof(fc.constantFrom('new', 'in_progress', 'ready', 'cancelled'), field),
+          base64_contract: fc.oneof(fc.base64String({ maxLength: 400 }), field),
+          poll_seconds: field,
+        },
+        { requiredKeys: [] },
+      );
+      const body = fc.oneof(
+        check.map((c) => new TextEncoder().encode(JSON.stringify(c))),
+        fc.string().map((t) => new TextEncoder().encode(t)),
+        fc.uint8Array({ maxLength: 2048 }),
+      );
+      await fc.assert(
+        fc.asyncProperty(body, fc.integer({ min: 0, max: 300 }), (bytes, maxBytes) =>
+          typedOrValue(UploadElementsError, () => {
+            const answer = answerSummaryJob({ check: bytes, url: 'https://issuer.example/check', maxBytes });
+            if ('code' in answer) assert.ok(codes.has(String(answer.code)), `unexpected code ${answer.code}`);
+            else {
+              const { contract } = answer.value as { contract?: { bytes: Uint8Array } };
+              assert.ok(!contract || contract.bytes.byteLength <= maxBytes, 'a contract over maxBytes was let through');
+            }
+          }),
         ),
         { numRuns: 2000 },
       );
