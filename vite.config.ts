@@ -113,8 +113,11 @@ export default defineConfig(({ mode }): UserConfig => {
           'titan-client': resolve(root, 'src/titan/headless.ts'),
           'universa-client': resolve(root, 'src/universa/headless.ts'),
           'digime-client': resolve(root, 'src/digime/headless.ts'),
-          // Types only (React JSX); an empty module so that a plain `import` of it works too.
+          // Types only (React JSX, Vue templates, Svelte markup); empty modules so that a plain
+          // `import` of them works too.
           react: resolve(root, 'src/react.ts'),
+          vue: resolve(root, 'src/vue.ts'),
+          svelte: resolve(root, 'src/svelte.ts'),
         },
         formats: ['es'],
       },
