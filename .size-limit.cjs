@@ -38,13 +38,15 @@ module.exports = [
   // 15.61 kB for no-input, a real boolean attribute, with allow-input="false" still honoured and
   // warned about (issue 14); 15.60 kB with the check answer read in the summary Worker (issue 12):
   // its JSON, base64 and cap moved into that Worker and its chunk, which paid for the page
-  // keeping the raw bytes and rebuilding the Worker's typed errors.
+  // keeping the raw bytes and rebuilding the Worker's typed errors; 15.683 kB: +83 B for Workers
+  // whose script is on another origin than the page (the CDN bundle), started from a blob: URL
+  // that imports it, and only from this script's own origin, issue 14.
   {
     name: 'upload-elements/universa (lit + idb-keyval + own code; goal 12 kB)',
     path: 'dist/universa.js',
     import: '*',
     modifyEsbuildConfig: without(...onDemand),
-    limit: '15.6 kB',
+    limit: '15.683 kB',
     gzip: true,
   },
   // The goal is 12 kB; it held (11.47 kB) until the client learned Titan's real protocol
@@ -62,14 +64,17 @@ module.exports = [
   // Trusted Types worker helper moved to internal/ (shared with the Universa summary worker);
   // 13.76 kB: one warning when no hashing Worker can start and files hash on the main thread
   // (issue 14: it used to fall back without a word); 13.94 kB: the result rows' light and dark
-  // palette, following the theme attribute (issue 14: the rows stayed white in dark).
+  // palette, following the theme attribute (issue 14: the rows stayed white in dark); 14.024 kB:
+  // +84 B for Workers whose script is on another origin than the page (the CDN bundle), started
+  // from a blob: URL that imports it, and only from this script's own origin, issue 14. (It
+  // measures 14.08 kB: f153606, issue 12, had already put it at 14.00 kB without moving this limit.)
   {
     name: 'upload-elements/titan (own code; goal 12 kB)',
     path: 'dist/titan.js',
     import: '*',
     ignore: shared,
     modifyEsbuildConfig: without(uppyCss, ...onDemand),
-    limit: '13.94 kB',
+    limit: '14.024 kB',
     gzip: true,
   },
   // The headless clients, as an app that needs no element imports them: with their
@@ -108,6 +113,8 @@ module.exports = [
     limit: '10 kB',
     gzip: true,
   },
-  { name: 'upload-elements/titan (with lit, Uppy, CSS)', path: 'dist/titan.js', import: '*', limit: '120 kB', gzip: true },
+  // +130 B for Workers whose script is on another origin than the page (the CDN bundle), issue 14.
+  // (It measures 120.18 kB: f153606, issue 12, had already put it at 120.05 kB.)
+  { name: 'upload-elements/titan (with lit, Uppy, CSS)', path: 'dist/titan.js', import: '*', limit: '120.13 kB', gzip: true },
   { name: 'dist/cdn/upload-elements.js (everything inlined)', path: 'dist/cdn/upload-elements.js', limit: '140 kB', gzip: true },
 ];
