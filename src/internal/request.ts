@@ -24,7 +24,7 @@ export interface RequestJsonOptions {
   maxBytes?: number;
   /** `fetch` to use (tests, SSR); default the global one. */
   fetch?: typeof fetch;
-  /** Only read the body's bytes (`bytes`): the caller parses it elsewhere (a Worker). */
+  /** Only read the body's bytes (`bytes`), neither decoded nor parsed: the caller does it elsewhere (a Worker). */
   raw?: boolean;
 }
 
@@ -38,8 +38,8 @@ export interface JsonAnswer {
   json: unknown;
   /** The body was not empty and not JSON. */
   invalid: boolean;
-  /** The body's bytes, with `raw` (then `text` is empty and `json` undefined). */
-  bytes?: Uint8Array<ArrayBuffer>;
+  /** The body's bytes (with `raw`, all there is: `text` is empty and `json` undefined). */
+  bytes: Uint8Array<ArrayBuffer>;
 }
 
 /**
@@ -69,8 +69,7 @@ export async function requestJson(url: string, options: RequestJsonOptions = {})
       cause: err,
     });
   }
-  if (options.raw) return { url: where, status: res.status, ok: res.ok, text: '', json: undefined, invalid: false, bytes };
-  const text = new TextDecoder().decode(bytes);
+  const text = options.raw ? '' : new TextDecoder().decode(bytes);
   let parsed: unknown;
   let invalid = false;
   try {
@@ -78,32 +77,30 @@ export async function requestJson(url: string, options: RequestJsonOptions = {})
   } catch {
     invalid = true;
   }
-  return { url: where, status: res.status, ok: res.ok, text, json: parsed, invalid };
+  return { url: where, status: res.status, ok: res.ok, text, json: parsed, invalid, bytes };
 }
 
 /** The body, at most `maxBytes`: checked by `Content-Length`, then while it streams. */
 async function readBytes(res: Response, maxBytes: number | undefined, where: string): Promise<Uint8Array<ArrayBuffer>> {
-  if (maxBytes === undefined || !res.body) return new Uint8Array(await res.arrayBuffer());
-  const tooLarge = () => new UploadElementsError('too-large', `The answer from ${where} is larger than ${maxBytes} bytes.`);
-  if (Number(res.headers.get('content-length')) > maxBytes) {
-    void res.body.cancel().catch(() => undefined);
-    throw tooLarge();
-  }
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  for (let length = 0; ;) {
-    const { done, value } = await reader.read();
-    if (done) {
-      const bytes = new Uint8Array(length);
-      chunks.reduce((at, chunk) => (bytes.set(chunk, at), at + chunk.byteLength), 0);
-      return bytes;
-    }
-    if ((length += value.byteLength) > maxBytes) {
-      void reader.cancel().catch(() => undefined);
+  if (maxBytes !== undefined && res.body) {
+    const tooLarge = () => new UploadElementsError('too-large', `The answer from ${where} is larger than ${maxBytes} bytes.`);
+    if (Number(res.headers.get('content-length')) > maxBytes) {
+      void res.body.cancel().catch(() => undefined);
       throw tooLarge();
     }
-    chunks.push(value);
+    const chunks: BlobPart[] = [];
+    for (let length = 0, reader = res.body.getReader(); ;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if ((length += value.byteLength) > maxBytes) {
+        void reader.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+    res = new Response(new Blob(chunks));
   }
+  return new Uint8Array(await res.arrayBuffer());
 }
 
 /**

@@ -62,7 +62,7 @@ export async function hashFile(blob: Blob, options: HashFileOptions = {}): Promi
     workersUnavailable = true;
     // Once per page: the page goes on working, but a large file now pauses it while hashing.
     console.warn(
-      'upload-elements: no hashing Worker could start (CSP worker-src, or the script served from another origin); ' +
+      'upload-elements: no hashing Worker could start (CSP worker-src: allow blob: and the CDN origin); ' +
         'hashing runs on the main thread and pauses the page on large files. See the README, "Strict Content-Security-Policy".',
     );
   }
