@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { launchChromium } from '../test/e2e/harness.js';
+import { consumerSizes } from './consumer-size.js';
 import { median } from './stats.js';
 import { startSandbox } from '../src/sandbox/index.js';
 import { unixfsCidOfStream } from '../src/sandbox/unixfs-cid.js';
@@ -216,6 +217,14 @@ try {
       'no task ≥ 50 ms',
       r.workerLongestMs < 50,
     );
+  }
+  if (want('consumer')) {
+    if (![`${root}dist/universa.js`, `${root}dist/cdn/upload-elements.js`].every(existsSync))
+      execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore', env: { ...process.env, NODE_ENV: 'production' } });
+    const { entries, cdnKB } = await consumerSizes(root, `${root}.tmp/bench-consumer`);
+    for (const e of entries)
+      row(`app build gains: ${e.entry}`, `${e.atLoadKB.toFixed(1)} kB gz at load, ${e.laterKB.toFixed(1)} kB gz on demand`, '');
+    row('CDN bundle: dist/cdn/upload-elements.js', `${cdnKB.toFixed(1)} kB gz`, '≤ 140 kB', cdnKB <= 140);
   }
   if (want('size')) {
     // Vite's dev server above set NODE_ENV=development in this process; the build must not inherit it.

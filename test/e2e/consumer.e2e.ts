@@ -52,7 +52,7 @@ await check('the app type-checks against the shipped declarations (typed events,
 });
 
 await check('every browser subpath imports in Node without a DOM (server-side rendering)', async () => {
-  const script = `for (const p of ['', '/titan', '/universa', '/digime', '/react']) await import('upload-elements' + p);`;
+  const script = `for (const p of ['', '/titan', '/universa', '/digime', '/react', '/vue', '/svelte']) await import('upload-elements' + p);`;
   execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 });
 

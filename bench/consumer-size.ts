@@ -1,0 +1,76 @@
+// What an app's production build gains per entry: the packed package (as `npm install` gives
+// it) in a one-line Vite app per entry, built for production and gzipped file by file, less the
+// same app without the import. "At load" is the entry chunk, its static imports and CSS (what
+// the page fetches before it runs); "later" is what loads on demand (Workers, other languages,
+// the plain-JS md5 of strict-CSP pages).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'vite';
+
+export interface EntrySize {
+  entry: string;
+  atLoadKB: number;
+  laterKB: number;
+}
+
+/** Each module an app might write, as the one line of its main.js (headless clients must be used to be kept). */
+export const ENTRIES: Record<string, string> = {
+  'upload-elements/titan/client': `import { TitanClient } from 'upload-elements/titan/client'; globalThis.keep = TitanClient;`,
+  'upload-elements/universa/client': `import { ImportSession } from 'upload-elements/universa/client'; globalThis.keep = ImportSession;`,
+  'upload-elements/digime/client': `import { DigiMeWriterClient } from 'upload-elements/digime/client'; globalThis.keep = DigiMeWriterClient;`,
+  'upload-elements/titan': `import 'upload-elements/titan';`,
+  'upload-elements/universa': `import 'upload-elements/universa';`,
+  'upload-elements/digime': `import 'upload-elements/digime';`,
+  'upload-elements': `import 'upload-elements';`,
+};
+
+const gz = (file: string) => gzipSync(readFileSync(file), { level: 9 }).byteLength;
+
+/** Gzipped bytes of one production build: at load (index.html's script, modulepreloads, CSS) and the rest. */
+async function measure(dir: string, main: string): Promise<{ atLoad: number; later: number }> {
+  rmSync(join(dir, 'dist'), { recursive: true, force: true });
+  writeFileSync(join(dir, 'main.js'), `${main}\n`);
+  await build({ root: dir, configFile: false, logLevel: 'silent', build: { outDir: 'dist', emptyOutDir: true } });
+  const html = readFileSync(join(dir, 'dist/index.html'), 'utf8');
+  const loaded = new Set([...html.matchAll(/(?:src|href)="\/([^"]+\.(?:js|css))"/g)].map((m) => m[1]!));
+  let atLoad = 0;
+  let later = 0;
+  const walk = (sub: string) => {
+    for (const name of readdirSync(join(dir, 'dist', sub))) {
+      const rel = sub ? `${sub}/${name}` : name;
+      if (statSync(join(dir, 'dist', rel)).isDirectory()) walk(rel);
+      else if (/\.(js|css|wasm)$/.test(name)) {
+        if (loaded.has(rel)) atLoad += gz(join(dir, 'dist', rel));
+        else later += gz(join(dir, 'dist', rel));
+      }
+    }
+  };
+  walk('');
+  return { atLoad, later };
+}
+
+/** Packs the package (build it first) into `workDir` and measures every entry against an empty app. */
+export async function consumerSizes(root: string, workDir: string): Promise<{ entries: EntrySize[]; cdnKB: number }> {
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(join(workDir, 'node_modules'), { recursive: true });
+  // Its own package, so `upload-elements` resolves to the packed copy, not to this repository by its name.
+  writeFileSync(join(workDir, 'package.json'), JSON.stringify({ name: 'size-app', private: true, type: 'module' }));
+  execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', workDir], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const tarball = readdirSync(workDir).find((f) => f.endsWith('.tgz'))!;
+  execFileSync('tar', ['-xzf', tarball, '-C', 'node_modules'], { cwd: workDir });
+  renameSync(join(workDir, 'node_modules/package'), join(workDir, 'node_modules/upload-elements'));
+  writeFileSync(join(workDir, 'index.html'), '<!doctype html><title>app</title><script type="module" src="/main.js"></script>\n');
+  const base = await measure(workDir, `globalThis.keep = 1;`);
+  const entries: EntrySize[] = [];
+  for (const [entry, main] of Object.entries(ENTRIES)) {
+    const m = await measure(workDir, main);
+    entries.push({ entry, atLoadKB: (m.atLoad - base.atLoad) / 1000, laterKB: (m.later - base.later) / 1000 });
+  }
+  const cdn = join(workDir, 'node_modules/upload-elements/dist/cdn');
+  return { entries, cdnKB: gz(join(cdn, 'upload-elements.js')) / 1000 };
+}
