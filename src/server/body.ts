@@ -30,7 +30,13 @@ export class RequestBodyError extends UploadElementsError {
   toResponse(): Response {
     return new Response(JSON.stringify(errorBody(this.code, this.message)), {
       status: this.status,
-      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+        // A refused body is left unread: the connection must not carry another request after it
+        // (Node servers under Hono or Next.js end it when the answer says so).
+        ...(this.status === 413 && { connection: 'close' }),
+      },
     });
   }
 }

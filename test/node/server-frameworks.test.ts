@@ -11,7 +11,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Hono } from 'hono';
 import { serve } from '@hono/node-server';
 import { createExtraIdHandler, createTitanUploadCallbackHandler, signTitanCallback, toNodeHandler } from '../../src/server/index.js';
-import { NOTE, SECRET } from './titan-callback-fixture.js';
+import { NOTE, oversized, postStreamedOversized, SECRET } from './titan-callback-fixture.js';
 
 /** POSTs a freshly signed callback to `base + path`, as Titan does. */
 async function sendCallback(base: string, path: string): Promise<{ status: number; body: string }> {
@@ -20,9 +20,6 @@ async function sendCallback(base: string, path: string): Promise<{ status: numbe
   const response = await fetch(base + path, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: rawBody });
   return { status: response.status, body: await response.text() };
 }
-
-/** 2 MiB of JSON, over the 1 MiB default. */
-const oversized = () => JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) });
 
 /** What the handlers of one app saw. */
 function recorder() {
@@ -43,6 +40,14 @@ function mountedAsShown(base: () => string, seen: ReturnType<typeof recorder>): 
   it('answers an oversized body 413', async () => {
     const response = await fetch(`${base()}/hooks/titan/upload`, { method: 'POST', body: oversized() });
     assert.equal(response.status, 413);
+  });
+
+  it('closes the connection after refusing a streamed oversized body (its rest is never read)', async () => {
+    const answer = await postStreamedOversized(`${base()}/hooks/titan/upload`);
+    if (answer !== 'reset') assert.deepEqual(answer, { status: 413, connection: 'close' });
+    // The next request gets a connection of its own and an answer (unsigned: 401).
+    const next = await fetch(`${base()}/hooks/titan/upload`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(10_000) });
+    assert.equal(next.status, 401);
   });
 }
 

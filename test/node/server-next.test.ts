@@ -22,10 +22,11 @@
 // (.next/types/validator.ts); `next dev` does not, so that check is written out below for
 // `npm run typecheck`.
 //
-// Not tested: an oversized body without Content-Length. The handler answers 413 while it
-// streams, but the client may see EPIPE instead (the server stops reading), and after the App
-// Router's 413 Next keeps the connection alive with the body unread, so fetch's next request on
-// it hangs and fails (ECONNRESET): not something a test can assert on reliably.
+// An oversized body without Content-Length: the handler answers 413 while it streams, with
+// `Connection: close` (src/server/body.ts), so Next ends the connection instead of keeping it
+// alive with the body unread (the next request on it used to hang, then fail with ECONNRESET).
+// The client may see the reset before the answer (Node servers do not linger on close); either
+// way the request ends and the next one is answered.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -37,7 +38,7 @@ import { fileURLToPath } from 'node:url';
 import type { NextApiHandler } from 'next/dist/shared/lib/utils.js';
 import type { NextRequest } from 'next/server';
 import { signTitanCallback } from '../../src/server/index.js';
-import { NOTE, SECRET } from './titan-callback-fixture.js';
+import { NOTE, oversized, postStreamedOversized, SECRET } from './titan-callback-fixture.js';
 import type { POST as AppCallback } from '../next-app/app/app/titan/callback/route.js';
 import type { POST as AppExtraId } from '../next-app/app/app/titan/extra-id/route.js';
 import type PagesCallback from '../next-app/pages/api/titan/callback.js';
@@ -76,7 +77,6 @@ async function sendCallback(base: string, path: string, tamper = false): Promise
 }
 
 /** 2 MiB of JSON, over the handlers' 1 MiB default. */
-const oversized = () => JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) });
 
 async function errorCode(response: Response): Promise<string> {
   return ((await response.json()) as { error: { code: string } }).error.code;
@@ -193,6 +193,14 @@ describe('Next.js 16 (next dev, Turbopack)', () => {
       assert.equal(response.status, 413);
       assert.equal(await errorCode(response), 'body-too-large');
     });
+
+    it('closes the connection after refusing a streamed oversized body (its rest is never read)', async () => {
+      const answer = await postStreamedOversized(`${base}/app/titan/callback`);
+      if (answer !== 'reset') assert.deepEqual(answer, { status: 413, connection: 'close' });
+      // The next request is answered (on a connection of its own), not stuck behind the unread body.
+      const next = await fetch(`${base}/app/titan/callback`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(10_000) });
+      assert.equal(next.status, 401);
+    });
   });
 
   describe('Pages Router with config.api.bodyParser false, as the README shows (pages/api/titan/callback.ts)', () => {
@@ -210,6 +218,14 @@ describe('Next.js 16 (next dev, Turbopack)', () => {
       const response = await fetch(`${base}/api/titan/callback`, { method: 'POST', body: oversized() });
       assert.equal(response.status, 413);
       assert.equal(await errorCode(response), 'body-too-large');
+    });
+
+    it('closes the connection after refusing a streamed oversized body (its rest is never read)', async () => {
+      const answer = await postStreamedOversized(`${base}/api/titan/callback`);
+      if (answer !== 'reset') assert.deepEqual(answer, { status: 413, connection: 'close' });
+      // The next request is answered (on a connection of its own), not stuck behind the unread body.
+      const next = await fetch(`${base}/api/titan/callback`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(10_000) });
+      assert.equal(next.status, 401);
     });
   });
 
