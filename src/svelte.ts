@@ -57,7 +57,8 @@ declare global {
         | 'theme'
         | 'tokenProvider'
         | 'extraIdProvider'
-        | 'strings',
+        | 'strings'
+        | 'shareOptions',
         TitanUploaderEventMap
       >;
       'universa-select-address': SvelteElement<

@@ -78,7 +78,8 @@ declare module 'vue' {
       | 'theme'
       | 'tokenProvider'
       | 'extraIdProvider'
-      | 'strings',
+      | 'strings'
+      | 'shareOptions',
       TitanUploaderEventMap
     >;
     'universa-select-address': VueElement<

@@ -6,7 +6,13 @@ import type { KeyAddresses } from './universa-keys.js';
 import type { ReceivedWrite } from './app-digime.js';
 import type { ReceivedNotification } from './app-titan.js';
 import type { StoredWrite } from './digime.js';
-import type { SandboxTitanAsset, SandboxTitanDelivery, SandboxTitanTransferLog, SandboxTitanUser } from './titan/index.js';
+import type {
+  SandboxTitanAsset,
+  SandboxTitanDelivery,
+  SandboxTitanLink,
+  SandboxTitanTransferLog,
+  SandboxTitanUser,
+} from './titan/index.js';
 import type { NodeMode, ReportRefusal, UnauthorizedMode } from './titan/faults.js';
 import type { LogEntry } from './types.js';
 import type { FaultKind, IssuerEndpoint } from './universa.js';
@@ -29,6 +35,7 @@ export interface SandboxKnobs {
     notify: Knob<{ uploadUrl?: string; deleteUrl?: string }, Ok & { uploadUrl: string; deleteUrl: string }>;
     callbacks: Knob<Empty, SandboxTitanDelivery[]>;
     assets: Knob<Empty, SandboxTitanAsset[]>;
+    links: Knob<Empty, SandboxTitanLink[]>;
     reports: Knob<Empty, SandboxTitanTransferLog[]>;
     users: Knob<Empty, SandboxTitanUser[]>;
   };

@@ -12,6 +12,7 @@ import {
   type UploadInfo,
   type UploadNode,
 } from './protocol.js';
+import type { ShareLink, ShareLinkOptions } from './share.js';
 import { abortedError, TitanError, type TitanErrorCode } from './errors.js';
 import { requestJson, type JsonAnswer } from '../internal/request.js';
 import * as abort from '../internal/abort.js';
@@ -341,6 +342,35 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
     const urls = isRecord(data) ? data['url'] : undefined;
     if (!Array.isArray(urls)) throw new TitanError('bad-response', 'Titan share_asset answered without a url list.');
     return urls.filter((u): u is string => typeof u === 'string' && this.#isSafeUrl(u));
+  }
+
+  /**
+   * A share link for one of the user's stored files (create_link, then share_status_set), with
+   * an optional expiry and password; sharing a file again answers the same link. Loaded on
+   * first use.
+   */
+  async createShareLink(cid: string, options?: ShareLinkOptions): Promise<ShareLink> {
+    return (await import('./share.js')).createShareLink(this, cid, options);
+  }
+
+  /**
+   * One storage API call with this client's token (renewed on a 401), Titan's envelope judged:
+   * resolves its `data`, or throws a `TitanError` whose code is Titan's `err` number. For the
+   * calls this client has no method of its own for.
+   */
+  async api<T = unknown>(
+    method: 'GET' | 'POST',
+    path: string,
+    options: { query?: URLSearchParams; body?: unknown; signal?: AbortSignal } = {},
+  ): Promise<T | undefined> {
+    return expectOk(await this.#call<T>(method, path, options), pathName(path));
+  }
+
+  /** The signed-in user's Titan id: the token's `id` claim (`<tenant>/<username>` for tenant users). */
+  async userId(signal?: AbortSignal): Promise<string> {
+    const id = jwtClaims(await this.ensureToken(signal))?.['id'];
+    if (typeof id !== 'string' || !id) throw new TitanError('bad-response', 'The Titan token names no user.');
+    return id;
   }
 
   /** delete_asset: removes the user's asset (optionally only in some areas). */

@@ -29,6 +29,7 @@ export type TitanErrorCode =
   | 'token-renewal'
   | 'extra-id'
   | 'unsupported'
+  | 'bad-request'
   | 'md5'
   | 'aborted'
   | 'error';

@@ -12,4 +12,5 @@ export {
   type TitanUploadPhase,
 } from './client.js';
 export { TitanError, type TitanErrorCode } from './errors.js';
+export type { ShareLink, ShareLinkOptions } from './share.js';
 export { hashFile, md5, type HashFileOptions, type Md5Options } from './md5.js';

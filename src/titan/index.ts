@@ -9,5 +9,6 @@ export {
   type TitanUploadReport,
   type TitanUploadReportDetail,
   type TitanUploaderEventMap,
+  type TitanShareDetail,
   type TitanUploaderEvents,
 } from './titan-uploader.js';

@@ -30,6 +30,14 @@ export const PATHS = {
   createGroup: '/api/v1/storage/create_group',
   getAssetGroupList: '/api/v1/storage/get_asset_group_list',
   getStorageSize: '/api/v1/storage/get_storage_size',
+  /**
+   * Share links (api/router.go). `create_link` is registered before the storage group's auth
+   * middleware (it trusts its `username` query); the other three run after it.
+   */
+  createLink: '/api/v1/storage/create_link',
+  shareLinkInfo: '/api/v1/storage/share_link_info',
+  shareLinkUpdate: '/api/v1/storage/share_link_update',
+  shareStatusSet: '/api/v1/storage/share_status_set',
 } as const;
 
 export const HEADERS = {
@@ -69,6 +77,10 @@ export const ERR = {
   fileExists: 1017,
   /** transfer/report with a JwtAuthorization header that does not verify (answered with HTTP 401). */
   permissionNotAllowed: 1028,
+  /** create_link: a link to this long link exists already (share_link_info finds it). */
+  linkAlreadyExist: 1061,
+  /** share_link_update of another user's link. */
+  linkUserNotMatch: 1062,
   userStorageSizeNotEnough: 10004,
   notFoundNode: 10008,
   invalidAsset: 10030,
@@ -271,4 +283,20 @@ export const CALLBACK_ACK = 'success';
  */
 export function callbackSigningInput(method: string, path: string, rawBody: string, timestamp: string, nonce: string): string {
   return `${method.toUpperCase()}${path}${rawBody}${timestamp}${nonce}`;
+}
+
+/** A share link row as share_link_info answers it (core/generated/model `Link`, its JSON tags). */
+export interface ShareLinkRow {
+  id: number;
+  username: string;
+  cid: string;
+  long_link: string;
+  /** Path and query on Titan's web app: `/link?cid=…&ts=…` (CreateShareLinkHandler). */
+  short_link: string;
+  /** Set: the link asks for it. */
+  short_pass: string;
+  /** RFC 3339; Go's zero time (`0001-01-01T00:00:00Z`) for a link that does not expire. */
+  expire_at: string;
+  created_at: string;
+  updated_at: string;
 }

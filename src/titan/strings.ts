@@ -8,6 +8,9 @@ export type TitanStringKey =
   | 'copied'
   | 'copyFailed'
   | 'open'
+  | 'share'
+  | 'shareLabel'
+  | 'shareFailed'
   | 'deduplicated'
   | 'verified'
   | 'verifiedLabel'
@@ -43,6 +46,9 @@ const en: TitanStrings = {
   copied: 'Copied',
   copyFailed: 'Select and copy',
   open: 'Open',
+  share: 'Share',
+  shareLabel: 'Make a share link for {name}',
+  shareFailed: 'Share failed: retry',
   deduplicated: 'already stored',
   verified: 'verified',
   verifiedLabel: 'The CID was computed from the file on this device and matches the one Titan stored.',
@@ -77,6 +83,9 @@ const de: TitanStrings = {
   copied: 'Kopiert',
   copyFailed: 'Markieren und kopieren',
   open: 'Öffnen',
+  share: 'Teilen',
+  shareLabel: 'Freigabelink für {name} erstellen',
+  shareFailed: 'Teilen fehlgeschlagen: erneut',
   deduplicated: 'bereits gespeichert',
   verified: 'geprüft',
   verifiedLabel: 'Die CID wurde auf diesem Gerät aus der Datei berechnet und stimmt mit der von Titan gespeicherten überein.',

@@ -6,6 +6,7 @@ import { expectOk, requestJson } from '../internal/request.js';
 import { UppyController } from '../internal/uppy-controller.js';
 import { elementLocale, format, pickStrings } from '../internal/i18n.js';
 import { TitanClient, type TransferReportOutcome } from './client.js';
+import type { ShareLink, ShareLinkOptions } from './share.js';
 import { TitanUploadPlugin, type TitanBody } from './plugin.js';
 import { dashboardLocale, titanStrings, type TitanStrings } from './strings.js';
 import { titanUploaderStyles } from './titan-uploader.styles.js';
@@ -42,6 +43,14 @@ export interface TitanUploaderEventMap {
   'titan-upload-error': TitanUploadFailure;
   'titan-token-renewed': Record<string, never>;
   'titan-complete': TitanUploadReportDetail;
+  'titan-share-created': TitanShareDetail;
+  'titan-share-error': { fileId: string; name: string; cid: string; error: { code: number | string; message: string } };
+}
+
+/** A stored file's share link, as `titan-share-created` and `share()` give it. */
+export interface TitanShareDetail extends ShareLink {
+  fileId: string;
+  name: string;
 }
 
 /** Every file of one `upload()`: what `titan-complete` carries. */
@@ -85,6 +94,8 @@ const cancelled = () => new UploadElementsError('aborted', 'The upload was cance
  * @event titan-upload-error - `{fileId, name, error: {code, message}}` when a file failed or was cancelled (`code: 'aborted'`).
  * @event titan-token-renewed - `{}` after a rejected token was replaced through the token source.
  * @event titan-complete - `{successful, failed}` when an upload run finished.
+ * @event titan-share-created - `{fileId, name, cid, url, expiresAt?, protected}` when a stored file's share link was made (its Share button, or `share()`).
+ * @event titan-share-error - `{fileId, name, cid, error: {code, message}}` when a share link could not be made.
  *
  * @csspart base - The wrapper around everything.
  * @csspart dashboard - The element the Uppy Dashboard is mounted in.
@@ -95,6 +106,8 @@ const cancelled = () => new UploadElementsError('aborted', 'The upload was cance
  * @csspart verified - The mark shown when the CID was checked against the file's own bytes.
  * @csspart copy - The button copying a CID.
  * @csspart link - The link to a stored file, when Titan returned one.
+ * @csspart share - The button making a stored file's share link.
+ * @csspart share-link - The share link, once made.
  * @csspart error - A failed file's error text.
  *
  * @cssproperty --upload-elements-accent - Accent color of buttons, links and progress.
@@ -120,8 +133,10 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
     locale: {},
     theme: { reflect: true },
     strings: { attribute: false },
+    shareOptions: { attribute: false },
     _entries: { state: true },
     _copied: { state: true },
+    _shares: { state: true },
   };
 
   /**
@@ -156,6 +171,12 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
 
   declare _entries: Entry[];
   declare _copied: { fileId: string; ok: boolean } | undefined;
+  declare _shares: Record<string, { url?: string; failed?: boolean }>;
+  /**
+   * What the Share button asks for: expiry, password, and `baseUrl`, Titan's web app where the
+   * links open (default `https://storage.titannet.io`).
+   */
+  declare shareOptions?: Omit<ShareLinkOptions, 'signal'>;
 
   readonly #client: TitanClient;
   readonly #uppy: UppyController<Meta, TitanBody>;
@@ -169,6 +190,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
     this.autoProceed = false;
     this._entries = [];
     this._copied = undefined;
+    this._shares = {};
     this.#client = new TitanClient({ tokenProvider: () => this.#provideToken() });
     this.#client.addEventListener('tokenrenewed', () => this.emit('titan-token-renewed', {}));
     this.#uppy = new UppyController<Meta, TitanBody>(this, {
@@ -280,6 +302,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
   #renderSuccess(r: TitanUploadResult) {
     const s = this.#text;
     const copied = this._copied?.fileId === r.fileId ? this._copied : undefined;
+    const shared = this._shares[r.fileId];
     return html`<li part="result" class="result success" data-file-id=${r.fileId}>
       <span part="name" class="name">${r.name}</span>
       <code part="cid" class="cid">${r.cid}</code>
@@ -295,6 +318,20 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
         ${copied ? (copied.ok ? s.copied : s.copyFailed) : s.copy}
       </button>
       ${r.url ? html`<a part="link" class="link" href=${r.url} target="_blank" rel="noopener noreferrer">${s.open}</a>` : nothing}
+      ${
+        shared?.url
+          ? html`<a part="share-link" class="link" href=${shared.url} target="_blank" rel="noopener noreferrer">${shared.url}</a>`
+          : html`<button
+              part="share"
+              class="copy"
+              type="button"
+              aria-label=${format(s.shareLabel, { name: r.name })}
+              ?disabled=${shared && !shared.failed}
+              @click=${() => this.share(r.fileId).catch(() => undefined)}
+            >
+              ${shared?.failed ? s.shareFailed : s.share}
+            </button>`
+      }
       ${r.deduplicated ? html`<span class="note">${s.deduplicated}</span>` : nothing}
     </li>`;
   }
@@ -330,6 +367,29 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
         return s.errorExtraId;
       default:
         return s.errorOther;
+    }
+  }
+
+  /**
+   * Makes a share link for a stored file (by its file id or CID) with `shareOptions` and
+   * `options` over them, shows it in the file's row and fires `titan-share-created`; a
+   * failure fires `titan-share-error` and rejects. The same file shared again gets the same link.
+   */
+  async share(file: string, options: ShareLinkOptions = {}): Promise<TitanShareDetail> {
+    const entry = this._entries.find((e) => e.status === 'success' && (e.fileId === file || e.result.cid === file));
+    if (entry?.status !== 'success') throw new UploadElementsError('bad-state', `No stored file ${file} in this uploader.`);
+    const { fileId, name, cid } = entry.result;
+    this._shares = { ...this._shares, [fileId]: {} };
+    try {
+      const link = await this.#client.createShareLink(cid, { ...this.shareOptions, ...options });
+      const detail = { ...link, fileId, name };
+      this._shares = { ...this._shares, [fileId]: { url: link.url } };
+      this.emit('titan-share-created', detail);
+      return detail;
+    } catch (err) {
+      this._shares = { ...this._shares, [fileId]: { failed: true } };
+      this.emit('titan-share-error', { fileId, name, cid, error: errorDetail(err) });
+      throw err;
     }
   }
 

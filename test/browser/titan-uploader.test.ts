@@ -223,6 +223,105 @@ describe('<titan-uploader> (against the sandbox)', () => {
     });
   }
 
+  // Share links: the API server's CreateShareLinkHandler / ShareLinkInfoHandler /
+  // ShareLinkUpdateHandler / UpdateShareStatusHandler (gnasnik/titan-explorer api/events.go),
+  // replicated in src/sandbox/titan/share.ts.
+  describe("when a stored file's Share button is pressed, then the file is shared again with a password", () => {
+    const run = situation(async () => {
+      const el = await mount();
+      el.shareOptions = { baseUrl: 'https://share.example' };
+      el.addFiles([randomFile(3000, 'minutes.txt', 'text/plain')]);
+      const [stored] = (await el.upload()).successful;
+      await el.updateComplete;
+      const button = shadow(el).querySelector<HTMLButtonElement>('[part=share]')!;
+      const label = button.getAttribute('aria-label');
+      const created = event(el, 'titan-share-created');
+      button.click();
+      const detail = await created;
+      await el.updateComplete;
+      const shown = shadow(el).querySelector<HTMLAnchorElement>('[part=share-link]');
+      const again = await el.share(stored!.cid, { password: 'secret' });
+      const log = await requestLog('titan');
+      const calls = log.filter((e) => /create_link|share_link_info|share_link_update|share_status_set/.test(e.path));
+      const [link] = await knob('titan', 'links');
+      const [asset] = await knob('titan', 'assets');
+      return { stored: stored!, label, detail, shown: shown && { href: shown.href, text: shown.textContent }, again, calls, link, asset };
+    });
+
+    it('fires titan-share-created with the file, its CID and the link on the share base URL', () => {
+      const { detail, stored } = run();
+      expect(detail).to.include({ fileId: stored.fileId, name: 'minutes.txt', cid: stored.cid, protected: false });
+      expect(detail.url.startsWith(`https://share.example/link?cid=${stored.cid}&ts=`), detail.url).to.equal(true);
+      expect(detail.url).to.match(/&ts=\d+$/);
+    });
+
+    it('shows the link in place of the button, opening in a new tab', () => {
+      expect(run().shown).to.deep.equal({ href: run().detail.url, text: run().detail.url });
+    });
+
+    it('names the file in the button label', () => {
+      expect(run().label).to.equal('Make a share link for minutes.txt');
+    });
+
+    it('asks create_link with the user, the CID and the long link, then marks the asset shared', () => {
+      const [create, status] = run().calls;
+      expect(create!.path).to.match(/create_link$/);
+      expect(create!.query).to.include({ cid: run().stored.cid, expire_time: '0' });
+      expect(create!.query.username).to.match(/\/demo$/);
+      expect(create!.query.url).to.equal(
+        `https://share.example/distributionstatus?cid=${run().stored.cid}&AssetType=file&address=${encodeURIComponent(create!.query.username!)}`,
+      );
+      expect(status!.path).to.match(/share_status_set$/);
+      expect(run().asset?.shared).to.equal(true);
+    });
+
+    it('gives the same link when shared again (LinkAlreadyExist → share_link_info) and sets the new password', () => {
+      expect(run().again).to.include({ url: run().detail.url, protected: true });
+      expect(run().calls.map((c) => c.path.split('/').pop())).to.deep.equal([
+        'create_link',
+        'share_status_set',
+        'create_link',
+        'share_link_info',
+        'share_link_update',
+        'share_status_set',
+      ]);
+      expect(run().link?.shortPass).to.equal('secret');
+    });
+  });
+
+  describe('when Titan refuses to make a share link', () => {
+    const run = situation(async () => {
+      const el = await mount();
+      el.addFiles([randomFile(3000, 'a.txt', 'text/plain')]);
+      const [stored] = (await el.upload()).successful;
+      // The server's empty HTTP 500, twice: the client renews the token once and tries again (as for any call).
+      await knob('titan', 'storage', { call: 'create_link', failCount: 2 });
+      const failed = event(el, 'titan-share-error');
+      const rejected = await el.share(stored!.fileId).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      const detail = await failed;
+      await el.updateComplete;
+      const button = shadow(el).querySelector<HTMLButtonElement>('[part=share]')!;
+      const retryText = button.textContent?.trim();
+      const created = event(el, 'titan-share-created');
+      button.click();
+      return { stored: stored!, rejected, detail, retryText, retried: await created };
+    });
+
+    it('fires titan-share-error with the file and the typed error, and share() rejects', () => {
+      expect(run().detail).to.include({ fileId: run().stored.fileId, cid: run().stored.cid });
+      expect(run().detail.error.code).to.not.equal(undefined);
+      expect(run().rejected).to.be.instanceOf(Error);
+    });
+
+    it('offers the button again, saying it failed; pressing it makes the link', () => {
+      expect(run().retryText).to.equal('Share failed: retry');
+      expect(run().retried.cid).to.equal(run().stored.cid);
+    });
+  });
+
   describe('when api-url names an API that cannot be reached', () => {
     const run = situation(async () => {
       const el = await fixture<TitanUploader>(html`<titan-uploader

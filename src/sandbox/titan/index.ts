@@ -11,9 +11,11 @@ import { GinReply, GoPanic, langOf, notFound } from './gin.js';
 import { handleNode } from './node.js';
 import { NODE_IDS, type ApiCall, type NodeState, type Route, type Titan } from './state.js';
 import { STORAGE_ROUTES } from './storage.js';
+import { SHARE_ROUTES } from './share.js';
 import { TENANT_ROUTES } from './tenant.js';
 
 export type { SandboxTitanAsset, SandboxTitanTransferLog, SandboxTitanUser } from './state.js';
+export type { SandboxTitanLink } from './share.js';
 export type { SandboxTitanDelivery } from './callbacks.js';
 export type { NodeMode, ReportRefusal, UnauthorizedMode } from './faults.js';
 export { CALLBACK_RETRY_DELAYS_MS, SERVER_UTC_OFFSET } from './callbacks.js';
@@ -26,9 +28,11 @@ export { CALLBACK_RETRY_DELAYS_MS, SERVER_UTC_OFFSET } from './callbacks.js';
 
 const API = '/titan';
 const NODE = '/titan-node';
-const ROUTES: Record<string, Route> = { ...TENANT_ROUTES, ...STORAGE_ROUTES };
+const ROUTES: Record<string, Route> = { ...TENANT_ROUTES, ...STORAGE_ROUTES, ...SHARE_ROUTES };
 /** Storage calls the `storage` knob can slow down or fail: `create_asset`, `transfer/report`, … */
-const CALLS = Object.keys(STORAGE_ROUTES).map((k) => k.slice(k.indexOf('/api/v1/storage/') + '/api/v1/storage/'.length));
+const CALLS = Object.keys({ ...STORAGE_ROUTES, ...SHARE_ROUTES }).map((k) =>
+  k.slice(k.indexOf('/api/v1/storage/') + '/api/v1/storage/'.length),
+);
 
 /**
  * api/jwt.go `Cors()`: the request headers the API allows. A browser refuses, at the preflight,
@@ -64,6 +68,7 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
     ),
     downloadSecret: randomBytes(32),
     assets: [],
+    links: [],
     schedulerRecords: new Set(),
     transferLogs: new Map(),
     notify: defaultNotify(),
@@ -170,7 +175,7 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
      *   UploadURL and every share/direct link becomes the given value; {} restores them.
      * - `notify` {uploadUrl?, deleteUrl?} — the tenant's notify URLs ('' = none registered).
      * - `callbacks` {} — deliveries `[{kind, url, attempt, status, ok, body, response, at}]`.
-     * - `assets` {}, `reports` {} (asset_transfer_log rows), `users` {} — stored state.
+     * - `assets` {}, `links` {} (share links), `reports` {} (asset_transfer_log rows), `users` {} — stored state.
      */
     control(action, body) {
       switch (action) {
@@ -212,6 +217,8 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
           return t.callbacks.deliveries;
         case 'assets':
           return t.assets;
+        case 'links':
+          return t.links;
         case 'reports':
           return [...t.transferLogs.values()];
         case 'users':
@@ -229,6 +236,7 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
       // Accounts survive a reset (as sub-accounts survive anything upstream), so a page that
       // still holds a valid token is not forced into a renewal by another test's reset.
       t.assets = [];
+      t.links = [];
       t.schedulerRecords = new Set();
       t.transferLogs = new Map();
       for (const node of t.nodes.values()) {

@@ -5,6 +5,7 @@ import type { Claims, GinJwt } from './auth.js';
 import type { Callbacks } from './callbacks.js';
 import type { Faults } from './faults.js';
 import { GoPanic, type GinReply } from './gin.js';
+import type { SandboxTitanLink } from './share.js';
 
 /**
  * What the replica remembers: the explorer's tables (users, user_asset, user_asset_area,
@@ -81,6 +82,8 @@ export interface SandboxTitanAsset {
   /** Area → `is_sync`. The first area create_asset chose is synced at once, the others not. */
   areas: Record<string, boolean>;
   createdAt: Date;
+  /** `share_status` 1: share_status_set marked it shared. */
+  shared?: boolean;
 }
 
 /** What a node keeps for a CID. */
@@ -132,6 +135,8 @@ export interface Titan {
   /** Signs the download tokens share_asset hands out (the scheduler's key, in effect). */
   readonly downloadSecret: Buffer;
   assets: SandboxTitanAsset[];
+  /** The `link` table (share links). */
+  links: SandboxTitanLink[];
   /** The scheduler's asset records (node/scheduler/assets), by multihash. */
   schedulerRecords: Set<string>;
   transferLogs: Map<string, SandboxTitanTransferLog>;
