@@ -49,6 +49,7 @@ declare global {
         | 'extraIdUrl'
         | 'areaId'
         | 'groupId'
+        | 'folder'
         | 'accept'
         | 'maxFileSize'
         | 'maxFiles'

@@ -9,6 +9,7 @@ import type { StoredWrite } from './digime.js';
 import type {
   SandboxTitanAsset,
   SandboxTitanDelivery,
+  SandboxTitanGroup,
   SandboxTitanLink,
   SandboxTitanTransferLog,
   SandboxTitanUser,
@@ -36,6 +37,7 @@ export interface SandboxKnobs {
     callbacks: Knob<Empty, SandboxTitanDelivery[]>;
     assets: Knob<Empty, SandboxTitanAsset[]>;
     links: Knob<Empty, SandboxTitanLink[]>;
+    groups: Knob<Empty, SandboxTitanGroup[]>;
     reports: Knob<Empty, SandboxTitanTransferLog[]>;
     users: Knob<Empty, SandboxTitanUser[]>;
   };

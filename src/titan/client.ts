@@ -13,6 +13,7 @@ import {
   type UploadNode,
 } from './protocol.js';
 import type { ShareLink, ShareLinkOptions } from './share.js';
+import type { TitanFolder } from './groups.js';
 import { abortedError, TitanError, type TitanErrorCode } from './errors.js';
 import { requestJson, type JsonAnswer } from '../internal/request.js';
 import * as abort from '../internal/abort.js';
@@ -54,6 +55,8 @@ export interface UploadAssetOptions {
   areaId?: string[];
   /** Folder id (group_id); default 0, the root. */
   groupId?: number;
+  /** A folder path (`invoices/2026`) to store the file in, its missing folders created; overrides `groupId`. */
+  folder?: string;
   /**
    * The app's id for this asset; Titan echoes it in the upload callback. Send the same one when
    * retrying a file: after an answer lost on the way, the asset Titan kept carries the first.
@@ -161,6 +164,8 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
   lang: TitanLang;
 
   #apiUrl = DEFAULT_API_URL;
+  /** Folder paths resolved (or being resolved) to ids. */
+  readonly #folders = new Map<string, Promise<number>>();
   #token: string | undefined;
   #tokenRequest: Promise<string> | undefined;
   readonly #perNode: number;
@@ -269,6 +274,7 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
     throwIfAborted(signal);
 
     onPhase?.('create-asset');
+    const groupId = options.folder ? await this.folderId(options.folder) : (options.groupId ?? 0);
     const created = await this.#createAsset({
       asset_name: name,
       asset_cid: cid,
@@ -276,7 +282,7 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
       node_id: node?.NodeID ?? '',
       asset_type: 'file',
       asset_size: total,
-      group_id: options.groupId ?? 0,
+      group_id: groupId,
       md5,
       extra_id: extraId,
       need_trace: true,
@@ -351,6 +357,45 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
    */
   async createShareLink(cid: string, options?: ShareLinkOptions): Promise<ShareLink> {
     return (await import('./share.js')).createShareLink(this, cid, options);
+  }
+
+  /** A folder in `parent` (default the root). At most 20 folders per user (err 10019). */
+  async createFolder(name: string, parent?: number, signal?: AbortSignal): Promise<TitanFolder> {
+    return (await import('./groups.js')).createFolder(this, name, parent, signal);
+  }
+
+  /** The folders in `parent` (default the root), newest first. */
+  async listFolders(parent?: number, signal?: AbortSignal): Promise<TitanFolder[]> {
+    return (await import('./groups.js')).listFolders(this, parent, signal);
+  }
+
+  async renameFolder(id: number, name: string, signal?: AbortSignal): Promise<void> {
+    return (await import('./groups.js')).renameFolder(this, id, name, signal);
+  }
+
+  /** Moves a folder into `target` (0: the root); not into itself or its own subfolders. */
+  async moveFolder(id: number, target: number, signal?: AbortSignal): Promise<void> {
+    return (await import('./groups.js')).moveFolder(this, id, target, signal);
+  }
+
+  /** Deletes a folder with its subfolders and the files in them. */
+  async deleteFolder(id: number, signal?: AbortSignal): Promise<void> {
+    this.#folders.clear();
+    return (await import('./groups.js')).deleteFolder(this, id, signal);
+  }
+
+  /**
+   * The id of the folder at `path` (`invoices/2026`), creating the folders that are missing.
+   * Asked once per path by this client: files uploaded at the same time share the answer.
+   */
+  folderId(path: string): Promise<number> {
+    let id = this.#folders.get(path);
+    if (!id) {
+      id = import('./groups.js').then((m) => m.resolveFolder(this, path));
+      this.#folders.set(path, id);
+      id.catch(() => this.#folders.delete(path));
+    }
+    return id;
   }
 
   /**

@@ -13,4 +13,5 @@ export {
 } from './client.js';
 export { TitanError, type TitanErrorCode } from './errors.js';
 export type { ShareLink, ShareLinkOptions } from './share.js';
+export type { TitanFolder } from './groups.js';
 export { hashFile, md5, type HashFileOptions, type Md5Options } from './md5.js';

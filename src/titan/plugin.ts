@@ -24,6 +24,8 @@ export interface TitanUploadPluginOptions<M extends Meta, B extends Body> extend
   extraIdProvider?: (file: UppyFile<M, B>) => Promise<string | undefined>;
   areaId?: string[];
   groupId?: number;
+  /** A folder path (`invoices/2026`), created when missing; overrides `groupId`. */
+  folder?: string;
   /** Files sent to nodes at the same time (default 3). Hashing runs one file at a time ahead of them. */
   limit?: number;
   /** Shown while a file is hashed (Uppy's preprocess message). */
@@ -125,6 +127,7 @@ export class TitanUploadPlugin<M extends Meta, B extends Body> extends BasePlugi
           ...(extraId ? { extraId } : {}),
           ...(this.opts.areaId?.length ? { areaId: this.opts.areaId } : {}),
           ...(this.opts.groupId !== undefined ? { groupId: this.opts.groupId } : {}),
+          ...(this.opts.folder ? { folder: this.opts.folder } : {}),
           onProgress: (sent, total) =>
             this.uppy.emit('upload-progress', current(), { uploadStarted: started, bytesUploaded: sent, bytesTotal: total }),
           onPhase: (phase) => void (phase === 'create-asset' && this.#committed.add(file.id)),

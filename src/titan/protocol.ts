@@ -27,7 +27,12 @@ export const PATHS = {
   shareAsset: '/api/v1/storage/share_asset',
   deleteAsset: '/api/v1/storage/delete_asset',
   getAreaId: '/api/v1/storage/get_area_id',
+  /** Folders ("groups"), api/events.go CreateGroupHandler … MoveGroupToGroupHandler. */
   createGroup: '/api/v1/storage/create_group',
+  getGroups: '/api/v1/storage/get_groups',
+  renameGroup: '/api/v1/storage/rename_group',
+  moveGroupToGroup: '/api/v1/storage/move_group_to_group',
+  deleteGroup: '/api/v1/storage/delete_group',
   getAssetGroupList: '/api/v1/storage/get_asset_group_list',
   getStorageSize: '/api/v1/storage/get_storage_size',
   /**
@@ -82,6 +87,13 @@ export const ERR = {
   /** share_link_update of another user's link. */
   linkUserNotMatch: 1062,
   userStorageSizeNotEnough: 10004,
+  /** Folders (titan-node api/terrors): delete of a non-empty one (unused by delete_group today), a parent or target that does not exist, the 20-folder limit, a move into its own subfolder, moving the root, moving onto itself. */
+  groupNotEmptyCannotBeDelete: 10017,
+  groupNotExist: 10018,
+  groupLimit: 10019,
+  cannotMoveToSubgroup: 10020,
+  rootGroupCannotMoved: 10021,
+  groupsAreSame: 10022,
   notFoundNode: 10008,
   invalidAsset: 10030,
 } as const;
@@ -299,4 +311,17 @@ export interface ShareLinkRow {
   expire_at: string;
   created_at: string;
   updated_at: string;
+}
+
+/** A folder as get_groups and create_group answer it: core/dao `AssetGroup`, no JSON tags, so Go's field names. */
+export interface AssetGroupRow {
+  ID: number;
+  UserID: string;
+  Name: string;
+  Parent: number;
+  AssetCount: number;
+  AssetSize: number;
+  CreatedTime: string;
+  ShareStatus: number;
+  VistitCount: number;
 }

@@ -81,6 +81,7 @@ const cancelled = () => new UploadElementsError('aborted', 'The upload was cance
  * @attr extra-id-url - App backend endpoint; POST `{name,size,type}` answers `{ "extra_id": "…" }`, once per file.
  * @attr area-id - Comma-separated Titan areas: the country names get_area_id lists (`client.getAreaIds()`), e.g. `China, UnitedStates`.
  * @attr group-id - Titan folder id (default 0).
+ * @attr folder - Titan folder path to store files in (`invoices/2026`), its missing folders created; overrides `group-id`.
  * @attr accept - Allowed file types, comma-separated (`image/*,.pdf`).
  * @attr max-file-size - Largest file in bytes.
  * @attr max-files - Most files per upload.
@@ -126,6 +127,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
     extraIdProvider: { attribute: false },
     areaId: { attribute: 'area-id' },
     groupId: { attribute: 'group-id', type: Number },
+    folder: {},
     accept: {},
     maxFileSize: { attribute: 'max-file-size', type: Number },
     maxFiles: { attribute: 'max-files', type: Number },
@@ -159,6 +161,8 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
   declare areaId?: string;
   /** Folder id. */
   declare groupId?: number;
+  /** Folder path to store files in (`invoices/2026`), created when missing; overrides `groupId`. */
+  declare folder?: string;
   declare accept?: string;
   declare maxFileSize?: number;
   declare maxFiles?: number;
@@ -251,7 +255,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
       this.#client.lang = /^zh\b/i.test(locale) ? 'cn' : 'en';
       this.#uppy.setDashboardOptions({ locale: dashboardLocale(this.#text) });
     }
-    const keys = ['areaId', 'groupId', 'locale', 'strings', 'accept', 'maxFileSize', 'maxFiles', 'autoProceed'] as const;
+    const keys = ['areaId', 'groupId', 'folder', 'locale', 'strings', 'accept', 'maxFileSize', 'maxFiles', 'autoProceed'] as const;
     const uppy = this.#uppy.current;
     if (uppy && (!this.hasUpdated || keys.some((k) => changed.has(k)))) this.#configure(uppy);
   }
@@ -264,6 +268,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
         .map((s) => s.trim())
         .filter(Boolean),
       groupId: this.groupId ?? 0,
+      folder: this.folder ?? '',
       hashingMessage: this.#text.hashing,
     });
     const types = (this.accept ?? '')

@@ -823,4 +823,61 @@ describe('TitanClient (against the sandbox)', () => {
       expect(run().shareDeleted.message).to.include('share_asset');
     });
   });
+
+  // Folders: the API server's group handlers (gnasnik/titan-explorer api/events.go
+  // CreateGroupHandler … DeleteGroupHandler), replicated in src/sandbox/titan/groups.ts.
+  describe('when files go to a folder path, and folders are made, listed, renamed, moved and deleted', () => {
+    const run = situation(async () => {
+      const { client } = await makeClient();
+      // Two files at once to a path that does not exist yet: the folders are made once.
+      const [one, two] = await Promise.all([
+        client.uploadAsset(randomFile(3000, 'a.txt'), { folder: 'invoices/2026' }),
+        client.uploadAsset(randomFile(3000, 'b.txt'), { folder: 'invoices/2026' }),
+      ]);
+      const afterUpload = await knob('titan', 'groups');
+      const assets = await knob('titan', 'assets');
+      const root = await client.listFolders();
+      const inside = await client.listFolders(root[0]!.id);
+      // Another client (another page) finds the same folders rather than making new ones.
+      const { client: other } = await makeClient();
+      const again = await other.folderId('invoices/2026');
+      const spare = await client.createFolder('spare');
+      await client.renameFolder(spare.id, 'archive');
+      await client.moveFolder(inside[0]!.id, spare.id);
+      const moved = await client.listFolders(spare.id);
+      const loop = await caught(client.moveFolder(spare.id, inside[0]!.id));
+      await client.deleteFolder(spare.id);
+      const left = await client.listFolders();
+      const creates = (await requestLog('titan')).filter((e) => e.path.endsWith('/create_group')).length;
+      return { one, two, afterUpload, assets, root, inside, again, moved, loop, left, creates };
+    });
+
+    it('makes each folder of the path once, even for files uploaded at the same time', () => {
+      expect(run().afterUpload.map((g) => [g.name, g.parent])).to.deep.equal([
+        ['invoices', 0],
+        ['2026', run().afterUpload[0]!.id],
+      ]);
+    });
+
+    it('stores both files in the innermost folder', () => {
+      const id = run().afterUpload[1]!.id;
+      expect(run().assets.map((a) => a.groupId)).to.deep.equal([id, id]);
+    });
+
+    it('lists folders with their files', () => {
+      expect(run().root.map((f) => f.name)).to.deep.equal(['invoices']);
+      expect(run().inside[0]).to.include({ name: '2026', assetCount: 2, parent: run().root[0]!.id, shared: false });
+    });
+
+    it('finds an existing path without making folders (another client)', () => {
+      expect(run().again).to.equal(run().inside[0]!.id);
+      expect(run().creates).to.equal(3);
+    });
+
+    it('renames and moves a folder, refuses a move into its own subfolder (err 10020), deletes with what is inside', () => {
+      expect(run().moved.map((f) => f.name)).to.deep.equal(['2026']);
+      expect(run().loop.code).to.equal(10020);
+      expect(run().left.map((f) => f.name)).to.deep.equal(['invoices']);
+    });
+  });
 });

@@ -322,6 +322,23 @@ describe('<titan-uploader> (against the sandbox)', () => {
     });
   });
 
+  describe('when folder names a path that does not exist yet', () => {
+    const run = situation(async () => {
+      const el = await mount();
+      el.setAttribute('folder', 'reports/q3');
+      await el.updateComplete;
+      el.addFiles([randomFile(2000, 'one.txt', 'text/plain'), randomFile(2000, 'two.txt', 'text/plain')]);
+      const report = await el.upload();
+      return { report, groups: await knob('titan', 'groups'), assets: await knob('titan', 'assets') };
+    });
+
+    it('makes the folders once and stores every file in the innermost one', () => {
+      expect(run().report.successful).to.have.length(2);
+      expect(run().groups.map((g) => g.name)).to.deep.equal(['reports', 'q3']);
+      expect(run().assets.map((a) => a.groupId)).to.deep.equal([run().groups[1]!.id, run().groups[1]!.id]);
+    });
+  });
+
   describe('when api-url names an API that cannot be reached', () => {
     const run = situation(async () => {
       const el = await fixture<TitanUploader>(html`<titan-uploader

@@ -12,10 +12,12 @@ import { handleNode } from './node.js';
 import { NODE_IDS, type ApiCall, type NodeState, type Route, type Titan } from './state.js';
 import { STORAGE_ROUTES } from './storage.js';
 import { SHARE_ROUTES } from './share.js';
+import { GROUP_ROUTES } from './groups.js';
 import { TENANT_ROUTES } from './tenant.js';
 
 export type { SandboxTitanAsset, SandboxTitanTransferLog, SandboxTitanUser } from './state.js';
 export type { SandboxTitanLink } from './share.js';
+export type { SandboxTitanGroup } from './groups.js';
 export type { SandboxTitanDelivery } from './callbacks.js';
 export type { NodeMode, ReportRefusal, UnauthorizedMode } from './faults.js';
 export { CALLBACK_RETRY_DELAYS_MS, SERVER_UTC_OFFSET } from './callbacks.js';
@@ -28,9 +30,9 @@ export { CALLBACK_RETRY_DELAYS_MS, SERVER_UTC_OFFSET } from './callbacks.js';
 
 const API = '/titan';
 const NODE = '/titan-node';
-const ROUTES: Record<string, Route> = { ...TENANT_ROUTES, ...STORAGE_ROUTES, ...SHARE_ROUTES };
+const ROUTES: Record<string, Route> = { ...TENANT_ROUTES, ...STORAGE_ROUTES, ...SHARE_ROUTES, ...GROUP_ROUTES };
 /** Storage calls the `storage` knob can slow down or fail: `create_asset`, `transfer/report`, … */
-const CALLS = Object.keys({ ...STORAGE_ROUTES, ...SHARE_ROUTES }).map((k) =>
+const CALLS = Object.keys({ ...STORAGE_ROUTES, ...SHARE_ROUTES, ...GROUP_ROUTES }).map((k) =>
   k.slice(k.indexOf('/api/v1/storage/') + '/api/v1/storage/'.length),
 );
 
@@ -69,6 +71,8 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
     downloadSecret: randomBytes(32),
     assets: [],
     links: [],
+    groups: [],
+    lastGroupId: 0,
     schedulerRecords: new Set(),
     transferLogs: new Map(),
     notify: defaultNotify(),
@@ -175,7 +179,7 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
      *   UploadURL and every share/direct link becomes the given value; {} restores them.
      * - `notify` {uploadUrl?, deleteUrl?} — the tenant's notify URLs ('' = none registered).
      * - `callbacks` {} — deliveries `[{kind, url, attempt, status, ok, body, response, at}]`.
-     * - `assets` {}, `links` {} (share links), `reports` {} (asset_transfer_log rows), `users` {} — stored state.
+     * - `assets` {}, `links` {} (share links), `groups` {} (folders), `reports` {} (asset_transfer_log rows), `users` {} — stored state.
      */
     control(action, body) {
       switch (action) {
@@ -219,6 +223,8 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
           return t.assets;
         case 'links':
           return t.links;
+        case 'groups':
+          return t.groups;
         case 'reports':
           return [...t.transferLogs.values()];
         case 'users':
@@ -237,6 +243,7 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
       // still holds a valid token is not forced into a renewal by another test's reset.
       t.assets = [];
       t.links = [];
+      t.groups = [];
       t.schedulerRecords = new Set();
       t.transferLogs = new Map();
       for (const node of t.nodes.values()) {

@@ -6,6 +6,7 @@ import type { Callbacks } from './callbacks.js';
 import type { Faults } from './faults.js';
 import { GoPanic, type GinReply } from './gin.js';
 import type { SandboxTitanLink } from './share.js';
+import type { SandboxTitanGroup } from './groups.js';
 
 /**
  * What the replica remembers: the explorer's tables (users, user_asset, user_asset_area,
@@ -137,6 +138,9 @@ export interface Titan {
   assets: SandboxTitanAsset[];
   /** The `link` table (share links). */
   links: SandboxTitanLink[];
+  /** The `asset_group` table (folders), and its last auto-increment id (ids are not reused). */
+  groups: SandboxTitanGroup[];
+  lastGroupId: number;
   /** The scheduler's asset records (node/scheduler/assets), by multihash. */
   schedulerRecords: Set<string>;
   transferLogs: Map<string, SandboxTitanTransferLog>;
