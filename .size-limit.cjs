@@ -41,13 +41,15 @@ module.exports = [
   // keeping the raw bytes and rebuilding the Worker's typed errors; 15.683 kB: +83 B for Workers
   // whose script is on another origin than the page (the CDN bundle), started from a blob: URL
   // that imports it, and only from this script's own origin, issue 14; 15.645 kB once the
-  // transport's capped reader collects chunks in a Blob (its shared code got 38 B smaller).
+  // transport's capped reader collects chunks in a Blob (its shared code got 38 B smaller); 15.68 kB:
+  // +33 B for the accent as text lightened where the page is dark (light-dark(): Cancel and the
+  // download link read at 2.9:1 on a dark page, issue 14).
   {
     name: 'upload-elements/universa (lit + idb-keyval + own code; goal 12 kB)',
     path: 'dist/universa.js',
     import: '*',
     modifyEsbuildConfig: without(...onDemand),
-    limit: '15.645 kB',
+    limit: '15.68 kB',
     gzip: true,
   },
   // The goal is 12 kB; it held (11.47 kB) until the client learned Titan's real protocol
@@ -76,14 +78,15 @@ module.exports = [
   // protocol code, 0.75 kB, is a chunk loaded on the first share); 14.87 kB: +0.31 kB for folders
   // (issue 15): the client's five folder methods and folderId() (one resolution per path for
   // files uploaded at once), the folder attribute through the plugin; the group calls themselves
-  // (0.88 kB) are a chunk loaded on first use.
+  // (0.88 kB) are a chunk loaded on first use; 14.885 kB: +14 B for the accent as text lightened
+  // in dark (Copy, Open and Share read at 3:1 on the dark row, issue 14).
   {
     name: 'upload-elements/titan (own code; goal 12 kB)',
     path: 'dist/titan.js',
     import: '*',
     ignore: shared,
     modifyEsbuildConfig: without(uppyCss, ...onDemand),
-    limit: '14.87 kB',
+    limit: '14.885 kB',
     gzip: true,
   },
   // The headless clients, as an app that needs no element imports them: with their
@@ -125,9 +128,11 @@ module.exports = [
   // +130 B for Workers whose script is on another origin than the page (the CDN bundle), issue 14;
   // 120.145 kB: +15 B for the transport reading answers as bytes (issue 12, as above); 121.47 kB:
   // +1.32 kB for share links (issue 15), the on-demand share chunk (0.75 kB) included here;
-  // 122.29 kB: +0.82 kB for folders (issue 15), their on-demand chunk included.
-  { name: 'upload-elements/titan (with lit, Uppy, CSS)', path: 'dist/titan.js', import: '*', limit: '122.29 kB', gzip: true },
+  // 122.29 kB: +0.82 kB for folders (issue 15), their on-demand chunk included; 122.305 kB: +14 B
+  // for the accent as text lightened in dark (issue 14).
+  { name: 'upload-elements/titan (with lit, Uppy, CSS)', path: 'dist/titan.js', import: '*', limit: '122.305 kB', gzip: true },
   // 140.2 kB: +1 kB for share links (issue 15; this bundle inlines its on-demand chunks);
-  // 141.07 kB: +0.87 kB for folders (issue 15).
-  { name: 'dist/cdn/upload-elements.js (everything inlined)', path: 'dist/cdn/upload-elements.js', limit: '141.07 kB', gzip: true },
+  // 141.07 kB: +0.87 kB for folders (issue 15); 141.125 kB: +53 B for the accent as text lightened
+  // in dark, in all three elements (issue 14).
+  { name: 'dist/cdn/upload-elements.js (everything inlined)', path: 'dist/cdn/upload-elements.js', limit: '141.125 kB', gzip: true },
 ];

@@ -41,7 +41,7 @@ export const digimeWriterStyles = [
     }
     [part='disconnect-button'] {
       background: transparent;
-      color: var(--_accent);
+      color: var(--_link);
       border: 1px solid currentColor;
     }
     button:disabled,

@@ -72,7 +72,7 @@ const own = css`
   .link {
     font: inherit;
     font-size: 0.8125rem;
-    color: var(--_accent);
+    color: var(--_link);
     background: none;
     border: 1px solid currentColor;
     border-radius: var(--_radius);

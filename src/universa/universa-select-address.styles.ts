@@ -32,7 +32,7 @@ export const universaSelectAddressStyles = css`
   }
   button,a {
     border: 1px solid;
-    color: var(--a);
+    color: light-dark(var(--a),color-mix(in srgb,var(--a) 55%,#fff));
     background: 0 0;
     padding: .3em .8em;
     text-decoration: none;
