@@ -74,15 +74,23 @@ function testFile(name: string, size: number, mimeType = 'application/octet-stre
   return { name, mimeType, buffer: randomBytes(size) };
 }
 
-/** A line of the demo's event panel whose event name is exactly `name`. */
+/** The demo's event log entries for the event `name` (its `data-event`, the exact name), newest first. */
 function logLine(page: Page, name: string): Locator {
-  return page.locator('#log li').filter({ has: page.locator('strong', { hasText: new RegExp(`^${name}$`) }) });
+  return page.locator(`#log li[data-event="${name}"]`);
 }
 
-/** The JSON detail the demo printed for the newest `name` event. */
+/** Entries for `name` whose detail JSON has each of these fields, as the pretty-printed JSON shows them. */
+function logLineWith(page: Page, name: string, fields: Record<string, unknown>): Locator {
+  let line = logLine(page, name);
+  for (const [key, value] of Object.entries(fields)) {
+    line = line.filter({ has: page.locator('details > pre', { hasText: `${JSON.stringify(key)}: ${JSON.stringify(value)}` }) });
+  }
+  return line;
+}
+
+/** The JSON detail the demo printed (in the entry's collapsed <details>) for the newest `name` event. */
 async function logDetail<T = Record<string, unknown>>(page: Page, name: string): Promise<T> {
-  const text = (await logLine(page, name).first().textContent()) ?? '';
-  const json = text.slice(text.indexOf(name) + name.length).trim();
+  const json = (await logLine(page, name).first().locator('details > pre').textContent()) ?? '';
   return JSON.parse(json) as T;
 }
 
@@ -104,9 +112,9 @@ async function openDemo(ctx: Ctx, page = ctx.page, url = ctx.demo.url): Promise<
 }
 
 /** Ticks a demo knob checkbox and waits for the demo to report the knob(s) it turned. */
-async function toggle(ctx: Ctx, label: string, expectLogText: string): Promise<void> {
+async function toggle(ctx: Ctx, label: string, expectInLog: Record<string, unknown>): Promise<void> {
   await ctx.page.getByLabel(label).check();
-  await logLine(ctx.page, 'sandbox').filter({ hasText: expectLogText }).first().waitFor({ timeout: 10_000 });
+  await logLineWith(ctx.page, 'sandbox', expectInLog).first().waitFor({ timeout: 10_000 });
 }
 
 async function addTitanFile(page: Page, file: ReturnType<typeof testFile>): Promise<void> {
@@ -163,7 +171,7 @@ async function titanCid(page: Page): Promise<string> {
 async function titanTokenExpiredMidUpload(ctx: Ctx): Promise<void> {
   const { page, demo } = ctx;
   await openDemo(ctx);
-  await toggle(ctx, 'Slow nodes', '"nodeId":"node2","mode":"slow"');
+  await toggle(ctx, 'Slow nodes', { nodeId: 'node2', mode: 'slow' });
   const file = testFile('expiring-token.bin', 256 * 1024);
   await addTitanFile(page, file);
   await clickTitanUpload(page);
@@ -222,6 +230,18 @@ async function titanTokenExpiredMidUpload(ctx: Ctx): Promise<void> {
     success.verified === true && success.report?.status === 'sent',
     `titan-upload-success: verified ${success.verified}, report ${JSON.stringify(success.report)}`,
   );
+  // Its log entry: one line (time, event, the file and its CID, shortened), the JSON collapsed until opened.
+  const entry = logLine(page, 'titan-upload-success').first();
+  const line = ((await entry.locator('summary').textContent()) ?? '').replace(/\s+/g, ' ').trim();
+  const expected = `titan-upload-success ${file.name} → ${cid.slice(0, 6)}…${cid.slice(-6)} (verified)`;
+  assert(
+    /^\d\d:\d\d:\d\d /.test(line) && line.endsWith(expected),
+    `the log line is ${JSON.stringify(line)}, expected "hh:mm:ss ${expected}"`,
+  );
+  assert(!(await entry.locator('details').evaluate((d) => (d as HTMLDetailsElement).open)), 'the entry opened by itself');
+  assert(!(await entry.locator('details > pre').isVisible()), 'the detail JSON shows before the entry is opened');
+  await entry.locator('summary').click();
+  await entry.locator('details > pre').waitFor({ state: 'visible', timeout: 5000 });
 
   // The app backend's "callbacks received" table, filled by the callback the report queued:
   // an upload, the file's extra_id, the CID the browser verified, the signature checked.
@@ -238,7 +258,7 @@ async function titanTokenExpiredMidUpload(ctx: Ctx): Promise<void> {
 async function titanNodeFailover(ctx: Ctx): Promise<void> {
   const { page, demo } = ctx;
   await openDemo(ctx);
-  await toggle(ctx, 'Node 1 down', '"nodeId":"node1","mode":"down"');
+  await toggle(ctx, 'Node 1 down', { nodeId: 'node1', mode: 'down' });
   const file = testFile('failover.bin', 128 * 1024);
   await addTitanFile(page, file);
   await clickTitanUpload(page);
@@ -269,7 +289,7 @@ async function titanNodeFailover(ctx: Ctx): Promise<void> {
 async function titanWrongCid(ctx: Ctx): Promise<void> {
   const { page, demo } = ctx;
   await openDemo(ctx);
-  await toggle(ctx, 'Node 1 answers a wrong CID', '"mode":"wrong-cid"');
+  await toggle(ctx, 'Node 1 answers a wrong CID', { mode: 'wrong-cid' });
   const file = testFile('tampered.bin', 300 * 1024);
   await addTitanFile(page, file);
   await clickTitanUpload(page);
@@ -288,7 +308,7 @@ async function titanWrongCid(ctx: Ctx): Promise<void> {
 
   // Loses nothing: with the node honest again, Retry stores the same file, verified.
   await page.getByLabel('Node 1 answers a wrong CID').uncheck();
-  await logLine(page, 'sandbox').filter({ hasText: '"mode":"ok"' }).first().waitFor({ timeout: 10_000 });
+  await logLineWith(page, 'sandbox', { mode: 'ok' }).first().waitFor({ timeout: 10_000 });
   await page.locator('titan-uploader .uppy-StatusBar-actionBtn--retry').click({ timeout: 10_000 });
   const cid = await until('a CID in the uploader after Retry', async () => {
     const shown = page.locator('titan-uploader [part="cid"]').first();
@@ -301,7 +321,7 @@ async function titanWrongCid(ctx: Ctx): Promise<void> {
 async function titanCancelled(ctx: Ctx): Promise<void> {
   const { page, demo } = ctx;
   await openDemo(ctx);
-  await toggle(ctx, 'Slow nodes', '"nodeId":"node2","mode":"slow"');
+  await toggle(ctx, 'Slow nodes', { nodeId: 'node2', mode: 'slow' });
   const file = testFile('cancel-me.bin', 512 * 1024);
   await addTitanFile(page, file);
   await clickTitanUpload(page);
@@ -452,7 +472,7 @@ async function universaReloadAndSecondTab(ctx: Ctx): Promise<void> {
   await until('ok_url answered', async () => (await okCalls()).some((e) => e.status === 200), 10_000);
   const okBody = (await okCalls())[0]!.body as { address?: string };
   assert(okBody.address === UNIVERSA_ADDRESS, `ok_url got address ${JSON.stringify(okBody.address)}`);
-  await logLine(page, 'universa-state').filter({ hasText: '"state":"polling"' }).first().waitFor({ timeout: 10_000 });
+  await logLineWith(page, 'universa-state', { state: 'polling' }).first().waitFor({ timeout: 10_000 });
   await until('a first check_url poll', () => checks.some((c) => c.ended !== undefined), 10_000);
 
   // Reload while it polls: the pending import comes back from IndexedDB and polling resumes.
@@ -461,7 +481,7 @@ async function universaReloadAndSecondTab(ctx: Ctx): Promise<void> {
   await page.getByRole('button', { name: 'Reload the page' }).click();
   await loaded;
   await until('a check_url poll from the reloaded page', () => checks.some((c) => c.page === 'A' && c.started > reloadedAt), 15_000);
-  await logLine(page, 'universa-state').filter({ hasText: '"state":"polling"' }).first().waitFor({ timeout: 10_000 });
+  await logLineWith(page, 'universa-state', { state: 'polling' }).first().waitFor({ timeout: 10_000 });
   assert(!(await el(page, 'dialog').isVisible()), 'the popup re-opened after the reload although the address was confirmed');
   await shot(page, 'e2e-universa-polling.png');
 
@@ -473,7 +493,7 @@ async function universaReloadAndSecondTab(ctx: Ctx): Promise<void> {
 
   // Delivered once per cb: the event in the tab that polled; the other shows the contract too.
   await logLine(page, 'universa-contract').first().waitFor({ timeout: 30_000 });
-  await logLine(second, 'universa-state').filter({ hasText: '"state":"received"' }).first().waitFor({ timeout: 10_000 });
+  await logLineWith(second, 'universa-state', { state: 'received' }).first().waitFor({ timeout: 10_000 });
   await sleep(1000); // a second announcement, if any, would arrive now
   const counts = [await logLine(page, 'universa-contract').count(), await logLine(second, 'universa-contract').count()];
   assert(counts[0] === 1 && counts[1] === 0, `universa-contract was logged ${counts.join(' and ')}× in the first and second tab`);
@@ -517,6 +537,134 @@ async function universaReloadAndSecondTab(ctx: Ctx): Promise<void> {
   await shot(second, 'e2e-universa-second-tab.png');
 }
 
+/** Issue 14, item 6: what each service is, markup written from the live elements, the knobs apart, a readable log. */
+async function demoPage(ctx: Ctx): Promise<void> {
+  const { page } = ctx;
+  await openDemo(ctx);
+
+  // Each service: an intro with a link to it, before its element.
+  const sites = { titan: 'https://titannet.io', universa: 'https://universablockchain.com', digime: 'https://digi.me' };
+  for (const [id, site] of Object.entries(sites)) {
+    const intro = page.locator(`#${id} [data-intro]`);
+    assert(await intro.isVisible(), `section ${id} shows no intro`);
+    const text = ((await intro.textContent()) ?? '').replace(/\s+/g, ' ');
+    assert(text.length > 120, `the ${id} intro is ${JSON.stringify(text)}`);
+    const links = await intro.locator('a').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+    assert(
+      links.some((h) => h.replace(/\/$/, '') === site),
+      `the ${id} intro links ${JSON.stringify(links)}, not ${site}`,
+    );
+    const first = await page.evaluate((id) => {
+      const intro = document.querySelector(`#${id} [data-intro]`)!;
+      const el = document.querySelector(`#${id} :is(titan-uploader, universa-select-address, digime-writer)`)!;
+      return !!(intro.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING);
+    }, id);
+    assert(first, `the ${id} intro comes after its element`);
+  }
+
+  // The snippets are the live elements' markup: their attributes and the properties main.ts set.
+  const snippet = async (id: string) => (await page.locator(`code[data-snippet="${id}"]`).textContent()) ?? '';
+  const attrs = (tag: string) =>
+    page.locator(tag).evaluate((el) => Object.fromEntries(el.getAttributeNames().map((n) => [n, el.getAttribute(n) ?? ''])));
+  const titanAttrs = await attrs('titan-uploader');
+  const titan = await snippet('titan');
+  assert(
+    titanAttrs['api-url'] && titan.includes(`api-url="${titanAttrs['api-url']}"`),
+    `the Titan snippet has not the live api-url:\n${titan}`,
+  );
+  assert(!titan.includes('api-test1'), `the Titan snippet names another api-url than the element has:\n${titan}`);
+  for (const name of ['token-url', 'extra-id-url']) {
+    assert(titan.includes(`${name}="${titanAttrs[name]}"`), `the Titan snippet lacks ${name}="${titanAttrs[name]}":\n${titan}`);
+  }
+  assert(/<!--[^\n]*api-url[^\n]*sandbox[^\n]*-->/.test(titan), `no comment says api-url is the sandbox's:\n${titan}`);
+  assert(
+    /<script type="module" src="[^"]+upload-elements\.js"><\/script>/.test(titan),
+    `the Titan snippet has no script include:\n${titan}`,
+  );
+  // It follows the element: an attribute set on the live element shows at once.
+  await page.locator('titan-uploader').evaluate((el) => el.setAttribute('max-files', '3'));
+  await until('max-files in the Titan snippet', async () => (await snippet('titan')).includes('max-files="3"'), 5000);
+
+  const universa = await snippet('universa');
+  const addresses = await page
+    .locator('universa-select-address')
+    .evaluate((el) => (el as unknown as { addresses: Array<{ address: string; label: string }> }).addresses);
+  assert(addresses.length > 0, 'the demo sets no Universa addresses');
+  for (const a of addresses) {
+    assert(universa.includes(`'${a.address}'`) && universa.includes(`'${a.label}'`), `the Universa snippet lacks ${a.label}:\n${universa}`);
+  }
+  assert(/\.addresses = \[/.test(universa), `the Universa snippet does not set addresses:\n${universa}`);
+  assert(
+    'allow-same-origin' in (await attrs('universa-select-address')) &&
+      /<!--[^\n]*allow-same-origin[^\n]*-->\n<universa-select-address[^>]* allow-same-origin/.test(universa),
+    `the Universa snippet does not show allow-same-origin with its reason:\n${universa}`,
+  );
+  const digime = await snippet('digime');
+  const backendUrl = (await attrs('digime-writer'))['backend-url'];
+  assert(backendUrl && digime.includes(`backend-url="${backendUrl}"`), `the digi.me snippet has not the live backend-url:\n${digime}`);
+  // Text, not markup: nothing inside a snippet but the comment highlighting.
+  assert((await page.locator('code[data-snippet] :not(span.comment)').count()) === 0, 'a snippet holds elements');
+
+  // The sandbox knobs: in each section's "Simulate (sandbox)" group, apart from the element.
+  const knobs = await page.evaluate(() =>
+    [...document.querySelectorAll('[data-toggle], [data-knob], #two-phase, #reload, #refuse-consent')].map((el) => ({
+      knob: (el.closest('label') ?? el).textContent!.trim(),
+      group: el.closest('fieldset')?.querySelector(':scope > legend')?.textContent?.trim(),
+      section: el.closest('section')?.id,
+    })),
+  );
+  const outside = knobs.filter((k) => k.group !== 'Simulate (sandbox)');
+  assert(knobs.length >= 10 && !outside.length, `knobs outside a Simulate group: ${JSON.stringify(outside)}`);
+  assert(
+    ['titan', 'universa', 'digime'].every((id) => knobs.some((k) => k.section === id)),
+    `sections with knobs: ${[...new Set(knobs.map((k) => k.section))].join(', ')}`,
+  );
+  assert(
+    (await page.locator('fieldset :is(titan-uploader, universa-select-address, digime-writer)').count()) === 0,
+    'an element sits in a knob group',
+  );
+  for (const label of ['Slow nodes', 'Node 1 down', 'Node 1 answers a wrong CID']) {
+    assert(await page.getByLabel(label).isVisible(), `no visible knob labelled ${label}`);
+  }
+
+  // Universa before any link: the button that opens one, prominent, and what it will do.
+  const receive = page.getByRole('button', { name: /Receive She-Tokens/ });
+  assert(await receive.isVisible(), 'no visible "Receive She-Tokens" button');
+  assert(!(await receive.evaluate((b) => !!b.closest('fieldset'))), 'the "Receive She-Tokens" button is among the knobs');
+  const idle = ((await page.locator('#universa-idle').textContent()) ?? '').replace(/\s+/g, ' ');
+  assert((await page.locator('#universa-idle').isVisible()) && idle.includes('?iv=1'), `the Universa section says ${JSON.stringify(idle)}`);
+  await shot(page, 'e2e-demo-light.png');
+
+  // A knob's log entry: one line saying what was turned, the requests' JSON collapsed in it.
+  await toggle(ctx, 'Slow nodes', { nodeId: 'node2', mode: 'slow' });
+  const entry = logLine(page, 'sandbox').first();
+  const line = ((await entry.locator('summary').textContent()) ?? '').replace(/\s+/g, ' ').trim();
+  assert(/^\d\d:\d\d:\d\d sandbox Slow nodes: on$/.test(line), `the knob's log line is ${JSON.stringify(line)}`);
+  assert(!(await entry.locator('details > pre').isVisible()), 'the knob entry shows its JSON before it is opened');
+  const requests = await logDetail<Array<{ request: string; body: { nodeId: string; mode: string } }>>(page, 'sandbox');
+  assert(
+    JSON.stringify(requests.map((r) => [r.request, r.body.nodeId, r.body.mode])) ===
+      JSON.stringify([
+        ['POST /_sandbox/titan/node', 'node1', 'slow'],
+        ['POST /_sandbox/titan/node', 'node2', 'slow'],
+      ]),
+    `the knob entry's detail: ${JSON.stringify(requests)}`,
+  );
+  await entry.locator('summary').click();
+  await entry.locator('details > pre').waitFor({ state: 'visible', timeout: 5000 });
+
+  await page.locator('#theme').click();
+  assert(await page.evaluate(() => document.documentElement.classList.contains('dark')), 'the theme toggle did not turn the page dark');
+  await shot(page, 'e2e-demo-dark.png');
+
+  // The sandbox keeps its faults across a reload, and so do the boxes (turned on again, said in the log).
+  await page.getByRole('button', { name: 'Reload the page' }).click();
+  await logLineWith(page, 'sandbox', { nodeId: 'node2', mode: 'slow' }).first().waitFor({ timeout: 10_000 });
+  assert(await page.getByLabel('Slow nodes').isChecked(), '"Slow nodes" is unticked after a reload while the sandbox still has slow nodes');
+  const again = ((await logLine(page, 'sandbox').first().locator('summary').textContent()) ?? '').replace(/\s+/g, ' ');
+  assert(again.includes('Still on after the reload: Slow nodes'), `after the reload the log says ${JSON.stringify(again)}`);
+}
+
 /** A phone-sized window (issue 14, item 6): the page fits, nothing scrolls sideways, every section shows. */
 async function phoneWidth(ctx: Ctx): Promise<void> {
   const { page } = ctx;
@@ -542,6 +690,14 @@ async function phoneWidth(ctx: Ctx): Promise<void> {
     `the page is ${layout.scrollWidth} px wide in a ${layout.width} px window (${layout.wide.join(', ')})`,
   );
   for (const [id, height] of layout.sections) assert(height > 40, `section ${id} is ${height} px tall`);
+
+  // Dark, and with a log entry opened: still no sideways scroll.
+  await page.getByLabel('Slow nodes').check();
+  await logLine(page, 'sandbox').first().locator('summary').click();
+  await page.locator('#theme').click();
+  await shot(page, 'e2e-demo-360-dark.png');
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert(width <= 360, `dark, with a log entry open, the page is ${width} px wide`);
 }
 
 // ---- runner -------------------------------------------------------------------------------------
@@ -553,6 +709,7 @@ const cases: Array<[name: string, run: (ctx: Ctx) => Promise<void>]> = [
   ['Titan refuses a node answering another CID, and Retry stores the file once the node is honest', titanWrongCid],
   ['digi.me connect, then write a file the postbox decrypts to the same bytes', digimeWrite],
   ['Universa import survives a reload while polling; a second tab follows without polling or a second event', universaReloadAndSecondTab],
+  ['The demo says what each service is, shows the markup it runs, keeps knobs apart and logs readably', demoPage],
   ['The demo fits a 360 px wide phone: no sideways scroll, every section shown', phoneWidth],
 ];
 
