@@ -32,6 +32,8 @@ const SUMMARY: { [K in Logged]?: (detail: Events[K]) => string } = {
   'titan-upload-error': (d) => `${d.name}: ${d.error.code === 'aborted' ? 'cancelled' : d.error.message}`,
   'titan-token-renewed': () => 'Titan refused the token; token-url gave a new one',
   'titan-complete': (d) => `${d.successful.length} stored, ${d.failed.length} failed`,
+  'titan-share-created': (d) => `${d.name}: share link made${d.protected ? ' (with a password)' : ''}`,
+  'titan-share-error': (d) => `${d.name}: ${d.error.message}`,
   'universa-state': (d) => `${d.state}${d.issuerState ? ` (issuer: ${d.issuerState})` : ''}`,
   'universa-contract': (d) => {
     const what = d.summary.amount ? `${d.summary.amount} ${d.summary.unit ?? ''}`.trim() : 'a contract';
