@@ -207,6 +207,48 @@ const benches = {
     return { md5SumMs: md5Sum, rawUploadSumMs: uploadSum, endToEndMs: e2e.ms };
   },
 
+  /**
+   * One large file end to end: uploading while hashing (get_upload_info without md5, the node
+   * upload next to md5 + CID) vs hashing first, against max(hash time, raw upload time) measured
+   * on a third file of the same size (each file its own bytes: Titan would deduplicate).
+   */
+  async parallel(sizeMiB = 1024) {
+    const userToken = await token();
+    const client = new TitanClient({ apiUrl, token: userToken });
+    const [a, b, c] = pickedFiles(3, sizeMiB) as [File, File, File];
+    const h = await timed(() => client.hash(a));
+    const raw = await rawUpload(a, userToken, h.value.md5);
+    const first = await timed(() => client.uploadAsset(b, { name: 'hash-first.bin', parallelHashBytes: Infinity }));
+    const both = await timed(() => client.uploadAsset(c, { name: 'while-hashing.bin', parallelHashBytes: 0 }));
+    if (!first.value.verified || !both.value.verified) throw new Error('an upload was not verified');
+    return { hashMs: h.ms, rawUploadMs: raw, hashFirstMs: first.ms, whileHashingMs: both.ms };
+  },
+
+  /**
+   * Where uploading while hashing starts to pay: per size, slices of one file (each run its own
+   * bytes) uploaded both ways, alternating, median of 3.
+   */
+  async threshold(...sizesMiB: number[]) {
+    const client = new TitanClient({ apiUrl, token: await token() });
+    const [file] = pickedFiles(1, 6 * sizesMiB.reduce((x, y) => x + y, 0)) as [File];
+    let offset = 0;
+    const rows: { sizeMiB: number; hashFirstMs: number; whileHashingMs: number }[] = [];
+    for (const size of sizesMiB) {
+      const first: number[] = [];
+      const both: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const next = () => file.slice(offset, (offset += size * MiB));
+        const runFirst = async () =>
+          first.push((await timed(() => client.uploadAsset(next(), { name: 'f.bin', parallelHashBytes: Infinity }))).ms);
+        const runBoth = async () => both.push((await timed(() => client.uploadAsset(next(), { name: 'b.bin', parallelHashBytes: 0 }))).ms);
+        if (i % 2 === 0) await runFirst().then(runBoth);
+        else await runBoth().then(runFirst);
+      }
+      rows.push({ sizeMiB: size, hashFirstMs: median(first), whileHashingMs: median(both) });
+    }
+    return rows;
+  },
+
   /** JS heap (precise memory info) sampled every 50 ms during one large upload (md5 included). */
   async heap(sizeMiB = 1024, inWorker = 1) {
     // A Worker's heap is not in the page's performance.memory: hashing on the main thread shows it.

@@ -79,7 +79,18 @@ export interface UploadAssetOptions {
   /** Bytes hashed so far. */
   onMd5Progress?: (done: number, total: number) => void;
   onPhase?: (phase: TitanUploadPhase) => void;
+  /**
+   * A file this large or larger, without `hashes`, uploads while it hashes: Titan's
+   * get_upload_info takes md5 as optional, so nodes are asked for at once and the node upload
+   * runs next to the hashing; the md5 is asked about once known, and if Titan has the file
+   * already (with this CID) the transfer stops and the existing file is registered. Default
+   * `PARALLEL_HASH_BYTES`; `Infinity` always hashes first.
+   */
+  parallelHashBytes?: number;
 }
+
+/** Where uploading while hashing starts to pay (`npm run bench -- parallel` measures it). */
+export const PARALLEL_HASH_BYTES = 8 * 1024 * 1024;
 
 /** What became of the transfer/report that lets Titan call the app backend back. */
 export interface TransferReportOutcome {
@@ -140,6 +151,14 @@ interface NodeAttempt {
 export interface TitanClientEvents {
   /** A refused user token was replaced by one from the token source (the request is being retried). */
   tokenrenewed: Record<string, never>;
+}
+
+/** What the node uploads of one file came to: the node and its CID, or the last error. */
+interface NodeOutcome {
+  attempts: NodeAttempt[];
+  cid?: string;
+  node?: UploadNode;
+  error: TitanError;
 }
 
 const DEFAULT_DELAYS_MS = [1000, 2000, 4000];
@@ -238,19 +257,45 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
     if (total === 0) throw new TitanError('empty-file', `${name} is empty: Titan does not store empty files.`);
 
     onPhase?.('md5');
-    const hashes =
-      options.hashes ?? (options.md5 ? { md5: options.md5 } : await this.hash(file, { signal, onProgress: options.onMd5Progress }));
+    const started = Date.now();
+    const given = options.hashes ?? (options.md5 ? { md5: options.md5 } : undefined);
+    const hashing = given ? Promise.resolve(given) : this.hash(file, { signal, onProgress: options.onMd5Progress });
+    hashing.catch(() => undefined);
+    // Upload while hashing: nodes at once, the transfer next to the hash (stopped if Titan turns
+    // out to have the file).
+    let early: Promise<NodeOutcome> | undefined;
+    let first: UploadInfo | undefined;
+    const stopEarly = new AbortController();
+    if (!given && total >= (options.parallelHashBytes ?? PARALLEL_HASH_BYTES)) {
+      first = await this.getUploadInfo(undefined, areaId, signal);
+      onPhase?.('node-upload');
+      const both = AbortSignal.any([stopEarly.signal, ...(signal ? [signal] : [])]);
+      early = this.#uploadToNodes(
+        first,
+        file,
+        name,
+        hashing.then((h) => h.cid),
+        { areaId, signal: both, onProgress: options.onProgress },
+      );
+      early.catch(() => undefined);
+    }
+    const hashes = await raceAbort(hashing, signal).catch((err: unknown) => {
+      stopEarly.abort();
+      throw err;
+    });
     const { md5 } = hashes;
     throwIfAborted(signal);
 
     onPhase?.('upload-info');
-    const started = Date.now();
-    let info = await this.getUploadInfo(md5, areaId, signal);
+    // With a transfer under way, this only asks whether Titan has the file: no trace of its own.
+    let info = await this.getUploadInfo(md5, areaId, signal, !first);
     // Titan's copy of bytes with this md5 must be these bytes under this CID; otherwise they are
     // uploaded, so that nothing is registered that was not verified.
     if (info.AlreadyExists && hashes.cid && info.CID !== hashes.cid) {
-      info = await this.getUploadInfo(undefined, areaId, signal);
+      info = first ?? (await this.getUploadInfo(undefined, areaId, signal));
     }
+    if (info.AlreadyExists) stopEarly.abort();
+    else if (first) info = first;
 
     let cid: string;
     let node: UploadNode | undefined;
@@ -259,7 +304,8 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
       cid = info.CID;
     } else {
       onPhase?.('node-upload');
-      const outcome = await this.#uploadToNodes(info, file, name, hashes.cid, { areaId, signal, onProgress: options.onProgress });
+      const outcome = await (early ??
+        this.#uploadToNodes(info, file, name, hashes.cid, { areaId, signal, onProgress: options.onProgress }));
       attempts = outcome.attempts;
       if (!outcome.cid) {
         await this.#report(outcome.attempts, info, '', total, TRANSFER_STATE.failure, started);
@@ -311,8 +357,8 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
    * get_upload_info: the nodes to upload to, or `AlreadyExists` + `CID` when Titan has bytes with
    * this md5 (Titan treats md5 as optional: without one it always offers nodes).
    */
-  async getUploadInfo(md5: string | undefined, areaId: string[] = [], signal?: AbortSignal): Promise<UploadInfo> {
-    const query = new URLSearchParams({ t: String(Date.now()), need_trace: 'true' });
+  async getUploadInfo(md5: string | undefined, areaId: string[] = [], signal?: AbortSignal, needTrace = true): Promise<UploadInfo> {
+    const query = new URLSearchParams({ t: String(Date.now()), need_trace: String(needTrace) });
     if (md5) query.set('md5', md5);
     for (const id of areaId) query.append('area_id', id);
     const data = expectOk(await this.#call<unknown>('GET', PATHS.getUploadInfo, { query, signal }), 'get_upload_info');
@@ -444,9 +490,10 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
     info: UploadInfo,
     file: Blob,
     name: string,
-    expectedCid: string | undefined,
+    /** The file's CID, or its promise while the file is still being hashed. */
+    expectedCid: string | undefined | Promise<string | undefined>,
     options: { areaId: string[]; signal: AbortSignal | undefined; onProgress: UploadAssetOptions['onProgress'] },
-  ): Promise<{ attempts: NodeAttempt[]; cid?: string; node?: UploadNode; error: TitanError }> {
+  ): Promise<NodeOutcome> {
     const { signal } = options;
     const attempts: NodeAttempt[] = [];
     let lastError = new TitanError('node-upload', 'No upload node accepted the file.');
@@ -475,10 +522,11 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
         }
         attempt.ended = Date.now();
         if (answer.ok) {
-          if (expectedCid && answer.cid !== expectedCid && !encryptsAtNode(node.Token)) {
+          const expected = await expectedCid;
+          if (expected && answer.cid !== expected && !encryptsAtNode(node.Token)) {
             const error = new TitanError(
               'cid-mismatch',
-              `Node ${node.NodeID} stored ${name} as ${answer.cid}, but its bytes hash to ${expectedCid}: not registered. Was the file changed while it uploaded?`,
+              `Node ${node.NodeID} stored ${name} as ${answer.cid}, but its bytes hash to ${expected}: not registered. Was the file changed while it uploaded?`,
             );
             attempt.errors.push(error.message);
             return { attempts, error };

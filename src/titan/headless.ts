@@ -1,6 +1,7 @@
 // `upload-elements/titan/client`: the Titan Storage client without the element, lit or Uppy.
 export * from './protocol.js';
 export {
+  PARALLEL_HASH_BYTES,
   TitanClient,
   type FileHashes,
   type TitanClientEvents,

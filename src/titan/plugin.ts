@@ -1,6 +1,6 @@
 import { BasePlugin, EventManager, type Body, type Meta, type PluginOpts, type Uppy, type UppyFile } from '@uppy/core';
 import { filterFilesToEmitUploadStarted, filterFilesToUpload, TaskQueue } from '@uppy/core/utils';
-import type { TitanClient, TransferReportOutcome, UploadAssetResult } from './client.js';
+import { PARALLEL_HASH_BYTES, type TitanClient, type TransferReportOutcome, type UploadAssetResult } from './client.js';
 import { abortedError, TitanError } from './errors.js';
 
 /** What `upload-success` carries in `response.body` for a Titan upload (use it as Uppy's `B`). */
@@ -26,6 +26,8 @@ export interface TitanUploadPluginOptions<M extends Meta, B extends Body> extend
   groupId?: number;
   /** A folder path (`invoices/2026`), created when missing; overrides `groupId`. */
   folder?: string;
+  /** Files this large or larger upload while they hash (default `PARALLEL_HASH_BYTES`; `Infinity`: never). */
+  parallelHashBytes?: number;
   /** Files sent to nodes at the same time (default 3). Hashing runs one file at a time ahead of them. */
   limit?: number;
   /** Shown while a file is hashed (Uppy's preprocess message). */
@@ -108,21 +110,28 @@ export class TitanUploadPlugin<M extends Meta, B extends Body> extends BasePlugi
       // Rejections are handled where it is awaited; this only keeps an early one from being "unhandled".
       extraIdPromise.catch(() => undefined);
 
-      const hashes = await inTurn(this.#hashing, signal, () => {
-        const message = this.opts.hashingMessage ?? 'Hashing…';
-        return this.opts.client.hash(data, {
-          signal,
-          onProgress: (done, total) =>
-            this.uppy.emit('preprocess-progress', current(), { mode: 'determinate', message, value: total ? done / total : 1 }),
-        });
-      });
-      this.uppy.emit('preprocess-complete', current());
+      // A large file uploads while it hashes (uploadAsset does both); a small one hashes first,
+      // the next one while the current one uploads.
+      const parallelHashBytes = this.opts.parallelHashBytes ?? PARALLEL_HASH_BYTES;
+      const hashes =
+        data.size >= parallelHashBytes
+          ? undefined
+          : await inTurn(this.#hashing, signal, () => {
+              const message = this.opts.hashingMessage ?? 'Hashing…';
+              return this.opts.client.hash(data, {
+                signal,
+                onProgress: (done, total) =>
+                  this.uppy.emit('preprocess-progress', current(), { mode: 'determinate', message, value: total ? done / total : 1 }),
+              });
+            });
+      if (hashes) this.uppy.emit('preprocess-complete', current());
 
       const result = await inTurn(this.#uploading, signal, async () => {
         const extraId = await extraIdPromise;
         return this.opts.client.uploadAsset(data, {
           name,
-          hashes,
+          ...(hashes ? { hashes } : {}),
+          parallelHashBytes,
           signal,
           ...(extraId ? { extraId } : {}),
           ...(this.opts.areaId?.length ? { areaId: this.opts.areaId } : {}),

@@ -1,7 +1,7 @@
 import { expect, waitUntil } from '@open-wc/testing';
 // An md5 independent of hash-wasm (typed by bench/spark-md5.d.ts).
 import SparkMD5 from 'spark-md5';
-import { TitanClient, TitanError, md5 } from '../../src/titan/index.js';
+import { PARALLEL_HASH_BYTES, TitanClient, TitanError, md5 } from '../../src/titan/index.js';
 import { demoToken, expectedCid, is, knob, randomFile, requestLog, resetSandbox, sleep, titanApi, type LogEntry } from './titan-helpers.js';
 import { recordOnce } from './situation.js';
 
@@ -779,6 +779,8 @@ describe('TitanClient (against the sandbox)', () => {
       const controller = new AbortController();
       const upload = client.uploadAsset(randomFile(8 * 1024 * 1024), {
         signal: controller.signal,
+        // Hash first (no upload while hashing), as files under PARALLEL_HASH_BYTES do.
+        parallelHashBytes: Infinity,
         onMd5Progress: () => controller.abort(),
       });
       const err = await caught(upload);
@@ -791,6 +793,52 @@ describe('TitanClient (against the sandbox)', () => {
 
     it('sends nothing to Titan', () => {
       expect(run().log.filter(is.uploadInfo)).to.have.length(0);
+    });
+  });
+
+  // Titan's get_upload_info takes md5 as optional (GetUploadInfoHandler; the sandbox's
+  // storage.ts follows it): a large file need not wait for its hash to start uploading.
+  describe('when a large file uploads while it hashes', () => {
+    const run = situation(async () => {
+      const { client } = await makeClient();
+      const file = randomFile(PARALLEL_HASH_BYTES + 1024);
+      const result = await client.uploadAsset(file);
+      return { result, expected: await expectedCid(file), log: await requestLog('titan') };
+    });
+
+    it('asks for nodes without an md5 first, uploads, and asks with the md5 once it is known, without a trace of its own', () => {
+      const calls = run().log.filter((e) => is.uploadInfo(e) || is.nodeUpload()(e));
+      expect(is.uploadInfo(calls[0]!) && !calls[0]!.query.md5).to.equal(true);
+      expect(calls[0]!.query.need_trace).to.equal('true');
+      const check = calls.find((e) => is.uploadInfo(e) && e.query.md5);
+      expect(check?.query.need_trace).to.equal('false');
+      expect(calls.filter(is.nodeUpload())).to.have.length(1);
+    });
+
+    it('stores the file verified: the node CID matches the one computed while it uploaded', () => {
+      expect(run().result).to.include({ cid: run().expected, verified: true, deduplicated: false });
+    });
+  });
+
+  describe('when a large file uploads while it hashes and Titan turns out to have it', () => {
+    const run = situation(async () => {
+      const file = randomFile(PARALLEL_HASH_BYTES + 1024);
+      await (await makeClient({ user: 'first' })).client.uploadAsset(file);
+      await knob('titan', 'node', { nodeId: 'node1', mode: 'slow', delayMs: 4000 });
+      await knob('titan', 'node', { nodeId: 'node2', mode: 'slow', delayMs: 4000 });
+      const { client } = await makeClient({ user: 'second' });
+      const started = performance.now();
+      const result = await client.uploadAsset(file);
+      return { result, ms: performance.now() - started, expected: await expectedCid(file) };
+    });
+
+    it('stops the transfer and registers the file Titan has, verified by its CID', () => {
+      expect(run().result).to.include({ cid: run().expected, verified: true, deduplicated: true });
+      expect(run().result.nodeId).to.equal(undefined);
+    });
+
+    it('does not wait for the slow node', () => {
+      expect(run().ms).to.be.below(3500);
     });
   });
 
