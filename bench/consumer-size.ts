@@ -3,11 +3,11 @@
 // same app without the import. "At load" is the entry chunk, its static imports and CSS (what
 // the page fetches before it runs); "later" is what loads on demand (Workers, other languages,
 // the plain-JS md5 of strict-CSP pages).
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
+import { installPacked } from '../test/e2e/pack.js';
 
 export interface EntrySize {
   entry: string;
@@ -54,16 +54,7 @@ async function measure(dir: string, main: string): Promise<{ atLoad: number; lat
 /** Packs the package (build it first) into `workDir` and measures every entry against an empty app. */
 export async function consumerSizes(root: string, workDir: string): Promise<{ entries: EntrySize[]; cdnKB: number }> {
   rmSync(workDir, { recursive: true, force: true });
-  mkdirSync(join(workDir, 'node_modules'), { recursive: true });
-  // Its own package, so `upload-elements` resolves to the packed copy, not to this repository by its name.
-  writeFileSync(join(workDir, 'package.json'), JSON.stringify({ name: 'size-app', private: true, type: 'module' }));
-  execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', workDir], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const tarball = readdirSync(workDir).find((f) => f.endsWith('.tgz'))!;
-  execFileSync('tar', ['-xzf', tarball, '-C', 'node_modules'], { cwd: workDir });
-  renameSync(join(workDir, 'node_modules/package'), join(workDir, 'node_modules/upload-elements'));
+  installPacked(root, workDir);
   writeFileSync(join(workDir, 'index.html'), '<!doctype html><title>app</title><script type="module" src="/main.js"></script>\n');
   const base = await measure(workDir, `globalThis.keep = 1;`);
   const entries: EntrySize[] = [];

@@ -7,7 +7,7 @@
 // Needs `npm run build` first.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -15,6 +15,7 @@ import { build, createServer, preview, type Connect, type Plugin } from 'vite';
 import type { Page } from 'playwright-core';
 import { startSandbox } from '../../src/sandbox/index.js';
 import { launchChromium } from './harness.js';
+import { installPacked } from './pack.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 // Inside the project, so the app resolves lit, Uppy and the rest from the project's node_modules
@@ -24,15 +25,7 @@ const WORKER_TEXT = 'hashed in the worker of a bundled app';
 
 rmSync(app, { recursive: true, force: true });
 cpSync(join(root, 'test/consumer'), app, { recursive: true });
-mkdirSync(join(app, 'node_modules'), { recursive: true });
-// --ignore-scripts: pack what `npm run build` just built.
-execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', app], {
-  cwd: root,
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-const tarball = readdirSync(app).find((f) => f.endsWith('.tgz'))!;
-execFileSync('tar', ['-xzf', tarball, '-C', 'node_modules'], { cwd: app });
-renameSync(join(app, 'node_modules/package'), join(app, 'node_modules/upload-elements'));
+installPacked(root, app);
 
 const results: string[] = [];
 let failed = 0;

@@ -13,10 +13,11 @@
 // - sh blocks are commands, not run here (`npm install`, `npm start`, `npm test` run in CI).
 // Needs `npm run build` first.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createServer } from 'node:net';
 import { launchChromium } from './harness.js';
+import { installPacked } from './pack.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const app = join(root, '.tmp/readme-app');
@@ -63,17 +64,7 @@ async function check(name: string, run: () => Promise<void> | void): Promise<voi
 // The app a new user makes: the packed package in node_modules (as `npm install upload-elements`
 // gives it); express, hono and the rest resolve from the project's node_modules above it.
 rmSync(app, { recursive: true, force: true });
-mkdirSync(join(app, 'node_modules'), { recursive: true });
-// An app of its own: without a package.json, Node would resolve `upload-elements` to this
-// repository itself (a package may import itself by name), not to the packed copy.
-writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'readme-app', private: true, type: 'module' }));
-execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', app], {
-  cwd: root,
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-const tarball = readdirSync(app).find((f) => f.endsWith('.tgz'))!;
-execFileSync('tar', ['-xzf', tarball, '-C', 'node_modules'], { cwd: app });
-renameSync(join(app, 'node_modules/package'), join(app, 'node_modules/upload-elements'));
+installPacked(root, app);
 
 const all = blocks(readme);
 const appFiles = all.filter((b) => b.attrs.file);
