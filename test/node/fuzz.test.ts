@@ -10,20 +10,7 @@ import { createMemoryNonceStore, signTitanCallback, TitanCallbackError, verifyTi
 import { answerSummaryJob } from '../../src/universa/summary-job.js';
 import { UploadElementsError } from '../../src/internal/errors.js';
 import { MultipartError, MultipartParser, type MultipartEvent } from '../../src/sandbox/titan/multipart.js';
-
-const LIMIT_MS = 50;
-
-/** Runs `parse`; it must return, or throw an instance of `typed`, within LIMIT_MS. */
-async function typedOrValue(typed: abstract new (...args: never[]) => Error, parse: () => unknown): Promise<void> {
-  const started = performance.now();
-  try {
-    await parse();
-  } catch (err) {
-    assert.ok(err instanceof typed, `threw ${(err as Error)?.name}: ${(err as Error)?.message}`);
-  }
-  const ms = performance.now() - started;
-  assert.ok(ms < LIMIT_MS, `took ${ms.toFixed(1)} ms`);
-}
+import { typedWithin } from './within.js';
 
 const CB = 'https://issuer.example/universa/cb/abc';
 /** Strings that look like what a field holds, and anything JSON can carry. */
@@ -43,7 +30,7 @@ describe('fuzzing foreign input (fast-check)', () => {
       });
       await fc.assert(
         fc.asyncProperty(fc.oneof(fc.string({ maxLength: 5000 }), safe58ish), (text) =>
-          typedOrValue(UniversaAddressError, () => parseUniversaAddress(text)),
+          typedWithin(UniversaAddressError, () => parseUniversaAddress(text)),
         ),
         { numRuns: 2000 },
       );
@@ -66,7 +53,7 @@ describe('fuzzing foreign input (fast-check)', () => {
       );
       await fc.assert(
         fc.asyncProperty(fc.oneof(offer, fc.jsonValue()), (value) =>
-          typedOrValue(UniversaError, () => {
+          typedWithin(UniversaError, () => {
             const parsed = parseOffer(value, CB);
             for (const url of [parsed.ok_url, parsed.check_url, parsed.cancel_url].filter(Boolean)) {
               assert.equal(new URL(url!).origin, 'https://issuer.example');
@@ -87,12 +74,12 @@ describe('fuzzing foreign input (fast-check)', () => {
         { requiredKeys: [] },
       );
       await fc.assert(
-        fc.asyncProperty(fc.oneof(check, fc.jsonValue()), (value) => typedOrValue(UniversaError, () => parseCheckAnswer(value))),
+        fc.asyncProperty(fc.oneof(check, fc.jsonValue()), (value) => typedWithin(UniversaError, () => parseCheckAnswer(value))),
         { numRuns: 2000 },
       );
       await fc.assert(
         fc.asyncProperty(fc.oneof(fc.base64String({ maxLength: 4000 }), fc.string({ maxLength: 4000 })), (text) =>
-          typedOrValue(UniversaError, () => decodeBase64(text)),
+          typedWithin(UniversaError, () => decodeBase64(text)),
         ),
         { numRuns: 2000 },
       );
@@ -115,7 +102,7 @@ describe('fuzzing foreign input (fast-check)', () => {
       );
       await fc.assert(
         fc.asyncProperty(body, fc.integer({ min: 0, max: 300 }), (bytes, maxBytes) =>
-          typedOrValue(UploadElementsError, () => {
+          typedWithin(UploadElementsError, () => {
             const answer = answerSummaryJob({ check: bytes, url: 'https://issuer.example/check', maxBytes });
             if ('code' in answer) assert.ok(codes.has(String(answer.code)), `unexpected code ${answer.code}`);
             else {
@@ -155,7 +142,7 @@ describe('fuzzing foreign input (fast-check)', () => {
           fc.oneof(fc.constant('/hooks/titan'), fc.string({ maxLength: 200 })),
           fc.uint8Array({ maxLength: 2048 }),
           (headers, path, rawBody) =>
-            typedOrValue(TitanCallbackError, () =>
+            typedWithin(TitanCallbackError, () =>
               verifyTitanCallback({ kind: 'upload', secret: SECRET, method: 'POST', path, rawBody, headers, nonceStore }),
             ),
         ),
@@ -221,7 +208,7 @@ describe('fuzzing foreign input (fast-check)', () => {
 
     it('random bytes: events or a MultipartError, within 50 ms', async () => {
       await fc.assert(
-        fc.asyncProperty(fc.uint8Array({ maxLength: 4096 }), (bytes) => typedOrValue(MultipartError, () => parse([Buffer.from(bytes)]))),
+        fc.asyncProperty(fc.uint8Array({ maxLength: 4096 }), (bytes) => typedWithin(MultipartError, () => parse([Buffer.from(bytes)]))),
         { numRuns: 2000 },
       );
     });
