@@ -3,14 +3,15 @@ import { repeat } from 'lit/directives/repeat.js';
 import type { Uppy, UppyFile } from '@uppy/core';
 import { reportWithLegacyArray, UploadElement, type UploadReport } from '../internal/base-element.js';
 import { UploadElementsError, errorDetail } from '../internal/errors.js';
-import { elementLocale, format, pickStrings } from '../internal/i18n.js';
+import { format, Language } from '../internal/i18n.js';
 import { RunController } from '../internal/run-controller.js';
 import { UppyController } from '../internal/uppy-controller.js';
+import { uppyLocales } from '../internal/uppy-locales.js';
 import { DigiMeWriterClient, readDigiMeReturn, withoutDigiMeReturn, type DigiMeReturn } from './client.js';
 import { DigiMeWritePlugin, type DigiMeMeta, type DigiMeWriteBody } from './plugin.js';
 import { BACKEND_ERRORS, type FileDescriptor, type Postbox, type WriteStatus } from './protocol.js';
 import { forgetPostbox, loadPostbox, savePostbox } from './store.js';
-import { digimeWriterStrings, type DigiMeWriterStrings } from './strings.js';
+import { digimeWriterLocales, digimeWriterStrings, type DigiMeWriterStringKey, type DigiMeWriterStrings } from './strings.js';
 import { digimeWriterStyles } from './digime-writer.styles.js';
 
 export type ErrorDetail = { code: number | string; message: string };
@@ -52,6 +53,9 @@ export interface DigiMeWriteOutcome {
   error?: ErrorDetail;
 }
 
+/** An error message: its string key and the values its placeholders take. */
+type ErrorText = [key: DigiMeWriterStringKey, values?: Record<string, string>];
+
 /** Which element started the authorize, so only it (not every writer on the page) exchanges. */
 const PENDING_KEY = 'upload-elements:digime:pending';
 /** One exchange per return, however many writers for the same backend are on the page. */
@@ -68,7 +72,7 @@ const defaultNavigate = (url: string): void => {
  * and forwards ciphertext.
  *
  * @attr backend-url - App backend base path serving `authorize`, `exchange` and `write`.
- * @attr locale - UI language (`en`, `de`); without it the nearest `lang` attribute (the page's `<html lang>`), else English.
+ * @attr locale - UI language: `en`, `de`, `ru` or `zh` (Simplified Chinese); a region or script tag uses its language (`zh-Hans-CN`, `ru-RU`, `de-AT`), anything else English. Without it the nearest `lang` attribute (the page's `<html lang>`). Languages other than English, the Dashboard's included, are fetched when first shown.
  * @attr theme - Dashboard colour scheme: `light` (default), `dark` or `auto`.
  *
  * @event digime-connected - `{postboxId}` after a new digi.me connection was exchanged.
@@ -132,9 +136,13 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
   declare private _postbox: Postbox | undefined;
   /** The page is on its way to digi.me (the default navigation unloads it). */
   declare private _navigating: boolean;
-  declare private _error: string;
+  /** The error shown, as a string key and its values: it follows a later change of language. */
+  declare private _error: ErrorText | undefined;
   declare private _results: DigiMeWriteOutcome[];
 
+  /** The language shown: this element's table and Uppy's pack for the Dashboard, switched together. */
+  readonly #language = new Language(this, digimeWriterStrings, digimeWriterLocales, uppyLocales);
+  #text = digimeWriterStrings.en;
   readonly #uppy = new UppyController<DigiMeMeta, DigiMeWriteBody>(this, {
     id: 'digime-writer',
     target: () => this.renderRoot.querySelector<HTMLElement>('[part="dashboard"]'),
@@ -143,7 +151,7 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
         client: () => this.#getClient(),
         postbox: () => this._postbox,
         descriptor: (file) => this.#descriptor(file),
-        notConnectedMessage: this.#strings().notConnected,
+        notConnectedMessage: this.#text.notConnected,
         onWriteStart: (file) => this.#setResult({ fileId: file.id, name: file.name ?? 'file', state: 'writing' }),
         // Another tab connected again: this session's postbox is the one written to now.
         onPostboxChanged: async (postbox) => {
@@ -154,7 +162,7 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
       });
       this.#listen(uppy);
     },
-    dashboard: () => ({ theme: this.theme, note: this.#strings().note }),
+    dashboard: () => ({ theme: this.theme, note: this.#text.note }),
   });
   #client: DigiMeWriterClient | undefined;
   /** Connecting: authorize, or the exchange after coming back; a newer run drops an older one. */
@@ -184,7 +192,7 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
     this.tags = [];
     this._postbox = undefined;
     this._navigating = false;
-    this._error = '';
+    this._error = undefined;
     this._results = [];
   }
 
@@ -206,13 +214,12 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
   /** Starts connecting: the backend answers the digi.me URL and the page goes there. */
   async connect(): Promise<void> {
     if (this.#busy) return;
-    const s = this.#strings();
     const client = this.#getClient();
     if (!client) {
-      this._error = s.missingBackend;
+      this._error = ['missingBackend'];
       return;
     }
-    this._error = '';
+    this._error = undefined;
     try {
       const returnUrl = withoutDigiMeReturn(new URL(location.href)).href;
       const done = await this.#connection.run((signal) => client.authorize(returnUrl, signal));
@@ -256,21 +263,28 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
     this.uppy.cancelAll();
   }
 
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    const switched = this.#language.update();
+    if (switched) this.#uppy.setLocale(this.#language.extra);
+    if (switched || changed.has('strings')) {
+      this.#text = this.#language.strings(this.strings);
+      this.#uppy.setDashboardOptions({ note: this.#text.note });
+      this.#uppy.current?.getPlugin<DigiMeWritePlugin>('DigiMeWrite')?.setOptions({ notConnectedMessage: this.#text.notConnected });
+    }
+  }
+
   protected override updated(changed: PropertyValues<this>): void {
     if (changed.has('backendUrl')) {
       this.#client = undefined;
       void this.#restore();
     }
-    if (changed.has('locale') || changed.has('strings')) {
-      this.#uppy.setDashboardOptions({ note: this.#strings().note });
-      this.#uppy.current?.getPlugin<DigiMeWritePlugin>('DigiMeWrite')?.setOptions({ notConnectedMessage: this.#strings().notConnected });
-    }
     if (changed.has('theme')) this.#uppy.setDashboardOptions({ theme: this.theme });
   }
 
   protected override render() {
-    const s = this.#strings();
-    const error = this._error || (this.backendUrl ? '' : s.missingBackend);
+    const s = this.#text;
+    const [key, values = {}]: Partial<ErrorText> = this._error ?? (this.backendUrl ? [] : ['missingBackend']);
+    const error = key && format(s[key], values);
     return html`
       <div part="base">
         <div part="header">
@@ -310,10 +324,6 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
     this.renderRoot.querySelector<HTMLElement>('[part="connect-button"]')?.focus();
   };
 
-  #strings(): DigiMeWriterStrings {
-    return pickStrings(digimeWriterStrings, elementLocale(this), this.strings);
-  }
-
   #stateLabel(r: DigiMeWriteOutcome, s: DigiMeWriterStrings): string {
     switch (r.state) {
       case 'writing':
@@ -351,13 +361,12 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
 
   async #handleReturn(client: DigiMeWriterClient, ret: DigiMeReturn): Promise<void> {
     if (!ret.success) {
-      const s = this.#strings();
-      const error = new UploadElementsError(ret.errorCode, format(s.authorizeFailed, { errorCode: ret.errorCode }));
-      this._error = error.message;
+      const error = new UploadElementsError(ret.errorCode, format(this.#text.authorizeFailed, { errorCode: ret.errorCode }));
+      this._error = ['authorizeFailed', { errorCode: ret.errorCode }];
       this.emit('digime-connect-error', { error: error.toJSON() });
       return;
     }
-    this._error = '';
+    this._error = undefined;
     try {
       // One exchange per return, shared by every writer of the page: it is not aborted with a run.
       let exchange = exchanges.get(ret.state);
@@ -380,7 +389,7 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
 
   #connectFailed(err: unknown): void {
     const detail = errorDetail(err);
-    this._error = format(this.#strings().connectFailed, { message: detail.message });
+    this._error = ['connectFailed', { message: detail.message }];
     this.emit('digime-connect-error', { error: detail });
   }
 
@@ -402,7 +411,7 @@ export class DigiMeWriter extends UploadElement<DigiMeWriterEventMap> {
       this.emit('digime-write-error', { fileId: file.id, name, error });
       // The backend lost (or never had) this connection: offer to connect again.
       if (error.code === BACKEND_ERRORS.notConnected && this._postbox) {
-        this._error = this.#strings().notConnected;
+        this._error = ['notConnected'];
         void this.disconnect();
       }
     });

@@ -18,7 +18,12 @@ export type DigiMeWriterStringKey =
 
 export type DigiMeWriterStrings = StringTable<DigiMeWriterStringKey>;
 
-/** Every user-visible string of `<digime-writer>`; `{name}` placeholders are filled in. */
+/**
+ * Every user-visible string of `<digime-writer>` outside the Dashboard (Uppy's own language packs,
+ * `uppyLocales`); `{name}` placeholders are filled in. English is built in, other languages arrive
+ * through `digimeWriterLocales` the first time an element shows them. A page may add its own
+ * (`digimeWriterStrings.fr = {…}`).
+ */
 export const digimeWriterStrings: Record<string, DigiMeWriterStrings> & { en: DigiMeWriterStrings } = {
   en: {
     connect: 'Connect digi.me',
@@ -36,20 +41,15 @@ export const digimeWriterStrings: Record<string, DigiMeWriterStrings> & { en: Di
     pending: 'Pending',
     failed: 'Failed: {message}',
   },
-  de: {
-    connect: 'digi.me verbinden',
-    connecting: 'Verbindung zu digi.me wird hergestellt…',
-    connected: 'Mit digi.me verbunden',
-    disconnect: 'Trennen',
-    missingBackend: 'Dieser Uploader ist nicht eingerichtet: das Attribut backend-url fehlt.',
-    authorizeFailed: 'digi.me hat die Verbindung nicht hergestellt (Fehler {errorCode}).',
-    connectFailed: 'digi.me konnte nicht verbunden werden: {message}',
-    notConnected: 'Verbinden Sie zuerst digi.me, bevor Sie Dateien schreiben.',
-    note: 'Dateien werden in Ihrem Browser verschlüsselt, bevor sie gesendet werden.',
-    results: 'In digi.me geschrieben',
-    writing: 'Wird geschrieben…',
-    delivered: 'Zugestellt',
-    pending: 'Ausstehend',
-    failed: 'Fehlgeschlagen: {message}',
-  },
+};
+
+/**
+ * Languages fetched on first use, with Uppy's pack for the Dashboard (`uppyLocales`), so a page
+ * pays only for the one it shows. A page may add its own loader
+ * (`digimeWriterLocales.fr = () => import(…)`).
+ */
+export const digimeWriterLocales: Record<string, () => Promise<{ default: DigiMeWriterStrings }>> = {
+  de: () => import('./strings.de.js'),
+  ru: () => import('./strings.ru.js'),
+  zh: () => import('./strings.zh.js'),
 };

@@ -1,9 +1,10 @@
 // The Uppy side of an element with a Dashboard, one way for <titan-uploader> and
 // <digime-writer>: an Uppy (adding large batches in slices) made when first needed, the inline
-// Dashboard mounted into the element's shadow root with the role fix, theme and Dashboard
-// locale passed on, and all of it torn down when the element leaves the page for good.
+// Dashboard mounted into the element's shadow root with the role fix, theme and Uppy's locale
+// passed on, and all of it torn down when the element leaves the page for good.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { Body, Meta, Uppy } from '@uppy/core';
+import type { Locale } from '@uppy/core/utils';
 import Dashboard, { type DashboardOptions } from '@uppy/dashboard';
 import { SlicedUppy } from './sliced-uppy.js';
 import { fixDashboardRoles } from './uppy-a11y.js';
@@ -23,12 +24,16 @@ export interface UppyControllerOptions<M extends Meta, B extends Body> {
 
 let instances = 0;
 
+/** Uppy's English (its default strings), as a locale that replaces the one shown before. */
+const english: Locale = { strings: {}, pluralize: (n) => (n === 1 ? 0 : 1) };
+
 export class UppyController<M extends Meta, B extends Body> implements ReactiveController {
   readonly #host: ReactiveControllerHost & HTMLElement;
   readonly #options: UppyControllerOptions<M, B>;
   #uppy: SlicedUppy<M, B> | undefined;
   #dashboard: Dashboard<M, B> | undefined;
   #roles: MutationObserver | undefined;
+  #locale = english;
 
   constructor(host: ReactiveControllerHost & HTMLElement, options: UppyControllerOptions<M, B>) {
     this.#host = host;
@@ -39,7 +44,7 @@ export class UppyController<M extends Meta, B extends Body> implements ReactiveC
   /** The Uppy instance; a new one after the element was removed from the page and came back. */
   get uppy(): Uppy<M, B> {
     if (!this.#uppy) {
-      this.#uppy = new SlicedUppy<M, B>({ id: `${this.#options.id}-${++instances}`, autoProceed: false });
+      this.#uppy = new SlicedUppy<M, B>({ id: `${this.#options.id}-${++instances}`, autoProceed: false, locale: this.#locale });
       this.#options.setup(this.#uppy);
     }
     return this.#uppy;
@@ -50,7 +55,16 @@ export class UppyController<M extends Meta, B extends Body> implements ReactiveC
     return this.#uppy;
   }
 
-  /** Passes changed Dashboard options on (theme, locale strings, note). */
+  /**
+   * Uppy's language (a pack from `@uppy/locales`; English without one): Uppy's own messages and,
+   * through Uppy, every plugin's, the Dashboard's included. Also for the next Uppy made.
+   */
+  setLocale(locale: Locale | undefined): void {
+    this.#locale = locale ?? english;
+    this.#uppy?.setOptions({ locale: this.#locale });
+  }
+
+  /** Passes changed Dashboard options on (theme, note). */
   setDashboardOptions(options: Partial<DashboardOptions<M, B>>): void {
     this.#dashboard?.setOptions(options);
   }

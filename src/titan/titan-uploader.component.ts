@@ -4,11 +4,12 @@ import { reportWithLegacyArray, UploadElement, type UploadReport } from '../inte
 import { errorDetail, UploadElementsError } from '../internal/errors.js';
 import { expectOk, requestJson } from '../internal/request.js';
 import { UppyController } from '../internal/uppy-controller.js';
-import { elementLocale, format, pickStrings } from '../internal/i18n.js';
+import { elementLocale, format, Language } from '../internal/i18n.js';
+import { uppyLocales } from '../internal/uppy-locales.js';
 import { TitanClient, type TransferReportOutcome } from './client.js';
 import type { ShareLink, ShareLinkOptions } from './share.js';
 import { TitanUploadPlugin, type TitanBody } from './plugin.js';
-import { dashboardLocale, titanStrings, type TitanStrings } from './strings.js';
+import { titanLocales, titanStrings, type TitanStrings } from './strings.js';
 import { titanUploaderStyles } from './titan-uploader.styles.js';
 
 /** One stored file, as `titan-upload-success` and `upload()` report it. */
@@ -86,7 +87,7 @@ const cancelled = () => new UploadElementsError('aborted', 'The upload was cance
  * @attr max-file-size - Largest file in bytes.
  * @attr max-files - Most files per upload.
  * @attr auto-proceed - Start uploading as soon as files are added.
- * @attr locale - UI language (`en`, `de`); without it the nearest `lang` attribute (the page's `<html lang>`), else English.
+ * @attr locale - UI language: `en`, `de`, `ru` or `zh` (Simplified Chinese); a region or script tag uses its language (`zh-Hans-CN`, `ru-RU`, `de-AT`), anything else English. Without it the nearest `lang` attribute (the page's `<html lang>`). Languages other than English, the Dashboard's included, are fetched when first shown.
  * @attr theme - Dashboard colour scheme: `light` (default), `dark` or `auto`.
  *
  * @event titan-upload-start - `{fileId, name, size}` when a file's upload begins.
@@ -185,6 +186,8 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
   readonly #client: TitanClient;
   readonly #uppy: UppyController<Meta, TitanBody>;
   #text: TitanStrings = titanStrings.en;
+  /** The language shown: this element's table and Uppy's pack for the Dashboard, switched together. */
+  readonly #language = new Language(this, titanStrings, titanLocales, uppyLocales);
   readonly #inFlight = new Map<string, { name: string }>();
   readonly #outcomes = new Map<string, Entry>();
   #copyTimer: ReturnType<typeof setTimeout> | undefined;
@@ -211,7 +214,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
         // A new Uppy (the element came back to the page) starts with the current options.
         if (this.hasUpdated) this.#configure(uppy);
       },
-      dashboard: () => ({ theme: this.theme ?? 'light', locale: dashboardLocale(this.#text) }),
+      dashboard: () => ({ theme: this.theme ?? 'light' }),
     });
   }
 
@@ -248,16 +251,14 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
     if (changed.has('apiUrl')) this.#client.apiUrl = this.apiUrl ?? '';
     if (changed.has('theme')) this.#uppy.setDashboardOptions({ theme: this.theme ?? 'light' });
     if (changed.has('token') && this.token) this.#client.updateToken(this.token);
-    if (!this.hasUpdated || changed.has('locale') || changed.has('strings')) {
-      const locale = elementLocale(this);
-      this.#text = pickStrings(titanStrings, locale, this.strings);
-      // Titan's own messages (in errors) come in Chinese for `Lang: cn`, otherwise in English.
-      this.#client.lang = /^zh\b/i.test(locale) ? 'cn' : 'en';
-      this.#uppy.setDashboardOptions({ locale: dashboardLocale(this.#text) });
-    }
-    const keys = ['areaId', 'groupId', 'folder', 'locale', 'strings', 'accept', 'maxFileSize', 'maxFiles', 'autoProceed'] as const;
+    // Titan's own messages (in errors) come in Chinese for `Lang: cn`, otherwise in English.
+    this.#client.lang = /^zh\b/i.test(elementLocale(this)) ? 'cn' : 'en';
+    const switched = this.#language.update();
+    if (switched) this.#uppy.setLocale(this.#language.extra);
+    if (switched || !this.hasUpdated || changed.has('strings')) this.#text = this.#language.strings(this.strings);
+    const keys = ['areaId', 'groupId', 'folder', 'strings', 'accept', 'maxFileSize', 'maxFiles', 'autoProceed'] as const;
     const uppy = this.#uppy.current;
-    if (uppy && (!this.hasUpdated || keys.some((k) => changed.has(k)))) this.#configure(uppy);
+    if (uppy && (switched || !this.hasUpdated || keys.some((k) => changed.has(k)))) this.#configure(uppy);
   }
 
   /** Passes the element's options to Uppy and to the uploader plugin. */

@@ -86,4 +86,6 @@ export const universaStrings: Record<string, UniversaStrings> & { en: UniversaSt
  */
 export const universaLocales: Record<string, () => Promise<{ default: UniversaStrings }>> = {
   de: () => import('./strings.de.js'),
+  ru: () => import('./strings.ru.js'),
+  zh: () => import('./strings.zh.js'),
 };

@@ -1,6 +1,6 @@
 import { html, nothing } from 'lit';
 import { UploadElement } from '../internal/base-element.js';
-import { elementLocale, format, pickStrings } from '../internal/i18n.js';
+import { elementLocale, format, Language } from '../internal/i18n.js';
 import { parseUniversaAddress, type UniversaAddressError } from './address.js';
 import { PROTOCOL_VERSION, type IssuerState } from './protocol.js';
 import { resumePendingImports } from './resume.js';
@@ -50,7 +50,7 @@ export type UniversaSelectAddressEvents = UniversaSelectAddressEventMap;
  * @attr allow-same-origin - accept a cb on this page's own origin (refused by default: anyone can craft the link)
  * @attr max-contract-bytes - the largest contract accepted, in bytes (default 16 MiB)
  * @attr open - reflects whether the popup is open
- * @attr locale - UI language (`en`, `de`); without it the nearest `lang` attribute (the page's `<html lang>`), else English.
+ * @attr locale - UI language: `en`, `de`, `ru` or `zh` (Simplified Chinese); a region or script tag uses its language (`zh-Hans-CN`, `ru-RU`, `de-AT`), anything else English. Without it the nearest `lang` attribute (the page's `<html lang>`). Languages other than English are fetched when first shown.
  *
  * @event universa-state - `{cb, state, issuerState}`: the import moved on (state: idle, offered, confirming, polling, received, cancelled, failed)
  * @event universa-contract - `{cb, address, base64Contract, bytes, summary}`: the contract arrived (stored first; once per cb: in the tab that polled it, never again for a cb delivered before; `.received` has it afterwards)
@@ -115,8 +115,8 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
   #session?: ImportSession;
   #bootError?: UniversaSelectAddressEventMap['universa-error'];
   #download?: string;
-  /** The language whose table this element re-renders for when it arrives. */
-  #awaited?: string;
+  /** The language shown; another one is fetched on first use, and shown once it is in. */
+  readonly #language = new Language(this, universaStrings, universaLocales);
   /** Settles when the popup may open: its language table is in, or took too long. */
   #opening?: Promise<unknown>;
   /** Aborted on disconnect: disposes every session this element started. */
@@ -169,6 +169,10 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
   /** Declines the offer: POSTs cancel_url and forgets the import. */
   async cancel(): Promise<void> {
     await this.#session?.cancel();
+  }
+
+  override willUpdate(): void {
+    this.#language.update();
   }
 
   override updated(): void {
@@ -328,7 +332,8 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
     const showLatest = !cb && !this.#bootError;
     // The popup opens in the page's language, not English first, unless its table is slow to
     // come (it re-renders when the table arrives). Requests and polling never wait for it.
-    const load = this.#loadLanguage();
+    this.#language.update();
+    const load = this.#language.ready;
     this.#opening = load && Promise.race([load, new Promise((r) => setTimeout(r, 2000))]);
     await resumePendingImports({
       ...this.#sessionOptions(signal),
@@ -426,28 +431,7 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
   }
 
   #strings(): UniversaStrings {
-    void this.#loadLanguage();
-    return pickStrings(universaStrings, elementLocale(this), this.strings);
-  }
-
-  /**
-   * Fetches the table of `locale`'s language on first use (English is built in; one fetch per
-   * language for the page), then re-renders. A failed load leaves English.
-   */
-  #loadLanguage(): Promise<void> | undefined {
-    const lang = elementLocale(this).toLowerCase().split('-')[0]!;
-    const load = lang in universaStrings ? undefined : universaLocales[lang];
-    if (!load) return;
-    const loaded = (loading[lang] ??= load().then(
-      (m) => void (universaStrings[lang] = m.default),
-      () => {},
-    ));
-    // One re-render per language: after a failed load, asking on every render would never stop.
-    if (this.#awaited !== lang) {
-      this.#awaited = lang;
-      void loaded.then(() => this.requestUpdate());
-    }
-    return loaded;
+    return this.#language.strings(this.strings);
   }
 }
 
@@ -462,9 +446,6 @@ function allowInputFromAttribute(value: string | null): boolean {
   }
   return false;
 }
-
-/** Language tables being fetched, so renders during the fetch do not start it again. */
-const loading: Record<string, Promise<void>> = {};
 
 /**
  * A finished import's link leaves the address bar, so a reload does not ask the issuer again

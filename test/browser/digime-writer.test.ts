@@ -56,7 +56,8 @@ describe('<digime-writer> element', () => {
         html`<div lang="de-AT"><digime-writer backend-url="/app/digime"></digime-writer></div>`,
       );
       el = wrapper.querySelector('digime-writer')!;
-      await el.updateComplete;
+      // German is fetched when first shown.
+      await waitUntil(() => connectLabel(el) !== 'Connect digi.me', 'German never came', { timeout: 3000 });
     });
 
     it('speaks the language of the nearest lang attribute, as the other elements do', () => {
@@ -74,6 +75,7 @@ describe('<digime-writer> element', () => {
     let el: DigiMeWriter;
     beforeEach(async () => {
       el = await fixture<DigiMeWriter>(html`<digime-writer backend-url="/app/digime" locale="de"></digime-writer>`);
+      await waitUntil(() => connectLabel(el) !== 'Connect digi.me', 'German never came', { timeout: 3000 });
     });
 
     it('speaks German', () => {

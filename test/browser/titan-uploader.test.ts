@@ -677,8 +677,10 @@ describe('<titan-uploader> (against the sandbox)', () => {
   describe('when locale="de"', () => {
     const run = situation(async () => {
       const el = await mount({ locale: 'de' });
-      await waitUntil(() => shadow(el).querySelector('.uppy-Dashboard-browse'), 'no dashboard', { timeout: 3000 });
-      const browse = shadow(el).querySelector('.uppy-Dashboard-browse')!.textContent;
+      // German, the element's and Uppy's, is fetched when first shown.
+      const browseText = () => shadow(el).querySelector('.uppy-Dashboard-browse')?.textContent;
+      await waitUntil(() => browseText() && browseText() !== 'browse files', 'no German dashboard', { timeout: 3000 });
+      const browse = browseText();
       el.addFiles([randomFile(1500)]);
       await el.upload();
       await el.updateComplete;

@@ -1,0 +1,40 @@
+import type { UniversaStrings } from './strings.js';
+
+/** Simplified Chinese (`zh`, `zh-CN`, `zh-Hans`). */
+const zh: UniversaStrings = {
+  choose: '接收地址',
+  enter: 'Universa 地址',
+  ok: '确定',
+  cancel: '取消',
+  retry: '重试',
+  confirming: '正在发送地址…',
+  polling: '正在等待发行方…',
+  in_progress: '发行方正在生成合约…',
+  received: '已收到合约。',
+  already: '此前已收到。',
+  kind: '类型',
+  sealed: '密封合约',
+  pack: 'TransactionPack',
+  amount: '数量',
+  issuer: '发行方',
+  owner: '所有者',
+  created: '创建时间',
+  expires: '到期时间',
+  size: '大小',
+  unreadable: '无法读取其内容；您仍可下载该文件。',
+  download: '下载 (.unicon)',
+  cancelled: '已取消。',
+  retrying: '正在重试…',
+  invalid: '不是 Universa 地址。',
+  crc: '校验和不符：是否输错了？',
+  network: '无法连接发行方（网络或 CORS 问题）。',
+  server: '发行方出错（HTTP {code}）。',
+  'insecure-url': '链接不安全：必须使用 https。',
+  'same-origin': '此页面不接受指向本站的发行方链接。',
+  'too-large': '发行方发送的数据超出了此页面的上限。',
+  'bad-version': '不支持的链接版本（iv 必须为 1）。',
+  'bad-offer': '发行方的应答无法使用：{message}',
+  'bad-contract': '合约已损坏。',
+};
+
+export default zh;
