@@ -87,13 +87,15 @@ module.exports = [
   // 0.19 kB for languages (issue 15): German out of the bundle into a chunk fetched on demand, as
   // Russian and Chinese are, and the Dashboard's strings from Uppy's own packs (fetched with the
   // table) instead of our copies, which paid for the Language controller the elements share.
+  // 15.125 kB: +0.19 kB for the deprecation path of the 11 Dashboard keys `strings` took before
+  // Uppy's packs translated the Dashboard (they still override it, with one warning; issue 15).
   {
     name: 'upload-elements/titan (own code; goal 12 kB)',
     path: 'dist/titan.js',
     import: '*',
     ignore: shared,
     modifyEsbuildConfig: without(uppyCss, ...onDemand),
-    limit: '14.937 kB',
+    limit: '15.125 kB',
     gzip: true,
   },
   // The headless clients, as an app that needs no element imports them: with their
@@ -144,11 +146,31 @@ module.exports = [
   // figure takes in every on-demand chunk, now Russian and Chinese next to German and Uppy's own
   // packs of the three (each alone, gzipped: de 2.95, ru 4.11, zh 3.36 kB); a page fetches the
   // language it shows only, an English page none, and 0.19 kB less of titan's own code at load.
-  { name: 'upload-elements/titan (with lit, Uppy, CSS)', path: 'dist/titan.js', import: '*', limit: '133.857 kB', gzip: true },
+  // Since then measured as a page loads it, the on-demand chunks apart (languages, share links,
+  // folders, the fallbacks of pages without Workers): 106.3 kB; 106.54 kB with the deprecated
+  // Dashboard keys of `strings` still honoured (issue 15).
+  {
+    name: 'upload-elements/titan (with lit, Uppy, CSS; at load)',
+    path: 'dist/titan.js',
+    import: '*',
+    modifyEsbuildConfig: without(...onDemand),
+    limit: '106.54 kB',
+    gzip: true,
+  },
   // 140.2 kB: +1 kB for share links (issue 15; this bundle inlines its on-demand chunks);
   // 141.07 kB: +0.87 kB for folders (issue 15); 141.125 kB: +53 B for the accent as text lightened
   // in dark, in all three elements (issue 14); 153.976 kB: 141.366 kB measured at 7022c55 (upload
   // while hashing had not moved this limit), +12.61 kB for languages (issue 15): all three
-  // elements in Russian and Chinese next to German, and Uppy's packs of the three, all inlined.
-  { name: 'dist/cdn/upload-elements.js (everything inlined)', path: 'dist/cdn/upload-elements.js', limit: '153.976 kB', gzip: true },
+  // elements in Russian and Chinese next to German, and Uppy's packs of the three, all inlined;
+  // 117.775 kB once what loads on demand became chunks next to the bundle (dist/cdn/chunks: the
+  // languages, share links, folders, and the fallbacks of pages where no Worker starts), fetched
+  // from wherever the bundle is served: -36.2 kB for every page that needs none of them; 118 kB
+  // with the deprecated Dashboard keys of titan's `strings` still honoured (issue 15).
+  {
+    name: 'dist/cdn/upload-elements.js (no build step; on-demand chunks next to it)',
+    path: 'dist/cdn/upload-elements.js',
+    modifyEsbuildConfig: without('./chunks/*'),
+    limit: '118 kB',
+    gzip: true,
+  },
 ];

@@ -86,7 +86,9 @@ export default defineConfig(({ mode }): UserConfig => {
         minify: true,
         lib: { entry: resolve(root, 'src/index.ts'), formats: ['es'], fileName: () => 'upload-elements.js' },
         // Library mode keeps ES output readable whatever `minify` says; the output option does it.
-        rollupOptions: { output: { codeSplitting: false, minify: true } },
+        // What loads on demand (other languages, share links, folders, the fallbacks of pages
+        // without Workers) stays in chunks next to the bundle, fetched from wherever it is served.
+        rollupOptions: { output: { minify: true, chunkFileNames: 'chunks/[name]-[hash].js' } },
       },
       plugins: [minifyTemplates()],
       worker: { format: 'es' },

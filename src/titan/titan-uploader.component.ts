@@ -1,5 +1,6 @@
 import { html, nothing, type PropertyValues } from 'lit';
 import type { Meta, Uppy, UppyFile } from '@uppy/core';
+import type { Locale } from '@uppy/core/utils';
 import { reportWithLegacyArray, UploadElement, type UploadReport } from '../internal/base-element.js';
 import { errorDetail, UploadElementsError } from '../internal/errors.js';
 import { expectOk, requestJson } from '../internal/request.js';
@@ -66,6 +67,40 @@ type Entry =
   { fileId: string; status: 'success'; result: TitanUploadResult } | { fileId: string; status: 'error'; failure: TitanUploadFailure };
 
 type UppyT = Uppy<Meta, TitanBody>;
+
+/**
+ * @deprecated The Dashboard's strings are Uppy's language packs now; these keys of `strings`
+ * still override them (they were ours before), with a warning. Use Uppy's keys through
+ * `uppy.setOptions({locale})` instead.
+ */
+export interface LegacyDashboardStrings {
+  dropPasteFiles?: string;
+  browseFiles?: string;
+  uploadOne?: string;
+  uploadMany?: string;
+  uploading?: string;
+  complete?: string;
+  uploadFailed?: string;
+  retry?: string;
+  cancel?: string;
+  done?: string;
+  addMore?: string;
+}
+
+let warnedLegacy = false;
+
+/** Uppy's locale with the deprecated Dashboard keys of `strings` over it (mapped as they were). */
+function withLegacyDashboardStrings(locale: Locale | undefined, s: Record<string, string | undefined> = {}): Locale | undefined {
+  const legacy: Record<string, unknown> = {};
+  for (const key of 'dropPasteFiles browseFiles uploading complete uploadFailed retry cancel done addMore'.split(' '))
+    if (s[key]) legacy[key] = s[key];
+  const { uploadOne: one = s.uploadMany, uploadMany: many = one } = s;
+  if (one) legacy.uploadXFiles = legacy.uploadXNewFiles = { 0: one, 1: many };
+  if (!Object.keys(legacy).length) return locale;
+  if (!warnedLegacy) console.warn('<titan-uploader>: Dashboard keys in strings are deprecated');
+  warnedLegacy = true;
+  return { pluralize: (n: number) => (n === 1 ? 0 : 1), ...locale, strings: { ...locale?.strings, ...legacy } } as Locale;
+}
 
 const cancelled = () => new UploadElementsError('aborted', 'The upload was cancelled.');
 
@@ -172,7 +207,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
   /** Uppy Dashboard colour scheme: `light` (default), `dark`, or `auto` (follows the system). */
   declare theme?: 'light' | 'dark' | 'auto';
   /** Replaces single UI strings of the current locale. */
-  declare strings?: Partial<TitanStrings>;
+  declare strings?: Partial<TitanStrings> & LegacyDashboardStrings;
 
   declare _entries: Entry[];
   declare _copied: { fileId: string; ok: boolean } | undefined;
@@ -254,7 +289,8 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
     // Titan's own messages (in errors) come in Chinese for `Lang: cn`, otherwise in English.
     this.#client.lang = /^zh\b/i.test(elementLocale(this)) ? 'cn' : 'en';
     const switched = this.#language.update();
-    if (switched) this.#uppy.setLocale(this.#language.extra);
+    if (switched || changed.has('strings'))
+      this.#uppy.setLocale(withLegacyDashboardStrings(this.#language.extra, this.strings as Record<string, string>));
     if (switched || !this.hasUpdated || changed.has('strings')) this.#text = this.#language.strings(this.strings);
     const keys = ['areaId', 'groupId', 'folder', 'strings', 'accept', 'maxFileSize', 'maxFiles', 'autoProceed'] as const;
     const uppy = this.#uppy.current;

@@ -322,6 +322,37 @@ describe('<titan-uploader> (against the sandbox)', () => {
     });
   });
 
+  // Deprecation path: these keys were ours before the Dashboard spoke Uppy's language packs.
+  describe('when strings still overrides Dashboard keys (deprecated)', () => {
+    const run = situation(async () => {
+      const warnings: string[] = [];
+      const warn = console.warn;
+      console.warn = (...args: unknown[]) => void warnings.push(args.join(' '));
+      try {
+        const el = await mount();
+        el.strings = { browseFiles: 'pick them', uploadOne: 'Send %{smart_count} file', done: 'Finished' };
+        await el.updateComplete;
+        el.addFiles([randomFile(100, 'a.txt', 'text/plain')]);
+        await sleep(50);
+        await el.updateComplete;
+        return {
+          button: text(el, '.uppy-StatusBar-actionBtn--upload'),
+          warnings: warnings.filter((w) => w.includes('deprecated')),
+        };
+      } finally {
+        console.warn = warn;
+      }
+    });
+
+    it('still shows them in the Dashboard', () => {
+      expect(run().button).to.equal('Send 1 file');
+    });
+
+    it('warns that they are deprecated', () => {
+      expect(run().warnings).to.have.length(1);
+    });
+  });
+
   describe('when folder names a path that does not exist yet', () => {
     const run = situation(async () => {
       const el = await mount();
