@@ -779,8 +779,6 @@ describe('TitanClient (against the sandbox)', () => {
       const controller = new AbortController();
       const upload = client.uploadAsset(randomFile(8 * 1024 * 1024), {
         signal: controller.signal,
-        // Hash first (no upload while hashing), as files under PARALLEL_HASH_BYTES do.
-        parallelHashBytes: Infinity,
         onMd5Progress: () => controller.abort(),
       });
       const err = await caught(upload);
@@ -791,7 +789,9 @@ describe('TitanClient (against the sandbox)', () => {
       expect(run().err.code).to.equal('aborted');
     });
 
+    // Under PARALLEL_HASH_BYTES a file hashes before anything is sent.
     it('sends nothing to Titan', () => {
+      expect(8 * 1024 * 1024).to.be.below(PARALLEL_HASH_BYTES);
       expect(run().log.filter(is.uploadInfo)).to.have.length(0);
     });
   });
@@ -801,8 +801,8 @@ describe('TitanClient (against the sandbox)', () => {
   describe('when a large file uploads while it hashes', () => {
     const run = situation(async () => {
       const { client } = await makeClient();
-      const file = randomFile(PARALLEL_HASH_BYTES + 1024);
-      const result = await client.uploadAsset(file);
+      const file = randomFile(2 * 1024 * 1024);
+      const result = await client.uploadAsset(file, { parallelHashBytes: 1024 * 1024 });
       return { result, expected: await expectedCid(file), log: await requestLog('titan') };
     });
 
@@ -822,13 +822,13 @@ describe('TitanClient (against the sandbox)', () => {
 
   describe('when a large file uploads while it hashes and Titan turns out to have it', () => {
     const run = situation(async () => {
-      const file = randomFile(PARALLEL_HASH_BYTES + 1024);
+      const file = randomFile(2 * 1024 * 1024);
       await (await makeClient({ user: 'first' })).client.uploadAsset(file);
       await knob('titan', 'node', { nodeId: 'node1', mode: 'slow', delayMs: 4000 });
       await knob('titan', 'node', { nodeId: 'node2', mode: 'slow', delayMs: 4000 });
       const { client } = await makeClient({ user: 'second' });
       const started = performance.now();
-      const result = await client.uploadAsset(file);
+      const result = await client.uploadAsset(file, { parallelHashBytes: 1024 * 1024 });
       return { result, ms: performance.now() - started, expected: await expectedCid(file) };
     });
 
