@@ -11,5 +11,6 @@ export {
   type TitanUploadReportDetail,
   type TitanUploaderEventMap,
   type TitanShareDetail,
+  type LegacyDashboardStrings,
   type TitanUploaderEvents,
 } from './titan-uploader.js';
