@@ -10,7 +10,7 @@ const without =
   (...chunks) =>
   (config) => ({ ...config, format: 'esm', external: [...(config.external ?? []), ...chunks] });
 const uppyCss = './uppy-styles-*';
-const onDemand = ['./strings.*', './uppy-locale.*', './md5-js-*', './md5-wasm-*', './unixfs-*', './summary-*', './share-*', './groups-*'];
+const onDemand = ['./strings.*', './uppy-locale.*', './md5-js-*', './md5-wasm-*', './unixfs-*', './summary-*', './share-*', './groups-*', './hash-cache-*'];
 
 module.exports = [
   // The goal is 12 kB. In this bundle lit is 5.6 kB and idb-keyval 0.4 kB; the element with what
@@ -88,14 +88,16 @@ module.exports = [
   // Russian and Chinese are, and the Dashboard's strings from Uppy's own packs (fetched with the
   // table) instead of our copies, which paid for the Language controller the elements share.
   // 15.125 kB: +0.19 kB for the deprecation path of the 11 Dashboard keys `strings` took before
-  // Uppy's packs translated the Dashboard (they still override it, with one warning; issue 15).
+  // Uppy's packs translated the Dashboard (they still override it, with one warning; issue 15);
+  // 15.26 kB: +0.13 kB for the hash cache (issue 15: a file picked again is not read again; the
+  // cache itself, with idb-keyval, is a chunk loaded on the first hash of a picked file).
   {
     name: 'upload-elements/titan (own code; goal 12 kB)',
     path: 'dist/titan.js',
     import: '*',
     ignore: shared,
     modifyEsbuildConfig: without(uppyCss, ...onDemand),
-    limit: '15.125 kB',
+    limit: '15.26 kB',
     gzip: true,
   },
   // The headless clients, as an app that needs no element imports them: with their
@@ -148,13 +150,13 @@ module.exports = [
   // language it shows only, an English page none, and 0.19 kB less of titan's own code at load.
   // Since then measured as a page loads it, the on-demand chunks apart (languages, share links,
   // folders, the fallbacks of pages without Workers): 106.3 kB; 106.54 kB with the deprecated
-  // Dashboard keys of `strings` still honoured (issue 15).
+  // Dashboard keys of `strings` still honoured (issue 15); 106.69 kB with the hash cache's loader.
   {
     name: 'upload-elements/titan (with lit, Uppy, CSS; at load)',
     path: 'dist/titan.js',
     import: '*',
     modifyEsbuildConfig: without(...onDemand),
-    limit: '106.54 kB',
+    limit: '106.69 kB',
     gzip: true,
   },
   // 140.2 kB: +1 kB for share links (issue 15; this bundle inlines its on-demand chunks);

@@ -40,6 +40,12 @@ export interface TitanClientOptions {
   retry?: { perNode?: number; delaysMs?: number[] };
   /** Hash in a module Worker (default true, falling back to the main thread); see `md5()`. */
   md5Worker?: boolean | 'require';
+  /**
+   * Remember the md5 and CID of files hashed here (IndexedDB, by name, size and lastModified), so
+   * a file picked again is not read again. A stale entry cannot register anything: the node's
+   * CID must match, and a mismatch forgets it. Default true where IndexedDB exists.
+   */
+  hashCache?: boolean;
   /** A node upload that makes no progress for this long is abandoned as failed (default 120 s). */
   nodeStallTimeoutMs?: number;
   /** Language of Titan's error messages (default `en`). */
@@ -196,6 +202,7 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
   readonly #perNode: number;
   readonly #delaysMs: number[];
   readonly #md5Worker: boolean | 'require';
+  readonly #hashCache: boolean;
   readonly #stallMs: number;
   readonly #reportTries: number;
   readonly #reportDelaysMs: number[];
@@ -209,6 +216,7 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
     this.#perNode = Math.max(1, options.retry?.perNode ?? 3);
     this.#delaysMs = options.retry?.delaysMs?.length ? options.retry.delaysMs : DEFAULT_DELAYS_MS;
     this.#md5Worker = options.md5Worker ?? true;
+    this.#hashCache = options.hashCache ?? true;
     this.#stallMs = options.nodeStallTimeoutMs ?? 120_000;
     this.#reportTries = Math.max(1, options.report?.tries ?? 3);
     this.#reportDelaysMs = options.report?.delaysMs?.length ? options.report.delaysMs : DEFAULT_REPORT_DELAYS_MS;
@@ -246,8 +254,18 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
   }
 
   /** md5 and the UnixFS CID Titan's node will compute, from one streamed read (in a Worker when possible). */
-  hash(file: Blob, options: Omit<Md5Options, 'worker'> = {}): Promise<FileHashes> {
-    return hashFile(file, { ...options, worker: this.#md5Worker, cid: true });
+  async hash(file: Blob, options: Omit<Md5Options, 'worker'> = {}): Promise<FileHashes> {
+    const cache = await this.#cacheFor(file);
+    const known = await cache?.cachedHashes(file as File).catch(() => undefined);
+    if (known) return known;
+    const hashes = await hashFile(file, { ...options, worker: this.#md5Worker, cid: true });
+    void cache?.rememberHashes(file as File, hashes).catch(() => undefined);
+    return hashes;
+  }
+
+  /** The hash cache, for a picked file where IndexedDB exists (loaded then). */
+  #cacheFor(file: Blob) {
+    return this.#hashCache && file instanceof File && typeof indexedDB !== 'undefined' ? import('./hash-cache.js') : undefined;
   }
 
   /** Uploads one file and registers it as an asset of the user. */
@@ -264,7 +282,11 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
 
     onPhase?.('md5');
     const started = Date.now();
-    const given = options.hashes ?? (options.md5 ? { md5: options.md5 } : undefined);
+    const cache = await this.#cacheFor(file);
+    const given =
+      options.hashes ??
+      (options.md5 ? { md5: options.md5 } : undefined) ??
+      (await cache?.cachedHashes(file as File).catch(() => undefined));
     const hashing = given ? Promise.resolve(given) : this.hash(file, { signal, onProgress: options.onMd5Progress });
     hashing.catch(() => undefined);
     // Upload while hashing: nodes at once, the transfer next to the hash (stopped if Titan turns
@@ -314,6 +336,8 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
         this.#uploadToNodes(info, file, name, hashes.cid, { areaId, signal, onProgress: options.onProgress }));
       attempts = outcome.attempts;
       if (!outcome.cid) {
+        // Hashes remembered for a file whose bytes changed since: hash it afresh next time.
+        if (outcome.error.code === 'cid-mismatch') void cache?.forgetHashes(file as File).catch(() => undefined);
         await this.#report(outcome.attempts, info, '', total, TRANSFER_STATE.failure, started);
         throw outcome.error;
       }

@@ -842,6 +842,37 @@ describe('TitanClient (against the sandbox)', () => {
     });
   });
 
+  describe('when a file is picked again (the hash cache)', () => {
+    const run = situation(async () => {
+      const { client } = await makeClient();
+      const bytes = new Uint8Array(300_000).map((_, i) => (i * 7919) >>> 3);
+      const picked = () => new File([bytes], 'again.bin', { lastModified: 1_700_000_000_000 });
+      let firstProgress = 0;
+      let secondProgress = 0;
+      const first = await client.hash(picked(), { onProgress: () => firstProgress++ });
+      const second = await client.hash(picked(), { onProgress: () => secondProgress++ });
+      // The same name, size and time with other bytes in the middle: the edges match, the
+      // cached hashes are wrong, and the node's CID refuses them.
+      const changed = bytes.slice();
+      changed[150_000] ^= 0xff;
+      const edited = new File([changed], 'again.bin', { lastModified: 1_700_000_000_000 });
+      const mismatch = await caught(client.uploadAsset(edited));
+      const retried = await client.uploadAsset(edited);
+      return { first, second, firstProgress, secondProgress, mismatch, retried, expected: await expectedCid(edited) };
+    });
+
+    it('answers the same md5 and CID without reading the file again', () => {
+      expect(run().second).to.deep.equal(run().first);
+      expect(run().firstProgress).to.be.above(0);
+      expect(run().secondProgress).to.equal(0);
+    });
+
+    it('refuses a file whose bytes changed under the same name, size and time (cid-mismatch), and forgets the entry', () => {
+      expect(run().mismatch.code).to.equal('cid-mismatch');
+      expect(run().retried).to.include({ cid: run().expected, verified: true });
+    });
+  });
+
   describe('when an asset is shared, the areas listed and the asset deleted', () => {
     const run = situation(async () => {
       const { client } = await makeClient();
