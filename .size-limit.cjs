@@ -10,7 +10,17 @@ const without =
   (...chunks) =>
   (config) => ({ ...config, format: 'esm', external: [...(config.external ?? []), ...chunks] });
 const uppyCss = './uppy-styles-*';
-const onDemand = ['./strings.*', './uppy-locale.*', './md5-js-*', './md5-wasm-*', './unixfs-*', './summary-*', './share-*', './groups-*', './hash-cache-*'];
+const onDemand = [
+  './strings.*',
+  './uppy-locale.*',
+  './md5-js-*',
+  './md5-wasm-*',
+  './unixfs-*',
+  './summary-*',
+  './share-*',
+  './groups-*',
+  './hash-cache-*',
+];
 
 module.exports = [
   // The goal is 12 kB. In this bundle lit is 5.6 kB and idb-keyval 0.4 kB; the element with what
