@@ -166,6 +166,8 @@ export interface TitanClientEvents {
 }
 
 /** What the node uploads of one file came to: the node and its CID, or the last error. */
+type HashCache = typeof import('./hash-cache.js');
+
 interface NodeOutcome {
   attempts: NodeAttempt[];
   cid?: string;
@@ -256,8 +258,11 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
   /** md5 and the UnixFS CID Titan's node will compute, from one streamed read (in a Worker when possible). */
   async hash(file: Blob, options: Omit<Md5Options, 'worker'> = {}): Promise<FileHashes> {
     const cache = await this.#cacheFor(file);
-    const known = await cache?.cachedHashes(file as File).catch(() => undefined);
-    if (known) return known;
+    return (await cache?.cachedHashes(file as File).catch(() => undefined)) ?? this.#hashAndRemember(file, options, cache);
+  }
+
+  /** Reads the file for its hashes (the cache was asked already) and remembers them. */
+  async #hashAndRemember(file: Blob, options: Omit<Md5Options, 'worker'>, cache: HashCache | undefined): Promise<FileHashes> {
     const hashes = await hashFile(file, { ...options, worker: this.#md5Worker, cid: true });
     void cache?.rememberHashes(file as File, hashes).catch(() => undefined);
     return hashes;
@@ -287,7 +292,7 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
       options.hashes ??
       (options.md5 ? { md5: options.md5 } : undefined) ??
       (await cache?.cachedHashes(file as File).catch(() => undefined));
-    const hashing = given ? Promise.resolve(given) : this.hash(file, { signal, onProgress: options.onMd5Progress });
+    const hashing = given ? Promise.resolve(given) : this.#hashAndRemember(file, { signal, onProgress: options.onMd5Progress }, cache);
     hashing.catch(() => undefined);
     // Upload while hashing: nodes at once, the transfer next to the hash (stopped if Titan turns
     // out to have the file).
