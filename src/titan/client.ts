@@ -14,6 +14,7 @@ import {
 } from './protocol.js';
 import type { ShareLink, ShareLinkOptions } from './share.js';
 import type { TitanFolder } from './groups.js';
+import type * as HashCacheModule from './hash-cache.js';
 import { abortedError, TitanError, type TitanErrorCode } from './errors.js';
 import { requestJson, type JsonAnswer } from '../internal/request.js';
 import * as abort from '../internal/abort.js';
@@ -165,9 +166,9 @@ export interface TitanClientEvents {
   tokenrenewed: Record<string, never>;
 }
 
-/** What the node uploads of one file came to: the node and its CID, or the last error. */
-type HashCache = typeof import('./hash-cache.js');
+type HashCache = typeof HashCacheModule;
 
+/** What the node uploads of one file came to: the node and its CID, or the last error. */
 interface NodeOutcome {
   attempts: NodeAttempt[];
   cid?: string;
