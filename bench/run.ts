@@ -262,7 +262,12 @@ try {
     const { entries, cdnKB } = await consumerSizes(root, `${root}.tmp/bench-consumer`);
     for (const e of entries)
       row(`app build gains: ${e.entry}`, `${e.atLoadKB.toFixed(1)} kB gz at load, ${e.laterKB.toFixed(1)} kB gz on demand`, '');
-    row('CDN bundle: dist/cdn/upload-elements.js (its on-demand chunks apart)', `${cdnKB.toFixed(1)} kB gz`, '≤ 118 kB', cdnKB <= 118);
+    row(
+      'CDN bundle: dist/cdn/upload-elements.js with the chunks it imports statically',
+      `${cdnKB.toFixed(1)} kB gz`,
+      '≤ 121.85 kB',
+      cdnKB <= 121.85,
+    );
   }
   if (want('size')) {
     // Vite's dev server above set NODE_ENV=development in this process; the build must not inherit it.

@@ -55,6 +55,7 @@ declare global {
         | 'maxFiles'
         | 'autoProceed'
         | 'locale'
+        | 'restore'
         | 'theme'
         | 'tokenProvider'
         | 'extraIdProvider'

@@ -64,6 +64,7 @@ declare module 'vue' {
       | 'maxFiles'
       | 'autoProceed'
       | 'locale'
+      | 'restore'
       | 'theme',
       | 'apiUrl'
       | 'token'
@@ -77,6 +78,7 @@ declare module 'vue' {
       | 'maxFiles'
       | 'autoProceed'
       | 'locale'
+      | 'restore'
       | 'theme'
       | 'tokenProvider'
       | 'extraIdProvider'

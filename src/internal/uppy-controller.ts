@@ -20,6 +20,11 @@ export interface UppyControllerOptions<M extends Meta, B extends Body> {
   setup: (uppy: Uppy<M, B>) => void;
   /** Dashboard options besides the fixed ones (theme, locale, note, …), read at mount. */
   dashboard: () => Partial<DashboardOptions<M, B>>;
+  /**
+   * A stable Uppy id when picked files should survive a reload (Uppy's Golden Retriever keeps
+   * them under it, loaded on demand); undefined for none. Read when an Uppy is made.
+   */
+  restoreId?: () => string | undefined;
 }
 
 let instances = 0;
@@ -44,8 +49,21 @@ export class UppyController<M extends Meta, B extends Body> implements ReactiveC
   /** The Uppy instance; a new one after the element was removed from the page and came back. */
   get uppy(): Uppy<M, B> {
     if (!this.#uppy) {
-      this.#uppy = new SlicedUppy<M, B>({ id: `${this.#options.id}-${++instances}`, autoProceed: false, locale: this.#locale });
-      this.#options.setup(this.#uppy);
+      const restoreId = this.#options.restoreId?.();
+      const uppy = new SlicedUppy<M, B>({
+        id: restoreId ?? `${this.#options.id}-${++instances}`,
+        autoProceed: false,
+        locale: this.#locale,
+      });
+      this.#uppy = uppy;
+      this.#options.setup(uppy);
+      if (restoreId) {
+        // Files picked before a reload come back (small ones from IndexedDB, large ones as entries to pick again).
+        void import('@uppy/golden-retriever').then(
+          ({ default: GoldenRetriever }) => this.#uppy === uppy && uppy.use(GoldenRetriever, { serviceWorker: false }),
+          () => undefined,
+        );
+      }
     }
     return this.#uppy;
   }

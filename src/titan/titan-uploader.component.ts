@@ -123,6 +123,7 @@ const cancelled = () => new UploadElementsError('aborted', 'The upload was cance
  * @attr max-files - Most files per upload.
  * @attr auto-proceed - Start uploading as soon as files are added.
  * @attr locale - UI language: `en`, `de`, `ru` or `zh` (Simplified Chinese); a region or script tag uses its language (`zh-Hans-CN`, `ru-RU`, `de-AT`), anything else English. Without it the nearest `lang` attribute (the page's `<html lang>`). Languages other than English, the Dashboard's included, are fetched when first shown.
+ * @attr restore - Keep picked files across a reload or a crash (IndexedDB, Uppy's Golden Retriever): small files come back, larger ones as entries to pick again, whose hashes are not computed again. Give the element an `id` when the page has more than one uploader.
  * @attr theme - Dashboard colour scheme: `light` (default), `dark` or `auto`.
  *
  * @event titan-upload-start - `{fileId, name, size}` when a file's upload begins.
@@ -168,6 +169,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
     maxFileSize: { attribute: 'max-file-size', type: Number },
     maxFiles: { attribute: 'max-files', type: Number },
     autoProceed: { attribute: 'auto-proceed', type: Boolean },
+    restore: { type: Boolean },
     locale: {},
     theme: { reflect: true },
     strings: { attribute: false },
@@ -203,6 +205,8 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
   declare maxFileSize?: number;
   declare maxFiles?: number;
   declare autoProceed: boolean;
+  /** Keep picked files across a reload (read when the element's Uppy is made). */
+  declare restore: boolean;
   declare locale?: string;
   /** Uppy Dashboard colour scheme: `light` (default), `dark`, or `auto` (follows the system). */
   declare theme?: 'light' | 'dark' | 'auto';
@@ -230,6 +234,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
   constructor() {
     super();
     this.autoProceed = false;
+    this.restore = false;
     this._entries = [];
     this._copied = undefined;
     this._shares = {};
@@ -250,6 +255,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
         if (this.hasUpdated) this.#configure(uppy);
       },
       dashboard: () => ({ theme: this.theme ?? 'light' }),
+      restoreId: () => (this.restore || this.hasAttribute('restore') ? `titan-uploader:${this.id}` : undefined),
     });
   }
 

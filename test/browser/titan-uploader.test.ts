@@ -353,6 +353,47 @@ describe('<titan-uploader> (against the sandbox)', () => {
     });
   });
 
+  // Uppy's Golden Retriever keeps Uppy's state in localStorage and the files in IndexedDB under the
+  // Uppy id, which `restore` makes stable. A reload is played by a second element of that id made
+  // while the first still holds the file (removing an element clears what it picked).
+  describe('when restore is on and the page comes back with a file picked, not yet uploaded', () => {
+    const run = situation(async () => {
+      const api = await titanApi();
+      const make = () =>
+        fixture<TitanUploader>(
+          html`<titan-uploader id="keep" restore api-url=${api} token-url="/app/titan/token" extra-id-url="/app/titan/extra-id"></titan-uploader>`,
+        );
+      const first = await make();
+      // The restore chunk loads a moment after the element connects; files picked before it are not kept.
+      await waitUntil(() => first.uppy.getPlugin('GoldenRetriever'), 'the restore plugin', { timeout: 5000 });
+      first.addFiles([new File(['kept across a reload\n'], 'kept.txt', { type: 'text/plain', lastModified: 1_700_000_000_000 })]);
+      await sleep(1500); // Golden Retriever saves its state throttled, the file into IndexedDB
+      const second = await make();
+      await waitUntil(() => second.uppy.getFiles().length === 1, 'the file restored', { timeout: 5000 });
+      const [restored] = second.uppy.getFiles();
+      first.remove();
+      const report = await second.upload();
+      await sleep(1500);
+      const third = await make();
+      await sleep(1500);
+      return { restored: restored!, report, afterUpload: third.uppy.getFiles().length, stored: await knob('titan', 'assets') };
+    });
+
+    it('brings the file back, bytes and all', () => {
+      expect(run().restored).to.include({ name: 'kept.txt', size: 21 });
+      expect((run().restored as { isGhost?: boolean }).isGhost).to.equal(false);
+    });
+
+    it('uploads the restored file', () => {
+      expect(run().report.successful.map((r) => r.name)).to.deep.equal(['kept.txt']);
+      expect(run().stored.map((a) => a.name)).to.deep.equal(['kept.txt']);
+    });
+
+    it('brings nothing back once it is stored: a file is never uploaded twice', () => {
+      expect(run().afterUpload).to.equal(0);
+    });
+  });
+
   describe('when folder names a path that does not exist yet', () => {
     const run = situation(async () => {
       const el = await mount();
