@@ -120,14 +120,15 @@ module.exports = [
   // 15.27 kB: +0.14 kB for the hash cache (issue 15: a file picked again is not read again; the
   // cache itself, with idb-keyval, is a chunk loaded on the first hash of a picked file);
   // 15.38 kB: +0.11 kB for `restore` (issue 15: picked files survive a reload; Uppy's Golden
-  // Retriever is loaded on demand under a stable Uppy id).
+  // Retriever is loaded on demand under a stable Uppy id); 15.385 kB: +4 B for forgetting
+  // resolved folder paths after a rename or move too (they went stale).
   {
     name: 'upload-elements/titan (own code; goal 12 kB)',
     path: 'dist/titan.js',
     import: '*',
     ignore: shared,
     modifyEsbuildConfig: without(uppyCss, ...onDemand),
-    limit: '15.38 kB',
+    limit: '15.385 kB',
     gzip: true,
   },
   // The headless clients, as an app that needs no element imports them: with their

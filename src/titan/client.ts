@@ -198,7 +198,7 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
   lang: TitanLang;
 
   #apiUrl = DEFAULT_API_URL;
-  /** Folder paths resolved (or being resolved) to ids. */
+  /** Folder paths resolved (or being resolved) to ids; a rename, move or delete here forgets them. */
   readonly #folders = new Map<string, Promise<number>>();
   #token: string | undefined;
   #tokenRequest: Promise<string> | undefined;
@@ -452,11 +452,13 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
   }
 
   async renameFolder(id: number, name: string, signal?: AbortSignal): Promise<void> {
+    this.#folders.clear();
     return (await import('./groups.js')).renameFolder(this, id, name, signal);
   }
 
   /** Moves a folder into `target` (0: the root); not into itself or its own subfolders. */
   async moveFolder(id: number, target: number, signal?: AbortSignal): Promise<void> {
+    this.#folders.clear();
     return (await import('./groups.js')).moveFolder(this, id, target, signal);
   }
 

@@ -10,6 +10,7 @@ import type { FileHashes } from './md5.js';
 const store = createStore('upload-elements-titan', 'hashes');
 /** Entries kept; the oldest go first. */
 const MAX_ENTRIES = 500;
+let pruned = false;
 
 interface Entry {
   md5: string;
@@ -35,6 +36,10 @@ export async function cachedHashes(file: File): Promise<FileHashes | undefined> 
 export async function rememberHashes(file: File, { md5, cid }: FileHashes): Promise<void> {
   if (!cid) return;
   await set(await keyOf(file), { md5, cid, at: Date.now() } satisfies Entry, store);
+  // Pruned once per page: reading every entry on each file of a large batch would cost more
+  // than the few entries a page adds.
+  if (pruned) return;
+  pruned = true;
   const all = await entries<string, Entry>(store);
   if (all.length > MAX_ENTRIES) {
     all.sort((a, b) => (a[1].at ?? 0) - (b[1].at ?? 0));

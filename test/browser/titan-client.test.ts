@@ -928,7 +928,9 @@ describe('TitanClient (against the sandbox)', () => {
       await client.deleteFolder(spare.id);
       const left = await client.listFolders();
       const creates = (await requestLog('titan')).filter((e) => e.path.endsWith('/create_group')).length;
-      return { one, two, afterUpload, assets, root, inside, again, moved, loop, left, creates };
+      // `2026` was moved away (and deleted with `archive`): the path is looked up afresh, not taken from before.
+      const recreated = await client.folderId('invoices/2026');
+      return { one, two, afterUpload, assets, root, inside, again, moved, loop, left, creates, recreated };
     });
 
     it('makes each folder of the path once, even for files uploaded at the same time', () => {
@@ -957,6 +959,10 @@ describe('TitanClient (against the sandbox)', () => {
       expect(run().moved.map((f) => f.name)).to.deep.equal(['2026']);
       expect(run().loop.code).to.equal(10020);
       expect(run().left.map((f) => f.name)).to.deep.equal(['invoices']);
+    });
+
+    it('looks a path up afresh after a folder was renamed, moved or deleted', () => {
+      expect(run().recreated).to.not.equal(run().inside[0]!.id);
     });
   });
 });

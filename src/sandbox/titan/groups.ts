@@ -137,7 +137,12 @@ const deleteGroupRoute: Route = {
     const doomed = new Set([id]);
     for (let grew = true; grew;) {
       grew = false;
-      for (const g of t.groups) if (g.userId === userId && doomed.has(g.parent) && !doomed.has(g.id)) grew = doomed.add(g.id) !== undefined;
+      for (const g of t.groups) {
+        if (g.userId === userId && doomed.has(g.parent) && !doomed.has(g.id)) {
+          doomed.add(g.id);
+          grew = true;
+        }
+      }
     }
     t.groups = t.groups.filter((g) => !(g.userId === userId && doomed.has(g.id)));
     t.assets = t.assets.filter((a) => !(a.userId === userId && doomed.has(a.groupId)));
