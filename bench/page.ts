@@ -249,6 +249,30 @@ const benches = {
     return rows;
   },
 
+  /**
+   * A folder as one asset (a CAR of its UnixFS directory): the picked files (`count` > 0) or
+   * `-count` small files made here, uploaded by uploadFolder. run.ts samples the page's memory.
+   */
+  async folder(count: number) {
+    const client = new TitanClient({ apiUrl, token: await token() });
+    const files =
+      count > 0
+        ? pickedFiles(count, 0).map((data, i) => ({ path: `big/part-${i}.bin`, data }))
+        : Array.from({ length: -count }, (_, i) => ({
+            path: `d${i % 20}/small-${i}.txt`,
+            data: new Blob([`${i} ${Math.random()} `.repeat(40)]),
+          }));
+    const bytes = files.reduce((sum, f) => sum + f.data.size, 0);
+    (globalThis as { gc?: () => void }).gc?.();
+    let hashedAt = 0;
+    const run = await timed(() =>
+      client.uploadFolder(files, { name: 'bench', onPhase: (p) => void (p === 'create-asset' && (hashedAt = performance.now())) }),
+    );
+    if (!run.value.verified) throw new Error('the folder was not verified');
+    const hashMs = hashedAt - (performance.now() - run.ms);
+    return { ms: run.ms, hashMs, files: files.length, MiB: bytes / MiB, carMiB: run.value.size / MiB };
+  },
+
   /** JS heap (precise memory info) sampled every 50 ms during one large upload (md5 included). */
   async heap(sizeMiB = 1024, inWorker = 1) {
     // A Worker's heap is not in the page's performance.memory: hashing on the main thread shows it.

@@ -20,7 +20,7 @@ declare module 'react' {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace JSX {
     interface IntrinsicElements {
-      'titan-uploader': ElementProps<TitanUploader, 'api-url' | 'token' | 'token-url' | 'extra-id-url' | 'area-id' | 'group-id' | 'folder' | 'accept' | 'max-file-size' | 'max-files' | 'auto-proceed' | 'locale' | 'restore' | 'theme', 'apiUrl' | 'token' | 'tokenUrl' | 'extraIdUrl' | 'areaId' | 'groupId' | 'folder' | 'accept' | 'maxFileSize' | 'maxFiles' | 'autoProceed' | 'locale' | 'restore' | 'theme' | 'tokenProvider' | 'extraIdProvider' | 'strings' | 'shareOptions', TitanUploaderEventMap>;
+      'titan-uploader': ElementProps<TitanUploader, 'api-url' | 'token' | 'token-url' | 'extra-id-url' | 'area-id' | 'group-id' | 'folder' | 'folder-upload' | 'accept' | 'max-file-size' | 'max-files' | 'auto-proceed' | 'locale' | 'restore' | 'theme', 'apiUrl' | 'token' | 'tokenUrl' | 'extraIdUrl' | 'areaId' | 'groupId' | 'folder' | 'folderUpload' | 'accept' | 'maxFileSize' | 'maxFiles' | 'autoProceed' | 'locale' | 'restore' | 'theme' | 'tokenProvider' | 'extraIdProvider' | 'strings' | 'shareOptions', TitanUploaderEventMap>;
       'universa-select-address': ElementProps<UniversaSelectAddress, 'cb' | 'no-input' | 'allow-input' | 'allow-same-origin' | 'max-contract-bytes' | 'open' | 'locale', 'cb' | 'noInput' | 'allowInput' | 'allowSameOrigin' | 'maxContractBytes' | 'open' | 'locale' | 'addresses' | 'strings', UniversaSelectAddressEventMap>;
       'digime-writer': ElementProps<DigiMeWriter, 'backend-url' | 'locale' | 'theme', 'backendUrl' | 'locale' | 'theme' | 'strings' | 'mimeType' | 'accounts' | 'reference' | 'tags' | 'navigate', DigiMeWriterEventMap>;
     }

@@ -39,6 +39,7 @@ declare global {
           'extra-id-url': 'extraIdUrl';
           'area-id': 'areaId';
           'group-id': 'groupId';
+          'folder-upload': 'folderUpload';
           'max-file-size': 'maxFileSize';
           'max-files': 'maxFiles';
           'auto-proceed': 'autoProceed';
@@ -50,6 +51,7 @@ declare global {
         | 'areaId'
         | 'groupId'
         | 'folder'
+        | 'folderUpload'
         | 'accept'
         | 'maxFileSize'
         | 'maxFiles'

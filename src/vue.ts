@@ -48,6 +48,7 @@ declare module 'vue' {
         'extra-id-url': 'extraIdUrl';
         'area-id': 'areaId';
         'group-id': 'groupId';
+        'folder-upload': 'folderUpload';
         'max-file-size': 'maxFileSize';
         'max-files': 'maxFiles';
         'auto-proceed': 'autoProceed';
@@ -59,6 +60,7 @@ declare module 'vue' {
       | 'areaId'
       | 'groupId'
       | 'folder'
+      | 'folderUpload'
       | 'accept'
       | 'maxFileSize'
       | 'maxFiles'
@@ -73,6 +75,7 @@ declare module 'vue' {
       | 'areaId'
       | 'groupId'
       | 'folder'
+      | 'folderUpload'
       | 'accept'
       | 'maxFileSize'
       | 'maxFiles'

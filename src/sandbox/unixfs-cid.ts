@@ -3,7 +3,7 @@
 // titan-node lib/carutil/car.go CreateCar → go-unixfsnode v1.10.0 data/builder BuildUnixFSFile.
 // No Node built-ins, so browser tests can use it as their reference too; the client computes the
 // same CID with its own code (src/titan/unixfs.ts).
-import { importByteStream, type ImporterOptions } from 'ipfs-unixfs-importer';
+import { importByteStream, importer, type ImporterOptions } from 'ipfs-unixfs-importer';
 import { balanced, type FileLayout } from 'ipfs-unixfs-importer/layout';
 import type { CID } from 'multiformats/cid';
 
@@ -24,7 +24,9 @@ const goBalanced =
   (linksPerBlock: number): FileLayout =>
   (source, reduce) =>
     balanced({ maxChildrenPerNode: linksPerBlock })(source, (children) =>
-      children.length === 1 ? Promise.resolve(children[0]!) : reduce(children),
+      // A file of one chunk (`single`) is left to the importer, which reduces it to its leaf and
+      // keeps its path (a folder needs it); a lone chunk deeper in is the child itself.
+      children.length === 1 && !(children[0] as { single?: boolean }).single ? Promise.resolve(children[0]!) : reduce(children),
     );
 
 /**
@@ -86,4 +88,17 @@ export function unixfsCidOfStream(content: AsyncIterable<Uint8Array>, shape: Uni
 /** The root CID a Titan node gives a file of these bytes. */
 export function unixfsCidOfBytes(bytes: Uint8Array, shape: UnixFsShape = {}): Promise<string> {
   return cidOf([bytes], shape);
+}
+
+/**
+ * The root CID of a folder of these files (paths inside the folder, `a.txt`, `sub/b.bin`), as
+ * ipfs-unixfs-importer builds a UnixFS directory over files built as a Titan node builds them.
+ * The client packs folders with its own code (src/titan/folder.ts); this is the reference.
+ */
+export async function unixfsDirectoryCid(files: { path: string; content: Uint8Array }[], shape: UnixFsShape = {}): Promise<string> {
+  let root: CID | undefined;
+  const source = files.map(({ path, content }) => ({ path: `root/${path}`, content }));
+  for await (const entry of importer(source, discard, importerOptions(shape))) if (entry.path === 'root') root = entry.cid;
+  if (!root) throw new Error('the importer built no root directory');
+  return root.toString();
 }

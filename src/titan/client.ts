@@ -6,6 +6,7 @@ import {
   PATHS,
   TRANSFER_STATE,
   UPLOAD_FIELD,
+  type CreateAssetEntry,
   type CreateAssetRequest,
   type Envelope,
   type TransferReport,
@@ -14,15 +15,17 @@ import {
 } from './protocol.js';
 import type { ShareLink, ShareLinkOptions } from './share.js';
 import type { TitanFolder } from './groups.js';
+import type { FolderEntry, UploadFolderOptions, UploadFolderResult } from './folder.js';
 import type * as HashCacheModule from './hash-cache.js';
 import { abortedError, TitanError, type TitanErrorCode } from './errors.js';
 import { requestJson, type JsonAnswer } from '../internal/request.js';
 import * as abort from '../internal/abort.js';
 import { TypedEventTarget } from '../internal/typed-events.js';
-import { hashFile, md5 as hashMd5, type FileHashes, type Md5Options } from './md5.js';
+import { fileDag, hashFile, md5 as hashMd5, type FileHashes, type Md5Options } from './md5.js';
 
 export { TitanError } from './errors.js';
 export type { FileHashes } from './md5.js';
+export type { FolderEntry, UploadFolderOptions, UploadFolderResult } from './folder.js';
 
 /** The steps of one upload, in order (`upload-info` … `report` talk to Titan). */
 export type TitanUploadPhase = 'md5' | 'upload-info' | 'node-upload' | 'create-asset' | 'report' | 'done';
@@ -152,7 +155,7 @@ interface ApiAnswer<T> {
 }
 
 /** One node's part in an upload, for the transfer/report. */
-interface NodeAttempt {
+export interface NodeAttempt {
   node: UploadNode;
   started: number;
   firstByte: number;
@@ -169,7 +172,7 @@ export interface TitanClientEvents {
 type HashCache = typeof HashCacheModule;
 
 /** What the node uploads of one file came to: the node and its CID, or the last error. */
-interface NodeOutcome {
+export interface NodeOutcome {
   attempts: NodeAttempt[];
   cid?: string;
   node?: UploadNode;
@@ -305,11 +308,11 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
       onPhase?.('node-upload');
       const both = AbortSignal.any([stopEarly.signal, ...(signal ? [signal] : [])]);
       early = this.#uploadToNodes(
-        first,
+        first.List ?? [],
         file,
         name,
         hashing.then((h) => h.cid),
-        { areaId, signal: both, onProgress: options.onProgress },
+        { renew: this.#freshNodes(areaId, signal), signal: both, onProgress: options.onProgress },
       );
       early.catch(() => undefined);
     }
@@ -339,12 +342,16 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
     } else {
       onPhase?.('node-upload');
       const outcome = await (early ??
-        this.#uploadToNodes(info, file, name, hashes.cid, { areaId, signal, onProgress: options.onProgress }));
+        this.#uploadToNodes(info.List ?? [], file, name, hashes.cid, {
+          renew: this.#freshNodes(areaId, signal),
+          signal,
+          onProgress: options.onProgress,
+        }));
       attempts = outcome.attempts;
       if (!outcome.cid) {
         // Hashes remembered for a file whose bytes changed since: hash it afresh next time.
         if (outcome.error.code === 'cid-mismatch') void cache?.forgetHashes(file as File).catch(() => undefined);
-        await this.#report(outcome.attempts, info, '', total, TRANSFER_STATE.failure, started);
+        await this.#report(outcome.attempts, info.TraceID, '', total, TRANSFER_STATE.failure, started);
         throw outcome.error;
       }
       cid = outcome.cid;
@@ -374,7 +381,7 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
     // sent even when no bytes moved, and after 1017 too: that answer may follow a first try whose
     // create_asset went through but whose answer (and so whose report) was lost.
     onPhase?.('report');
-    const report = await this.#report(attempts, info, cid, total, TRANSFER_STATE.success, started);
+    const report = await this.#report(attempts, info.TraceID, cid, total, TRANSFER_STATE.success, started);
     const url = created.url ?? (await this.#directUrl(cid));
     onPhase?.('done');
     return {
@@ -387,6 +394,28 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
       ...(extraId ? { extraId } : {}),
       report,
     };
+  }
+
+  /**
+   * Uploads a folder as ONE Titan asset, as Titan's JS SDK does (folderLoader.js): its files are
+   * packed as a CAR of a UnixFS directory whose root CID is computed here, announced by
+   * create_asset (`asset_type: "folder"`), then the CAR goes to a node create_asset names. The
+   * files are read once, to hash them; the CAR is a Blob of slices of them, never a copy in
+   * memory. `entries` are the files with their paths inside the folder (`a.txt`, `photos/b.jpg`).
+   * The packing code loads on first use.
+   */
+  async uploadFolder(entries: FolderEntry[], options: UploadFolderOptions = {}): Promise<UploadFolderResult> {
+    const { uploadFolder } = await import('./folder.js');
+    return uploadFolder(entries, options, {
+      dag: (blob, { worker, ...o }) => fileDag(blob, { ...o, worker: worker && this.#md5Worker }),
+      folderId: (path) => this.folderId(path),
+      createAsset: (request) => this.#createAsset(request),
+      toNodes: (nodes, car, name, root, o) => this.#uploadToNodes(nodes, car, name, root, { ...o, car: true }),
+      report: (attempts, traceId, cid, size, state, started) => this.#report(attempts, traceId, cid, size, state, started),
+      directUrl: (cid) => this.#directUrl(cid),
+      deleteAsset: (cid) => this.deleteAsset(cid),
+      claims: jwtClaims,
+    });
   }
 
   /**
@@ -522,20 +551,26 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
   /**
    * Tries the nodes in order, `perNode` times each. A node that refuses its token (the node
    * answers HTTP 200 `{code:-1, msg:"…, http status code 401"}`) gets fresh node tokens from
-   * get_upload_info once; a node whose CID differs from the file's ends the upload.
+   * `renew` once, where there is one; a node whose CID differs from the file's ends the upload.
+   * With `car`, the body is a folder's CAR, which the node answers without a CID: its root is
+   * `expectedCid`, which the node's token names and the node checks the CAR against.
    */
   async #uploadToNodes(
-    info: UploadInfo,
+    nodes: UploadNode[],
     file: Blob,
     name: string,
     /** The file's CID, or its promise while the file is still being hashed. */
     expectedCid: string | undefined | Promise<string | undefined>,
-    options: { areaId: string[]; signal: AbortSignal | undefined; onProgress: UploadAssetOptions['onProgress'] },
+    options: {
+      renew?: (() => Promise<UploadNode[]>) | undefined;
+      car?: boolean;
+      signal: AbortSignal | undefined;
+      onProgress: UploadAssetOptions['onProgress'];
+    },
   ): Promise<NodeOutcome> {
     const { signal } = options;
     const attempts: NodeAttempt[] = [];
     let lastError = new TitanError('node-upload', 'No upload node accepted the file.');
-    let nodes = info.List ?? [];
     let renewedNodeTokens = false;
     for (let n = 0; n < nodes.length; n++) {
       const node = nodes[n]!;
@@ -553,7 +588,15 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
         throwIfAborted(signal);
         let answer: NodeAnswer;
         try {
-          answer = await this.#postToNode(node, file, name, attempt, signal, options.onProgress);
+          answer = await this.#postToNode(
+            node,
+            file,
+            name,
+            attempt,
+            signal,
+            options.onProgress,
+            options.car ? await expectedCid : undefined,
+          );
         } catch (err) {
           if (isAbort(err, signal)) throw abortedError();
           answer = { ok: false, message: err instanceof Error ? err.message : String(err), code: (err as TitanError).code ?? 'network' };
@@ -574,11 +617,9 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
         attempt.errors.push(answer.message);
         lastError = new TitanError(answer.code, `Upload to node ${node.NodeID} failed: ${answer.message}`);
         if (answer.unauthorized) {
-          if (renewedNodeTokens) break;
-          // Node tokens come from get_upload_info (titan-node GetNodeUploadInfoV2): ask for new ones.
+          if (renewedNodeTokens || !options.renew) break;
           renewedNodeTokens = true;
-          const fresh = await this.getUploadInfo(undefined, options.areaId, signal);
-          nodes = fresh.List ?? [];
+          nodes = await options.renew();
           n = -1;
           break;
         }
@@ -595,6 +636,11 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
     };
   }
 
+  /** Node tokens come from get_upload_info (titan-node GetNodeUploadInfoV2): new ones from there. */
+  #freshNodes(areaId: string[], signal: AbortSignal | undefined): () => Promise<UploadNode[]> {
+    return async () => (await this.getUploadInfo(undefined, areaId, signal)).List ?? [];
+  }
+
   /**
    * One multipart POST through XHR (fetch has no upload progress), authorized with the node's own
    * token only. The node answers HTTP 200 with its verdict in the body (handler_uploadv2.go).
@@ -606,6 +652,8 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
     attempt: NodeAttempt,
     signal: AbortSignal | undefined,
     onProgress: UploadAssetOptions['onProgress'],
+    /** A CAR's root: the node's success answer (handler_upload.go `uploadResult`) has no CID. */
+    carRoot?: string,
   ): Promise<NodeAnswer> {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
@@ -646,9 +694,10 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
         const body = parseJson<unknown>(xhr.responseText);
         const code = isRecord(body) && typeof body['code'] === 'number' ? body['code'] : undefined;
         const msg = isRecord(body) && typeof body['msg'] === 'string' ? body['msg'] : '';
-        if (code === CODES.ok && isRecord(body) && typeof body['cid'] === 'string' && body['cid']) {
+        const cid = carRoot ?? (isRecord(body) && typeof body['cid'] === 'string' ? body['cid'] : '');
+        if (code === CODES.ok && cid) {
           onProgress?.(file.size, file.size);
-          return resolve({ ok: true, cid: body['cid'] });
+          return resolve({ ok: true, cid });
         }
         const status = xhr.status;
         // A proxy in front of a node may answer with a status of its own.
@@ -682,17 +731,21 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
 
   // ---------------------------------------------------------------- create_asset, report, link
 
-  async #createAsset(request: CreateAssetRequest): Promise<{ url?: string; exists: boolean }> {
+  async #createAsset(request: CreateAssetRequest): Promise<{ url?: string; exists: boolean; list: CreateAssetEntry[] }> {
     const answer = await this.#call<unknown>('POST', PATHS.createAsset, { body: request });
     const env = answer.envelope;
     // 1017: this user already has the asset; a success, with the direct link (CreateAssetPostHandler).
     if (env?.code === CODES.error && env.err === ERR.fileExists) {
       const link = isRecord(env.data) ? env.data['assetDirectUrl'] : undefined;
-      return { exists: true, ...(typeof link === 'string' && this.#isSafeUrl(link) ? { url: link } : {}) };
+      return { exists: true, list: [], ...(typeof link === 'string' && this.#isSafeUrl(link) ? { url: link } : {}) };
     }
     const data = expectOk(answer, 'create_asset');
     if (!Array.isArray(data)) throw new TitanError('bad-response', 'Titan create_asset answered without a data list.');
-    return { exists: false };
+    // Where a folder's CAR goes (events.go: CandidateAddr, Token, TraceID).
+    const list = data
+      .filter(isRecord)
+      .map((e) => ({ CandidateAddr: str(e['CandidateAddr']), Token: str(e['Token']), TraceID: str(e['TraceID']) }));
+    return { exists: false, list };
   }
 
   /** The first share_asset URL; an upload that stored its file does not fail for want of a link. */
@@ -712,7 +765,7 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
    */
   async #report(
     attempts: NodeAttempt[],
-    info: UploadInfo,
+    traceId: string | undefined,
     cid: string,
     size: number,
     state: TransferReport['state'],
@@ -722,7 +775,7 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
     const costMs = Math.max(1, (last?.ended || Date.now()) - (last?.started ?? started));
     const failures = Object.fromEntries(attempts.filter((a) => a.errors.length).map((a) => [a.node.NodeID, a.errors.join('; ')]));
     const body: TransferReport = {
-      trace_id: info.TraceID ?? '',
+      trace_id: traceId ?? '',
       cid,
       node_id: last?.node.NodeID ?? '',
       rate: last && state === TRANSFER_STATE.success ? Math.floor((size / costMs) * 1000) : 0,

@@ -11,6 +11,9 @@ export {
   type UploadAssetOptions,
   type UploadAssetResult,
   type TitanUploadPhase,
+  type FolderEntry,
+  type UploadFolderOptions,
+  type UploadFolderResult,
 } from './client.js';
 export { TitanError, type TitanErrorCode } from './errors.js';
 export type { ShareLink, ShareLinkOptions } from './share.js';

@@ -1,3 +1,5 @@
+import type { DagBlock, UnixFsFileHasher } from './unixfs.js';
+
 /** Progress is reported about this often (bytes), not on every chunk of the stream. */
 export const MD5_PROGRESS_BYTES = 4 * 1024 * 1024;
 
@@ -46,7 +48,7 @@ export async function digestBlob(blob: Blob, options: DigestBlobOptions = {}): P
   const hasher = await createHasher();
   const tree = options.cid ? await createCidHasher() : undefined;
   const total = blob.size;
-  const read = byteReader(blob.stream());
+  const read = byteReader(blob.stream(), blob.size);
   let done = 0;
   let reported = 0;
   try {
@@ -75,8 +77,57 @@ export async function digestBlob(blob: Blob, options: DigestBlobOptions = {}): P
   return cid ? { md5, cid } : { md5 };
 }
 
+/** A file's UnixFS DAG as a folder's CAR needs it: its root, and where each of its blocks is. */
+export interface FileDag {
+  /** The root CID's bytes. */
+  cid: Uint8Array;
+  /** The file's size. */
+  size: number;
+  /** Bytes of all its blocks (the Tsize of a directory's link to it). */
+  stored: number;
+  /** Every distinct block once, leaves as places in the file (their bytes are the file's). */
+  blocks: DagBlock[];
+}
+
+/**
+ * The file's UnixFS DAG (the one a Titan node builds for it), read once as a stream: its root and
+ * a list of its blocks, raw leaves as offsets into the file and nodes as their bytes. Memory: the
+ * list (a few dozen bytes a leaf, about 8 KiB a node), not the file. No md5.
+ */
+export async function dagOfBlob(blob: Blob, options: Omit<DigestBlobOptions, 'cid'> = {}): Promise<FileDag | undefined> {
+  const { onProgress, isAborted = () => false, progressBytes = MD5_PROGRESS_BYTES } = options;
+  const blocks: DagBlock[] = [];
+  const seen = new Set<string>();
+  const tree = await createCidHasher((block) => {
+    // A file with repeated chunks (zeros, say) has repeated leaves: one copy each in the CAR.
+    const key = block.cid.join();
+    if (seen.has(key)) return;
+    seen.add(key);
+    blocks.push(block);
+  });
+  if (!tree) throw new Error('no SHA-256 here (neither a secure context nor WebAssembly)');
+  const read = byteReader(blob.stream(), blob.size);
+  let done = 0;
+  let reported = 0;
+  try {
+    for (;;) {
+      if (isAborted()) return undefined;
+      const chunk = await read.next();
+      if (!chunk) break;
+      await tree.update(chunk);
+      done += chunk.length;
+      if (done - reported >= progressBytes) onProgress?.((reported = done), blob.size);
+    }
+  } finally {
+    read.release();
+  }
+  const root = await tree.root();
+  onProgress?.(blob.size, blob.size);
+  return { cid: root.cid.bytes, size: root.bytes, stored: root.stored, blocks };
+}
+
 /** Reads a stream chunk by chunk, into one reused buffer when it is a byte stream. */
-function byteReader(stream: ReadableStream<Uint8Array>): { next(): Promise<Uint8Array | undefined>; release(): void } {
+function byteReader(stream: ReadableStream<Uint8Array>, size: number): { next(): Promise<Uint8Array | undefined>; release(): void } {
   let byob: ReadableStreamBYOBReader | undefined;
   try {
     byob = stream.getReader({ mode: 'byob' });
@@ -85,7 +136,8 @@ function byteReader(stream: ReadableStream<Uint8Array>): { next(): Promise<Uint8
   }
   if (byob) {
     const reader = byob;
-    let buffer = new ArrayBuffer(MD5_READ_BYTES);
+    // No bigger than the file: a folder of a thousand small files must not churn a MiB each.
+    let buffer = new ArrayBuffer(Math.max(1, Math.min(MD5_READ_BYTES, size)));
     return {
       async next() {
         const { value } = await reader.read(new Uint8Array(buffer));
@@ -144,12 +196,12 @@ async function createHasher(): Promise<Hasher> {
  * is WebCrypto's where there is one (secure contexts): it runs off this thread, beside md5, with
  * the CPU's SHA instructions; else hash-wasm's. With neither, no CID.
  */
-async function createCidHasher(): Promise<{ update(data: Uint8Array): Promise<void>; digest(): Promise<string> } | undefined> {
+async function createCidHasher(onBlock?: (block: DagBlock) => void): Promise<UnixFsFileHasher | undefined> {
   const { UnixFsFileHasher, webCryptoSha256, wasmSha256 } = await import('./unixfs.js');
-  if (globalThis.crypto?.subtle) return new UnixFsFileHasher(webCryptoSha256);
+  if (globalThis.crypto?.subtle) return new UnixFsFileHasher(webCryptoSha256, { onBlock });
   if (!wasmRefused) {
     try {
-      return new UnixFsFileHasher(await wasmSha256());
+      return new UnixFsFileHasher(await wasmSha256(), { onBlock });
     } catch {
       wasmRefused = true;
     }
@@ -158,8 +210,9 @@ async function createCidHasher(): Promise<{ update(data: Uint8Array): Promise<vo
 }
 
 /** Messages between `md5.ts` and `md5.worker.ts`. */
-export type Md5Request = { blob: Blob; progressBytes?: number; wasm?: boolean; cid?: boolean };
+export type Md5Request = { blob: Blob; progressBytes?: number; wasm?: boolean; cid?: boolean; dag?: boolean };
 export type Md5Reply =
   | { type: 'progress'; done: number; total: number }
   | { type: 'done'; md5: string; cid?: string; wasm: boolean }
+  | { type: 'dag'; dag: FileDag; wasm: boolean }
   | { type: 'error'; message: string };

@@ -1,8 +1,8 @@
 import { abortedError, TitanError } from './errors.js';
 import { TrustedWorker } from '../internal/trusted-worker.js';
-import { digestBlob, type FileHashes, type Md5Reply, type Md5Request } from './md5-core.js';
+import { dagOfBlob, digestBlob, type FileDag, type FileHashes, type Md5Reply, type Md5Request } from './md5-core.js';
 
-export type { FileHashes } from './md5-core.js';
+export type { FileDag, FileHashes } from './md5-core.js';
 
 export interface Md5Options {
   signal?: AbortSignal;
@@ -53,10 +53,45 @@ export async function md5(blob: Blob, options: Md5Options = {}): Promise<string>
  * file in the same pass (in the Worker, or on the main thread where none can start).
  */
 export async function hashFile(blob: Blob, options: HashFileOptions = {}): Promise<FileHashes> {
-  const { signal, onProgress, cid = false } = options;
+  const { cid = false } = options;
+  return inWorkerOrHere(
+    blob,
+    options,
+    { cid },
+    (isAborted) => digestBlob(blob, { onProgress: options.onProgress, isAborted, cid }),
+    (msg) => (msg.type === 'done' ? (msg.cid ? { md5: msg.md5, cid: msg.cid } : { md5: msg.md5 }) : undefined),
+  );
+}
+
+/**
+ * The file's UnixFS DAG (root, size, and where each block is) for a folder's CAR, from one read
+ * of the file (in the Worker, or on the main thread where none can start).
+ */
+export function fileDag(blob: Blob, options: Md5Options = {}): Promise<FileDag> {
+  return inWorkerOrHere(
+    blob,
+    options,
+    { dag: true },
+    (isAborted) => dagOfBlob(blob, { onProgress: options.onProgress, isAborted }),
+    (msg) => (msg.type === 'dag' ? msg.dag : undefined),
+  );
+}
+
+/**
+ * Runs one read of `blob` in a hashing Worker (`job` tells it what to compute, `answer` reads its
+ * reply), or on the main thread (`here`) where no Worker starts. Typed errors either way.
+ */
+async function inWorkerOrHere<T>(
+  blob: Blob,
+  options: Md5Options,
+  job: Pick<Md5Request, 'cid' | 'dag'>,
+  here: (isAborted: () => boolean) => Promise<T | undefined>,
+  answer: (msg: Extract<Md5Reply, { wasm: boolean }>) => T | undefined,
+): Promise<T> {
+  const { signal, onProgress } = options;
   if (signal?.aborted) throw abortedError();
   if (options.worker === 'require' || (options.worker !== false && !workersUnavailable)) {
-    const viaWorker = await hashInWorker(blob, signal, onProgress, cid);
+    const viaWorker = await runInWorker(blob, signal, onProgress, job, answer);
     if (viaWorker !== undefined) return viaWorker;
     if (options.worker === 'require') throw new TitanError('md5', 'The hashing worker could not start.');
     workersUnavailable = true;
@@ -67,9 +102,9 @@ export async function hashFile(blob: Blob, options: HashFileOptions = {}): Promi
     );
   }
   try {
-    const hashes = await digestBlob(blob, { onProgress, isAborted: () => signal?.aborted === true, cid });
-    if (hashes === undefined) throw abortedError();
-    return hashes;
+    const result = await here(() => signal?.aborted === true);
+    if (result === undefined) throw abortedError();
+    return result;
   } catch (err) {
     if (err instanceof TitanError) throw err;
     throw new TitanError('md5', `Could not read the file to hash it: ${(err as Error).message}`, { cause: err });
@@ -107,19 +142,20 @@ function releaseWorker(worker: Worker): void {
 }
 
 /** Resolves `undefined` when the worker could not start, so the caller falls back. */
-function hashInWorker(
+function runInWorker<T>(
   blob: Blob,
   signal: AbortSignal | undefined,
   onProgress: Md5Options['onProgress'],
-  cid: boolean,
-): Promise<FileHashes | undefined> {
+  job: Pick<Md5Request, 'cid' | 'dag'>,
+  answer: (msg: Extract<Md5Reply, { wasm: boolean }>) => T | undefined,
+): Promise<T | undefined> {
   let worker: Worker;
   try {
     worker = takeWorker();
   } catch {
     return Promise.resolve(undefined);
   }
-  return new Promise<FileHashes | undefined>((resolve, reject) => {
+  return new Promise<T | undefined>((resolve, reject) => {
     let started = false;
     // A worker that finished its job is kept for the next one; any other end terminates it
     // (that is also how a running hash is cancelled).
@@ -143,10 +179,12 @@ function hashInWorker(
       started = true;
       const msg = event.data;
       if (msg.type === 'progress') onProgress?.(msg.done, msg.total);
-      else if (msg.type === 'done') {
+      else if (msg.type !== 'error') {
         if (!msg.wasm) wasmRefused = true;
         finish(true);
-        resolve(msg.cid ? { md5: msg.md5, cid: msg.cid } : { md5: msg.md5 });
+        const result = answer(msg);
+        if (result === undefined) reject(new TitanError('md5', 'The hashing worker answered another job.'));
+        else resolve(result);
       } else {
         finish();
         reject(new TitanError('md5', `Could not hash the file: ${msg.message}`));
@@ -159,6 +197,6 @@ function hashInWorker(
       if (started) reject(new TitanError('md5', `The hashing worker failed: ${event.message || 'unknown error'}`));
       else resolve(undefined);
     };
-    worker.postMessage({ blob, wasm: !wasmRefused, cid } satisfies Md5Request);
+    worker.postMessage({ blob, wasm: !wasmRefused, ...job } satisfies Md5Request);
   });
 }

@@ -16,7 +16,20 @@ export type TitanBody = {
   md5: string;
   /** Whether Titan took the transfer/report that triggers the app's upload callback. */
   report: TransferReportOutcome;
+  /** For a file stored as part of a folder asset (`folders: 'asset'`): that folder; `cid` is its root. */
+  folder?: TitanFolderBody;
 };
+
+/** The folder asset a file went into; the same for each of its files. */
+export interface TitanFolderBody {
+  /** The folder's key in this upload (`folder:<name>:<first file id>`). */
+  id: string;
+  name: string;
+  /** The CAR's size (the asset's size at Titan). */
+  size: number;
+  /** Its files: Uppy ids, paths inside the folder, sizes. */
+  files: { fileId: string; path: string; size: number }[];
+}
 
 export interface TitanUploadPluginOptions<M extends Meta, B extends Body> extends PluginOpts {
   client: TitanClient;
@@ -30,6 +43,14 @@ export interface TitanUploadPluginOptions<M extends Meta, B extends Body> extend
   parallelHashBytes?: number;
   /** Files sent to nodes at the same time (default 3). Hashing runs one file at a time ahead of them. */
   limit?: number;
+  /**
+   * Files of a dropped or picked folder (Uppy's `meta.relativePath`): `files` (default) stores each
+   * as an asset of its own; `asset` stores each top folder as ONE asset, a CAR of its UnixFS
+   * directory (the code loads when first needed). Files outside a folder are stored one by one.
+   */
+  folders?: 'files' | 'asset';
+  /** The app's extra_id for a folder stored as one asset. */
+  folderExtraIdProvider?: (folder: { name: string; size: number; files: number }) => Promise<string | undefined>;
   /** Shown while a file is hashed (Uppy's preprocess message). */
   hashingMessage?: string;
   /**
@@ -54,6 +75,8 @@ export class TitanUploadPlugin<M extends Meta, B extends Body> extends BasePlugi
   readonly #extraIds = new Map<string, Promise<string | undefined>>();
   /** Files whose create_asset has been sent. */
   readonly #committed = new Set<string>();
+  /** Files in a folder being uploaded as one asset. */
+  readonly #inFolder = new Set<string>();
 
   constructor(uppy: Uppy<M, B>, opts: TitanUploadPluginOptions<M, B>) {
     super(uppy, opts);
@@ -88,11 +111,38 @@ export class TitanUploadPlugin<M extends Meta, B extends Body> extends BasePlugi
 
   #handleUpload = async (fileIDs: string[]): Promise<void> => {
     if (fileIDs.length === 0) return;
-    const files = filterFilesToUpload(this.uppy.getFilesByIds(fileIDs));
-    const toEmit = filterFilesToEmitUploadStarted(files);
+    let files = filterFilesToUpload(this.uppy.getFilesByIds(fileIDs));
+    const folders = new Map<string, UppyFile<M, B>[]>();
+    if (this.opts.folders === 'asset') {
+      // A folder goes whole: a file retried alone brings the folder's other unstored files along.
+      const pending = filterFilesToUpload(this.uppy.getFiles()).filter((f) => !this.#inFolder.has(f.id));
+      for (const file of files) {
+        const top = topFolder(file);
+        if (top === undefined || folders.has(top)) continue;
+        folders.set(top, [...new Set([file, ...pending.filter((f) => topFolder(f) === top)])]);
+      }
+      files = files.filter((f) => topFolder(f) === undefined);
+    }
+    const all = [...files, ...[...folders.values()].flat()];
+    const toEmit = filterFilesToEmitUploadStarted(all);
     if (toEmit.length) this.uppy.emit('upload-start', toEmit);
-    await Promise.allSettled(files.map((file) => this.#uploadFile(file)));
+    await Promise.allSettled([
+      ...files.map((file) => this.#uploadFile(file)),
+      ...[...folders].map(([name, members]) => this.#uploadFolder(name, members)),
+    ]);
   };
+
+  /** The files of a folder as one asset (the code loads when a folder is first stored so). */
+  async #uploadFolder(name: string, members: UppyFile<M, B>[]): Promise<void> {
+    for (const m of members) this.#inFolder.add(m.id);
+    try {
+      await (
+        await import('./folder-plugin.js')
+      ).uploadFolderFiles(this.uppy, this.opts, name, members, { EventManager, relativePath, toBody });
+    } finally {
+      for (const m of members) this.#inFolder.delete(m.id);
+    }
+  }
 
   async #uploadFile(file: UppyFile<M, B>): Promise<void> {
     const controller = new AbortController();
@@ -188,7 +238,16 @@ export class TitanUploadPlugin<M extends Meta, B extends Body> extends BasePlugi
   }
 }
 
-function toBody(result: UploadAssetResult): TitanBody {
+/** Uppy's `meta.relativePath` (a dropped or picked folder's file), without a leading `/`. */
+export const relativePath = (file: UppyFile<Meta, Body>) => String(file.meta.relativePath ?? '').replace(/^\/+/, '');
+
+/** The folder a file was dropped or picked in, if any. */
+function topFolder(file: UppyFile<Meta, Body>): string | undefined {
+  const parts = relativePath(file).split('/');
+  return parts.length > 1 && parts[0] ? parts[0] : undefined;
+}
+
+export function toBody(result: Omit<UploadAssetResult, 'md5'> & { md5: string }): TitanBody {
   return {
     cid: result.cid,
     deduplicated: result.deduplicated,

@@ -24,6 +24,8 @@ const de: TitanStrings = {
   errorNode: 'Kein Speicherknoten hat die Datei angenommen.',
   errorExtraId: 'Die Anwendung konnte die Datei nicht registrieren.',
   errorOther: 'Der Upload ist fehlgeschlagen.',
+  folder: 'Ordner, Dateien: {count}',
+  errorFolder: 'Dieser Ordner kann nicht als ein Asset gespeichert werden.',
 };
 
 export default de;

@@ -24,6 +24,8 @@ const ru: TitanStrings = {
   errorNode: 'Ни один узел хранения не принял файл.',
   errorExtraId: 'Приложению не удалось зарегистрировать файл.',
   errorOther: 'Загрузка не удалась.',
+  folder: 'папка, файлов: {count}',
+  errorFolder: 'Эту папку нельзя сохранить как один объект.',
 };
 
 export default ru;

@@ -27,7 +27,9 @@ export type TitanStringKey =
   | 'errorUnauthorized'
   | 'errorNode'
   | 'errorExtraId'
-  | 'errorOther';
+  | 'errorOther'
+  | 'folder'
+  | 'errorFolder';
 
 export type TitanStrings = StringTable<TitanStringKey>;
 
@@ -60,6 +62,8 @@ export const titanStrings: Record<string, TitanStrings> & { en: TitanStrings } =
     errorNode: 'No storage node accepted the file.',
     errorExtraId: 'The app could not register the file.',
     errorOther: 'The upload failed.',
+    folder: 'folder, files: {count}',
+    errorFolder: 'This folder cannot be stored as one asset.',
   },
 };
 

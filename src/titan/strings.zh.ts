@@ -25,6 +25,8 @@ const zh: TitanStrings = {
   errorNode: '没有存储节点接收此文件。',
   errorExtraId: '应用无法登记此文件。',
   errorOther: '上传失败。',
+  folder: '文件夹，{count} 个文件',
+  errorFolder: '此文件夹无法作为一个资产存储。',
 };
 
 export default zh;

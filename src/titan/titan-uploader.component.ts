@@ -29,6 +29,11 @@ export interface TitanUploadResult {
   deduplicated: boolean;
   /** Whether Titan took the transfer/report, which triggers the app backend's upload callback. */
   report: TransferReportOutcome;
+  /**
+   * A folder stored as one asset (`folder-upload="asset"`): `fileId` is the folder's key, `name`
+   * its name, `size` its files' bytes, `cid` its root, `md5` empty; these are its files.
+   */
+  folder?: { files: { fileId: string; path: string; size: number }[] };
 }
 
 export interface TitanUploadFailure {
@@ -102,6 +107,9 @@ function withLegacyDashboardStrings(locale: Locale | undefined, s: Record<string
   return { pluralize: (n: number) => (n === 1 ? 0 : 1), ...locale, strings: { ...locale?.strings, ...legacy } } as Locale;
 }
 
+/** The media type a folder is described by (freedesktop's), to the app's extra_id source. */
+const DIRECTORY_TYPE = 'inode/directory';
+
 const cancelled = () => new UploadElementsError('aborted', 'The upload was cancelled.');
 
 /**
@@ -118,6 +126,7 @@ const cancelled = () => new UploadElementsError('aborted', 'The upload was cance
  * @attr area-id - Comma-separated Titan areas: the country names get_area_id lists (`client.getAreaIds()`), e.g. `China, UnitedStates`.
  * @attr group-id - Titan folder id (default 0).
  * @attr folder - Titan folder path to store files in (`invoices/2026`), its missing folders created; overrides `group-id`.
+ * @attr folder-upload - A dropped or picked folder: `files` (default) stores each of its files as an asset; `asset` stores the folder as ONE asset (a CAR of its UnixFS directory, one CID), fetching that code when first used.
  * @attr accept - Allowed file types, comma-separated (`image/*,.pdf`).
  * @attr max-file-size - Largest file in bytes.
  * @attr max-files - Most files per upload.
@@ -128,7 +137,7 @@ const cancelled = () => new UploadElementsError('aborted', 'The upload was cance
  *
  * @event titan-upload-start - `{fileId, name, size}` when a file's upload begins.
  * @event titan-upload-progress - `{fileId, bytesUploaded, bytesTotal}` while bytes go to the node.
- * @event titan-upload-success - `{fileId, name, size, cid, verified, md5, url?, extraId?, nodeId?, deduplicated, report}` when Titan stored the file.
+ * @event titan-upload-success - `{fileId, name, size, cid, verified, md5, url?, extraId?, nodeId?, deduplicated, report, folder?}` when Titan stored the file; once per folder stored as one asset, with `folder.files`.
  * @event titan-upload-error - `{fileId, name, error: {code, message}}` when a file failed or was cancelled (`code: 'aborted'`).
  * @event titan-token-renewed - `{}` after a rejected token was replaced through the token source.
  * @event titan-complete - `{successful, failed}` when an upload run finished.
@@ -165,6 +174,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
     areaId: { attribute: 'area-id' },
     groupId: { attribute: 'group-id', type: Number },
     folder: {},
+    folderUpload: { attribute: 'folder-upload' },
     accept: {},
     maxFileSize: { attribute: 'max-file-size', type: Number },
     maxFiles: { attribute: 'max-files', type: Number },
@@ -201,6 +211,8 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
   declare groupId?: number;
   /** Folder path to store files in (`invoices/2026`), created when missing; overrides `groupId`. */
   declare folder?: string;
+  /** A dropped or picked folder: each file an asset (`files`, default), or the folder ONE asset (`asset`). */
+  declare folderUpload?: 'files' | 'asset';
   declare accept?: string;
   declare maxFileSize?: number;
   declare maxFiles?: number;
@@ -246,7 +258,8 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
       setup: (uppy) => {
         uppy.use(TitanUploadPlugin<Meta, TitanBody>, {
           client: this.#client,
-          extraIdProvider: (file) => this.#provideExtraId(file),
+          extraIdProvider: (file) => this.#provideExtraId(fileName(file), file.size ?? 0, file.type, file.data),
+          folderExtraIdProvider: ({ name, size }) => this.#provideExtraId(name, size, DIRECTORY_TYPE),
           // Cancelled too late to stop: what Titan did decides what the page hears.
           onSettledAfterCancel: (file, body) => (body ? this.#succeed(file, body) : this.#fail(file.id, fileName(file), cancelled())),
         });
@@ -298,7 +311,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
     if (switched || changed.has('strings'))
       this.#uppy.setLocale(withLegacyDashboardStrings(this.#language.extra, this.strings as Record<string, string>));
     if (switched || !this.hasUpdated || changed.has('strings')) this.#text = this.#language.strings(this.strings);
-    const keys = ['areaId', 'groupId', 'folder', 'strings', 'accept', 'maxFileSize', 'maxFiles', 'autoProceed'] as const;
+    const keys = ['areaId', 'groupId', 'folder', 'folderUpload', 'strings', 'accept', 'maxFileSize', 'maxFiles', 'autoProceed'] as const;
     const uppy = this.#uppy.current;
     if (uppy && (switched || !this.hasUpdated || keys.some((k) => changed.has(k)))) this.#configure(uppy);
   }
@@ -312,6 +325,7 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
         .filter(Boolean),
       groupId: this.groupId ?? 0,
       folder: this.folder ?? '',
+      folders: this.folderUpload === 'asset' ? 'asset' : 'files',
       hashingMessage: this.#text.hashing,
     });
     const types = (this.accept ?? '')
@@ -352,7 +366,8 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
     const copied = this._copied?.fileId === r.fileId ? this._copied : undefined;
     const shared = this._shares[r.fileId];
     return html`<li part="result" class="result success" data-file-id=${r.fileId}>
-      <span part="name" class="name">${r.name}</span>
+      <span part="name" class="name">${r.folder ? `${r.name}/` : r.name}</span>
+      ${r.folder ? html`<span class="note">${format(s.folder, { count: r.folder.files.length })}</span>` : nothing}
       <code part="cid" class="cid">${r.cid}</code>
       ${r.verified ? html`<span part="verified" class="note verified" title=${s.verifiedLabel}>${s.verified}</span>` : nothing}
       <button
@@ -413,6 +428,8 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
         return s.errorCid;
       case 'extra-id':
         return s.errorExtraId;
+      case 'bad-folder':
+        return s.errorFolder;
       default:
         return s.errorOther;
     }
@@ -515,16 +532,29 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
         const entry = this.#outcomes.get(f.id);
         return entry?.status === status ? [entry as Extract<Entry, { status: S }>] : [];
       });
+    // The files of a folder stored as one asset share its entry: it is listed once.
     return {
-      successful: pick(result?.successful, 'success').map((e) => e.result),
+      successful: [...new Set(pick(result?.successful, 'success').map((e) => e.result))],
       failed: pick(result?.failed, 'error').map((e) => e.failure),
     };
   }
 
   #succeed(file: UppyFile<Meta, TitanBody>, body: TitanBody): void {
     this.#inFlight.delete(file.id);
+    const { folder, ...stored } = body;
+    if (folder) {
+      // Every file of a folder asset brings the same body: the folder is one entry, told once.
+      const known = this.#outcomes.get(folder.id);
+      if (known) return void this.#outcomes.set(file.id, known);
+      const size = folder.files.reduce((sum, f) => sum + f.size, 0);
+      const result: TitanUploadResult = { fileId: folder.id, name: folder.name, size, ...stored, folder: { files: folder.files } };
+      this.#record({ fileId: folder.id, status: 'success', result });
+      this.#outcomes.set(file.id, this.#outcomes.get(folder.id)!);
+      this.emit('titan-upload-success', result);
+      return;
+    }
     // The plugin's body is the stored file's record; the element adds the file's own fields.
-    const result: TitanUploadResult = { fileId: file.id, name: fileName(file), size: file.size ?? 0, ...body };
+    const result: TitanUploadResult = { fileId: file.id, name: fileName(file), size: file.size ?? 0, ...stored };
     this.#record({ fileId: file.id, status: 'success', result });
     this.emit('titan-upload-success', result);
   }
@@ -548,15 +578,13 @@ export class TitanUploader extends UploadElement<TitanUploaderEventMap> {
     return body.token;
   }
 
-  async #provideExtraId(file: UppyFile<Meta, TitanBody>): Promise<string | undefined> {
-    const name = fileName(file);
+  /** The app's extra_id for a file, or a folder stored as one asset (`type` `inode/directory`, no data). */
+  async #provideExtraId(name: string, size: number, type: string, data?: unknown): Promise<string | undefined> {
     if (this.extraIdProvider) {
-      const data = file.data;
-      const asFile = data instanceof File ? data : new File(data instanceof Blob ? [data] : [], name, { type: file.type });
-      return this.extraIdProvider(asFile);
+      return this.extraIdProvider(data instanceof File ? data : new File(data instanceof Blob ? [data] : [], name, { type }));
     }
     if (!this.extraIdUrl) return undefined;
-    const body = expectOk(await requestJson(this.extraIdUrl, { json: { name, size: file.size ?? 0, type: file.type } }), {
+    const body = expectOk(await requestJson(this.extraIdUrl, { json: { name, size, type } }), {
       withUrl: true,
     }) as { extra_id?: unknown } | undefined;
     const extraId = body?.extra_id;

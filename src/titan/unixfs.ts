@@ -33,7 +33,7 @@ export async function wasmSha256(): Promise<Sha256> {
 }
 
 /** A child of a node to be: fileShardMeta in data/builder/file.go. */
-interface Shard {
+export interface Shard {
   cid: CID;
   /** File bytes under it (byteSize): the parent's blocksizes entry. */
   bytes: number;
@@ -54,6 +54,17 @@ export interface UnixFsShape {
 }
 
 /**
+ * A block of the file's DAG, for a CAR of it: a raw leaf as the file's bytes `at` … `at + length`
+ * (it is those bytes: nothing is copied), a dag-pb node as its encoded bytes.
+ */
+export type DagBlock = { cid: Uint8Array; at: number; length: number } | { cid: Uint8Array; bytes: Uint8Array };
+
+export interface UnixFsHasherOptions extends UnixFsShape {
+  /** Called with every block, in file order, leaves before the nodes above them. */
+  onBlock?: (block: DagBlock) => void;
+}
+
+/**
  * Incremental UnixFS file CID, exactly as go-unixfsnode's BuildUnixFSFile makes it: 256 KiB raw
  * leaves, CIDv1 sha2-256, at most 174 links per dag-pb node, balanced. Memory: one chunk buffer
  * and fewer than 174 pending links per layer, whatever the file size.
@@ -65,14 +76,19 @@ export class UnixFsFileHasher {
   #filled = 0;
   #leaves = 0;
   /** Leaf hashes under way, in file order. */
-  #inFlight: Promise<Shard>[] = [];
+  #inFlight: Promise<Shard & { at: number }>[] = [];
   /** layers[0] holds leaves, layers[1] nodes of leaves, …: each fewer than 174 at rest. */
   readonly #layers: Shard[][] = [];
+  readonly #onBlock: UnixFsHasherOptions['onBlock'];
 
-  constructor(sha256: Sha256, { chunkBytes = UNIXFS_CHUNK_BYTES, linksPerBlock = UNIXFS_LINKS_PER_BLOCK }: UnixFsShape = {}) {
+  constructor(
+    sha256: Sha256,
+    { chunkBytes = UNIXFS_CHUNK_BYTES, linksPerBlock = UNIXFS_LINKS_PER_BLOCK, onBlock }: UnixFsHasherOptions = {},
+  ) {
     this.#sha256 = sha256;
     this.#chunk = new Uint8Array(chunkBytes);
     this.#width = linksPerBlock;
+    this.#onBlock = onBlock;
   }
 
   /**
@@ -99,11 +115,20 @@ export class UnixFsFileHasher {
 
   /** The root CID as the node prints it (`cid.String()`: base32, `bafk…` or `bafy…`). */
   async digest(): Promise<string> {
+    return (await this.root()).cid.toString();
+  }
+
+  /** The root: its CID, the file's size and the bytes of all its blocks (a directory link's Tsize). */
+  async root(): Promise<Shard> {
     if (this.#filled) this.#leaf(this.#chunk.subarray(0, this.#filled));
     this.#filled = 0;
     await this.#settle(0);
     // BuildUnixFSFile: no chunk at all stores an empty raw block as the root.
-    if (!this.#leaves) return CID.createV1(RAW, multihash(SHA2_256, await this.#sha256(new Uint8Array(0)))).toString();
+    if (!this.#leaves) {
+      const cid = CID.createV1(RAW, multihash(SHA2_256, await this.#sha256(new Uint8Array(0))));
+      this.#onBlock?.({ cid: cid.bytes, at: 0, length: 0 });
+      return { cid, bytes: 0, stored: 0 };
+    }
     // What is left: at each layer a last, partial group, which becomes a node of the layer above,
     // except that a group of one is its child itself (fileTreeRecursive: "degenerate case",
     // len(children) == 1 returns children[0]; so does a whole file of one chunk).
@@ -111,7 +136,7 @@ export class UnixFsFileHasher {
     for (let depth = 0; ; depth++) {
       const group = this.#layers[depth] ?? [];
       if (carry) group.push(carry);
-      if (group.length === 1 && !this.#layers.slice(depth + 1).some((layer) => layer.length)) return group[0]!.cid.toString();
+      if (group.length === 1 && !this.#layers.slice(depth + 1).some((layer) => layer.length)) return group[0]!;
       carry = group.length > 1 ? await this.#node(group) : group[0];
     }
   }
@@ -119,19 +144,23 @@ export class UnixFsFileHasher {
   /** A raw leaf (fileTreeRecursive, depth 1): its Tsize and byte size are both its length. */
   #leaf(bytes: Uint8Array): void {
     const size = bytes.length;
-    this.#leaves++;
-    const shard = Promise.resolve(this.#sha256(bytes)).then((hash) => ({
-      cid: CID.createV1(RAW, multihash(SHA2_256, hash)),
-      bytes: size,
-      stored: size,
-    }));
+    // Every leaf but the last is a whole chunk, so the leaf's place in the file is its index's.
+    const at = this.#leaves++ * this.#chunk.length;
+    const shard = Promise.resolve(this.#sha256(bytes)).then((hash) => {
+      const cid = CID.createV1(RAW, multihash(SHA2_256, hash));
+      return { cid, bytes: size, stored: size, at };
+    });
     shard.catch(() => undefined); // awaited, and so thrown, in order by #settle
     this.#inFlight.push(shard);
   }
 
   /** Moves finished leaf hashes into the tree until at most `keep` remain under way. */
   async #settle(keep: number): Promise<void> {
-    while (this.#inFlight.length > keep) await this.#add(0, await this.#inFlight.shift()!);
+    while (this.#inFlight.length > keep) {
+      const { at, ...leaf } = await this.#inFlight.shift()!;
+      this.#onBlock?.({ cid: leaf.cid.bytes, at, length: leaf.bytes });
+      await this.#add(0, leaf);
+    }
   }
 
   /**
@@ -164,13 +193,14 @@ export class UnixFsFileHasher {
     node.push(0x0a, ...varint(unixfs.length), ...unixfs);
     const block = Uint8Array.from(node);
     const cid = CID.createV1(DAG_PB, multihash(SHA2_256, await this.#sha256(block)));
+    this.#onBlock?.({ cid: cid.bytes, bytes: block });
     // sizedStore: storedSize = children's stored sizes + this block's encoded length.
     return { cid, bytes, stored: children.reduce((sum, c) => sum + c.stored, block.length) };
   }
 }
 
 /** Unsigned LEB128, exact up to 2^53 (file sizes past 4 GiB: no 32-bit bit operations). */
-function varint(n: number): number[] {
+export function varint(n: number): number[] {
   const out: number[] = [];
   for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n % 0x80) | 0x80);
   out.push(n);

@@ -9,6 +9,9 @@ declare global {
   const app: Express;
   /** A file the user picked. */
   const file: File;
+  /** Files of a folder the user picked. */
+  const readme: File;
+  const photo: File;
   /** The app's session store. */
   const sessions: { get(request: Request): Promise<{ userId: string; userName: string; email: string } | undefined> };
   /** The app's database. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -147,6 +147,9 @@ async function applyFault(t: Titan, node: NodeState, req: IncomingMessage, res: 
       return true;
     case 'error':
       for await (const _ of req); // the body is read before storage is allocated
+      // A CAR that could not be stored is forgotten (node/asset manager.go SaveUserAsset), so
+      // create_asset may announce it to this node again.
+      if (isCarRoute(req)) forgetUpload(node, req);
       fail(res, 'can not allocate storage for file no space left on device', 500);
       return true;
     case 'slow': {
@@ -154,7 +157,10 @@ async function applyFault(t: Titan, node: NodeState, req: IncomingMessage, res: 
       const gone = new AbortController();
       res.once('close', () => gone.abort());
       await sleep(fault.delayMs, gone.signal);
-      return req.destroyed || res.destroyed;
+      const left = req.destroyed || res.destroyed;
+      // A CAR whose client went away is a body read that failed: forgotten, as `error` above.
+      if (left && isCarRoute(req)) forgetUpload(node, req);
+      return left;
     }
   }
 }
@@ -201,6 +207,19 @@ async function keep(t: Titan, node: NodeState, cid: string, tmpPath: string, kin
   node.store.set(cid, { cid, path, size: (await stat(path)).size, kind });
 }
 
+const isCarRoute = (req: IncomingMessage) => new URL(req.url ?? '/', 'http://node').pathname.endsWith('/upload');
+
+/** The upload the request's node token announces, forgotten (its storing failed). */
+function forgetUpload(node: NodeState, req: IncomingMessage): void {
+  const verified = verifyNodeJwt(node.secret, header(req, 'authorization').replace(/^Bearer /, ''));
+  if ('error' in verified) return;
+  try {
+    node.uploading.delete(Buffer.from(CID.parse(String(verified.payload.AssetCID)).multihash.bytes).toString('hex'));
+  } catch {
+    // Not a CID: nothing was announced under it.
+  }
+}
+
 /** handler_upload.go `uploadHandler`: a CAR for an asset create_asset announced to this node. */
 async function uploadCar(t: Titan, node: NodeState, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const authorized = await authorize(t, node, req, res, url);
@@ -221,16 +240,22 @@ async function uploadCar(t: Titan, node: NodeState, req: IncomingMessage, res: S
 
   const type = contentType(req);
   let source: string;
-  if (type === 'multipart/form-data') {
-    const parsed = await getForm();
-    if ('error' in parsed) return fail(res, parsed.error, 400);
-    if (!parsed.file) return fail(res, 'http: no such file', 400);
-    source = parsed.file.path;
-  } else if (type === 'application/car') {
-    source = join(tmp, randomUUID());
-    await pipeline(req, (await open(source, 'w')).createWriteStream());
-  } else {
-    return fail(res, `unsupported Content-type ${type}`, 400);
+  try {
+    if (type === 'multipart/form-data') {
+      const parsed = await getForm();
+      if ('error' in parsed) return fail(res, parsed.error, 400);
+      if (!parsed.file) return fail(res, 'http: no such file', 400);
+      source = parsed.file.path;
+    } else if (type === 'application/car') {
+      source = join(tmp, randomUUID());
+      await pipeline(req, (await open(source, 'w')).createWriteStream());
+    } else {
+      return fail(res, `unsupported Content-type ${type}`, 400);
+    }
+  } catch (err) {
+    // The body broke off (the client went away): StoreUserAsset's read fails, the upload is forgotten.
+    node.uploading.delete(hash);
+    throw err;
   }
   // node/asset/storage asset.go saveUserAsset: nothing to do for a root it has; else the size
   // the token names, a CAR, and the root's DAG in it. A failure forgets the upload (Manager.SaveUserAsset).
@@ -245,10 +270,16 @@ async function uploadCar(t: Titan, node: NodeState, req: IncomingMessage, res: S
   result(res, 0, 'Upload succeeded');
 }
 
+/** Read from disk as the node's CAR reader does: folders of gigabytes are not held in memory. */
 async function checkCar(path: string, size: number, root: CID): Promise<string | undefined> {
-  const car = await readFile(path);
-  if (car.length !== size) return `require asset size is ${size}, but upload asset size is ${car.length}`;
-  return verifyCar(car, root);
+  const actual = (await stat(path)).size;
+  if (actual !== size) return `require asset size is ${size}, but upload asset size is ${actual}`;
+  const file = await open(path);
+  try {
+    return await verifyCar(file, root);
+  } finally {
+    await file.close();
+  }
 }
 
 /**

@@ -5,6 +5,8 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { importer } from 'ipfs-unixfs-importer';
 import type { CID } from 'multiformats/cid';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
@@ -320,6 +322,44 @@ describe('folders: create_asset with asset_type "folder", then the CAR to /uploa
         await fetch(entry!.CandidateAddr, { method: 'POST', headers: { Authorization: `Bearer ${entry!.Token}` }, body: form })
       ).json();
       assert.equal(r.msg, 'Upload succeeded');
+    });
+
+    it('a CAR of a 40 MiB file is checked from disk: the node holds far less than the CAR meanwhile', async () => {
+      const { root, car } = await folderCar({ 'big.bin': randomBytes(40 * 1024 * 1024) });
+      const [entry] = await announce(await login(sb), root, car.length);
+      // The sandbox runs in this process, so its memory is ours to read. Garbage does not count: a
+      // reading past the bound is taken again after a full collection, and a second gc() waits for
+      // the first one's sweep of ArrayBuffers, which V8 finishes off the main thread.
+      setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as () => void;
+      const usage = () => process.memoryUsage().arrayBuffers + process.memoryUsage().heapUsed;
+      const live = () => (gc(), gc(), usage());
+      const bound = car.length / 4;
+      const start = live();
+      let grown = 0;
+      const sampler = setInterval(() => {
+        if (usage() - start >= bound) grown = Math.max(grown, live() - start);
+      }, 1);
+      try {
+        // Views of the CAR, streamed: fetch would copy a Uint8Array body first.
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (let at = 0; at < car.length; at += 1 << 20) controller.enqueue(car.subarray(at, at + (1 << 20)));
+            controller.close();
+          },
+        });
+        const r = await fetch(entry!.CandidateAddr, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${entry!.Token}`, 'content-type': 'application/car' },
+          body,
+          duplex: 'half',
+        } as RequestInit).then((res) => res.json());
+        assert.equal(r.code, 0, r.msg);
+      } finally {
+        clearInterval(sampler);
+      }
+      // Reading the whole CAR would add all of it; the index and the dag-pb blocks are a few hundred KiB.
+      assert.ok(grown < bound, `live memory grew by ${grown} bytes checking a CAR of ${car.length}`);
     });
   });
 

@@ -1,0 +1,376 @@
+// A folder uploaded as one Titan asset, as Titan's JS SDK does it (src/js/file/folderLoader.js):
+// a CAR of a UnixFS directory, announced by create_asset with `asset_type: "folder"`, then
+// posted to a node create_asset names, with that node's token. Loaded on first use.
+//
+// Where it differs from the SDK, on purpose: the SDK builds the CAR in memory (it appends every
+// chunk to one growing array); here every file is read once to hash it, and the CAR is a Blob
+// made of slices of the files themselves (a raw leaf's block IS its bytes), so a folder of any
+// size costs memory for its block list only. A file in the folder has the DAG a Titan node
+// builds for it alone (src/titan/unixfs.ts), so its CID inside the folder is its CID as a file.
+import { CID } from 'multiformats/cid';
+import { create as multihash } from 'multiformats/hashes/digest';
+import { TRANSFER_STATE, type CreateAssetEntry, type CreateAssetRequest, type UploadNode } from './protocol.js';
+import { abortedError, TitanError } from './errors.js';
+import { UNIXFS_CHUNK_BYTES, varint, wasmSha256, webCryptoSha256, type DagBlock, type Sha256 } from './unixfs.js';
+import type { FileDag } from './md5-core.js';
+import type { NodeAttempt, NodeOutcome, TitanUploadPhase, TransferReportOutcome } from './client.js';
+
+/** One file of a folder: where it sits in the folder (`a.txt`, `photos/2026/b.jpg`) and its bytes. */
+export interface FolderEntry {
+  path: string;
+  data: Blob;
+}
+
+export interface UploadFolderOptions {
+  /** asset_name: the folder's name (default `folder`). */
+  name?: string;
+  /** Storage areas, as for a file. */
+  areaId?: string[];
+  /** Titan folder (group) id to store it in; default 0, the root. */
+  groupId?: number;
+  /** A Titan folder path to store it in, its missing folders created; overrides `groupId`. */
+  folder?: string;
+  /** The app's id for this asset (Titan echoes it in the upload callback). */
+  extraId?: string;
+  /**
+   * Cancels the upload. After create_asset (which, for a folder, comes before the transfer) the
+   * announced asset is deleted again, so that a later try is not taken for a copy Titan has.
+   */
+  signal?: AbortSignal;
+  /** Bytes of the files read (hashed) so far. */
+  onHashProgress?: (done: number, total: number) => void;
+  /** Bytes of the CAR sent to the node so far. */
+  onProgress?: (sent: number, total: number) => void;
+  onPhase?: (phase: TitanUploadPhase) => void;
+}
+
+export interface UploadFolderResult {
+  /** The folder's root CID (a UnixFS directory), computed here. */
+  cid: string;
+  name: string;
+  /** The CAR's size: the asset_size Titan records. */
+  size: number;
+  /** How many files, and their bytes. */
+  files: number;
+  bytes: number;
+  url?: string;
+  /** True when Titan had the folder already (this user's, 1017, or anyone's): nothing was sent. */
+  deduplicated: boolean;
+  /**
+   * True when Titan's answer names this root: the node token create_asset gave is for this CID
+   * and the node took the CAR (it checks that every block under the root is in it).
+   */
+  verified: boolean;
+  nodeId?: string;
+  extraId?: string;
+  report: TransferReportOutcome;
+}
+
+/** What the folder upload needs of its TitanClient (private parts included). */
+export interface FolderBridge {
+  /** The file's DAG, read in the hashing Worker when `worker` (else on this thread). */
+  dag(blob: Blob, options: { signal?: AbortSignal; worker: boolean; onProgress?: (done: number, total: number) => void }): Promise<FileDag>;
+  folderId(path: string): Promise<number>;
+  createAsset(request: CreateAssetRequest): Promise<{ url?: string; exists: boolean; list: CreateAssetEntry[] }>;
+  toNodes(
+    nodes: UploadNode[],
+    car: Blob,
+    name: string,
+    root: string,
+    options: { signal: AbortSignal | undefined; onProgress: ((sent: number, total: number) => void) | undefined },
+  ): Promise<NodeOutcome>;
+  report(
+    attempts: NodeAttempt[],
+    traceId: string,
+    cid: string,
+    size: number,
+    state: (typeof TRANSFER_STATE)[keyof typeof TRANSFER_STATE],
+    started: number,
+  ): Promise<TransferReportOutcome>;
+  directUrl(cid: string): Promise<string | undefined>;
+  deleteAsset(cid: string): Promise<void>;
+  claims(token: string): Record<string, unknown> | undefined;
+}
+
+/**
+ * Uploads a folder as one asset: packs it (`packFolder`), create_asset (`asset_type: "folder"`,
+ * `asset_size` the CAR's size, which the node checks), the CAR to the first node that takes it,
+ * then the transfer/report (which makes Titan call the app back) and the direct link.
+ */
+export async function uploadFolder(
+  entries: FolderEntry[],
+  options: UploadFolderOptions,
+  client: FolderBridge,
+): Promise<UploadFolderResult> {
+  const { signal, onPhase } = options;
+  const name = options.name || 'folder';
+  const extraId = options.extraId ?? '';
+  const started = Date.now();
+  onPhase?.('md5');
+  const packed = await packFolder(entries, client.dag, { ...(signal ? { signal } : {}), onProgress: options.onHashProgress });
+  if (signal?.aborted) throw abortedError();
+  const groupId = options.folder ? await client.folderId(options.folder) : (options.groupId ?? 0);
+  if (signal?.aborted) throw abortedError();
+
+  onPhase?.('create-asset');
+  const created = await client.createAsset({
+    asset_name: name,
+    asset_cid: packed.cid,
+    area_id: options.areaId ?? [],
+    node_id: '',
+    asset_type: 'folder',
+    asset_size: packed.car.size,
+    group_id: groupId,
+    md5: '',
+    extra_id: extraId,
+    need_trace: true,
+  });
+  const result = {
+    cid: packed.cid,
+    name,
+    size: packed.car.size,
+    files: packed.files,
+    bytes: packed.bytes,
+    ...(extraId ? { extraId } : {}),
+  };
+  const traceId = created.list[0]?.TraceID ?? '';
+  let outcome: NodeOutcome | undefined;
+  // No list: this user has the folder (1017), or Titan has it from someone (scheduler AlreadyExists).
+  if (created.list.length) {
+    // Titan's answer names the root: each node token is for this CID (AuthUserUploadDownloadAsset).
+    const nodes = created.list.map(toNode);
+    const foreign = nodes.find((n) => client.claims(n.Token)?.['AssetCID'] !== packed.cid);
+    onPhase?.('node-upload');
+    outcome = foreign
+      ? {
+          attempts: [],
+          error: new TitanError('cid-mismatch', `Titan announced the folder under another CID than ${packed.cid}; nothing was sent.`),
+        }
+      : await client
+          .toNodes(nodes, packed.car, `${name}.car`, packed.cid, { signal, onProgress: options.onProgress })
+          .catch((err: unknown) => ({
+            attempts: [],
+            error: err instanceof TitanError ? err : new TitanError('error', String(err), { cause: err }),
+          }));
+    if (!outcome.cid) {
+      await client.report(outcome.attempts, traceId, '', packed.car.size, TRANSFER_STATE.failure, started);
+      // Titan recorded the folder at create_asset: left there, a later try would be answered
+      // 1017 ("you have it") with nothing stored. Delete it, so a retry uploads.
+      const left = await client.deleteAsset(packed.cid).then(
+        () => '',
+        (err: unknown) =>
+          ` Titan still lists the folder, which could not be deleted (${(err as Error).message}): delete ${packed.cid} before trying again.`,
+      );
+      const { error } = outcome;
+      throw new TitanError(error.code, `${error.message}${left}`, { cause: error });
+    }
+  }
+  onPhase?.('report');
+  const report = await client.report(outcome?.attempts ?? [], traceId, packed.cid, packed.car.size, TRANSFER_STATE.success, started);
+  const url = created.url ?? (await client.directUrl(packed.cid));
+  onPhase?.('done');
+  return {
+    ...result,
+    ...(url ? { url } : {}),
+    deduplicated: !outcome,
+    verified: !!outcome?.cid,
+    ...(outcome?.node ? { nodeId: outcome.node.NodeID } : {}),
+    report,
+  };
+}
+
+/**
+ * A create_asset entry as a node to upload to. Its id is the first label of the node's host
+ * name, as the JS SDK reads it (transfer/report adds the `c_`); none for an address.
+ */
+function toNode(entry: CreateAssetEntry): UploadNode {
+  let host = '';
+  try {
+    host = new URL(entry.CandidateAddr).hostname;
+  } catch {
+    // Refused by the upload itself (not a URL this page sends to).
+  }
+  const label = /[a-z]/i.test(host.split('.')[0] ?? '') && host !== 'localhost' && !host.includes(':') ? host.split('.')[0]! : '';
+  return { UploadURL: entry.CandidateAddr, Token: entry.Token, NodeID: label };
+}
+
+/**
+ * The largest directory block written. IPFS moves blocks of up to 1 MiB between peers without
+ * trouble (bitswap's hard limit is 2 MiB); a directory past it would need HAMT sharding, which
+ * this packer does not do. About 15,000 entries of short names in one directory.
+ */
+export const MAX_DIRECTORY_BLOCK_BYTES = 1024 * 1024;
+
+const DAG_PB = 0x70;
+const SHA2_256 = 0x12;
+
+/** A directory being built: its entries by name. */
+interface Dir {
+  entries: Map<string, Dir | { file: Blob; dag?: FileDag }>;
+}
+
+/** The folder's DAG: its root and the CAR of every block under it. */
+export interface PackedFolder {
+  cid: string;
+  car: Blob;
+  files: number;
+  bytes: number;
+}
+
+/**
+ * Hashes every file (`dag` reads each once) and builds the folder's directory DAG and its CARv1.
+ * Refuses, before reading anything, paths that cannot be a UnixFS directory: empty segments,
+ * `.` or `..`, the same path twice, a path that is a file and a folder at once.
+ */
+export async function packFolder(
+  entries: FolderEntry[],
+  dag: FolderBridge['dag'],
+  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+): Promise<PackedFolder> {
+  if (!entries.length) throw new TitanError('bad-folder', 'The folder has no files.');
+  const root: Dir = { entries: new Map() };
+  const files: { file: Blob; dag?: FileDag }[] = [];
+  for (const { path, data } of entries) {
+    const names = path.replace(/^\/+/, '').split('/');
+    const bad = names.find((n) => !n || n === '.' || n === '..');
+    if (bad !== undefined) throw new TitanError('bad-folder', `"${path}" is not a path inside a folder.`);
+    let dir = root;
+    for (const name of names.slice(0, -1)) {
+      let next = dir.entries.get(name) ?? { entries: new Map() };
+      if (!('entries' in next)) throw new TitanError('bad-folder', `"${path}": ${name} is a file and a folder at once.`);
+      dir.entries.set(name, next);
+      dir = next;
+    }
+    const leaf = names.at(-1)!;
+    if (dir.entries.has(leaf)) throw new TitanError('bad-folder', `"${path}" is in the folder twice.`);
+    const file = { file: data };
+    dir.entries.set(leaf, file);
+    files.push(file);
+  }
+
+  // One file at a time, each read once (in the hashing Worker).
+  const total = files.reduce((sum, f) => sum + f.file.size, 0);
+  let done = 0;
+  for (const f of files) {
+    if (options.signal?.aborted) throw abortedError();
+    const before = done;
+    f.dag = await dag(f.file, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      // A file of one chunk is one SHA-256 (WebCrypto's runs off the page's thread anyway): a
+      // Worker's round trip would cost more than it saves, a thousand times over for many small files.
+      worker: f.file.size > UNIXFS_CHUNK_BYTES,
+      onProgress: (n) => options.onProgress?.(before + n, total),
+    });
+    done += f.file.size;
+  }
+
+  // Directories bottom-up, then the CAR top-down: header, each directory's block followed by
+  // what is under it, each file's blocks as its DAG listed them. A block that occurs twice (the
+  // same file twice, a repeated chunk) is written once.
+  const nodes = new Map<Dir, DirNode>();
+  const sha256 = globalThis.crypto?.subtle ? webCryptoSha256 : await wasmSha256();
+  const top = await directoryNode(root, nodes, sha256);
+  const parts: BlobPart[] = [carHeader(top.cid)];
+  const written = new Set<string>();
+  const put = (cid: Uint8Array, data: Uint8Array | Blob, length: number) => {
+    const key = cid.join();
+    if (written.has(key)) return;
+    written.add(key);
+    parts.push(bytes([...varint(cid.length + length), ...cid]), data as BlobPart);
+  };
+  const emit = (dir: Dir) => {
+    const node = nodes.get(dir)!;
+    put(node.cid.bytes, node.block, node.block.length);
+    for (const child of dir.entries.values()) {
+      if ('entries' in child) emit(child);
+      else for (const block of child.dag!.blocks) put(block.cid, ...blockData(child.file, block));
+    }
+  };
+  emit(root);
+  return { cid: top.cid.toString(), car: new Blob(parts, { type: 'application/car' }), files: files.length, bytes: total };
+}
+
+interface DirNode {
+  cid: CID;
+  block: Uint8Array;
+  /** Every block's bytes under it and its own: the Tsize of a link to it. */
+  stored: number;
+}
+
+/** A block's data and length: a dag-pb node's bytes, or a raw leaf's slice of the file. */
+function blockData(file: Blob, block: DagBlock): [Uint8Array | Blob, number] {
+  return 'bytes' in block ? [block.bytes, block.bytes.length] : [file.slice(block.at, block.at + block.length), block.length];
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * A UnixFS directory node (dag-pb, CIDv1, sha2-256) over its entries, as IPFS's importers write
+ * one: links sorted by the bytes of their names, each `{Hash, Name, Tsize}`, then Data =
+ * UnixFS `{Type: Directory}`. Subdirectories first, each recorded in `nodes`.
+ */
+async function directoryNode(dir: Dir, nodes: Map<Dir, DirNode>, sha256: Sha256): Promise<DirNode> {
+  const links: { name: Uint8Array; cid: Uint8Array; stored: number }[] = [];
+  for (const [name, child] of dir.entries) {
+    const { cid, stored } =
+      'entries' in child ? await directoryNode(child, nodes, sha256) : { cid: child.dag!.cid, stored: child.dag!.stored };
+    links.push({ name: utf8.encode(name), cid: cid instanceof CID ? cid.bytes : cid, stored });
+  }
+  links.sort((a, b) => compareBytes(a.name, b.name));
+  const out: number[] = [];
+  for (const link of links) {
+    const pbLink = [
+      0x0a,
+      ...varint(link.cid.length),
+      ...link.cid,
+      0x12,
+      ...varint(link.name.length),
+      ...link.name,
+      0x18,
+      ...varint(link.stored),
+    ];
+    out.push(0x12, ...varint(pbLink.length), ...pbLink);
+  }
+  out.push(0x0a, 2, 0x08, 1); // Data: UnixFS Type = Directory (1)
+  const block = bytes(out);
+  if (block.length > MAX_DIRECTORY_BLOCK_BYTES) {
+    throw new TitanError(
+      'bad-folder',
+      `A folder of ${dir.entries.size} entries is more than one directory block holds; split it into subfolders.`,
+    );
+  }
+  const cid = CID.createV1(DAG_PB, multihash(SHA2_256, await sha256(block)));
+  const node = { cid, block, stored: links.reduce((sum, l) => sum + l.stored, block.length) };
+  nodes.set(dir, node);
+  return node;
+}
+
+/** CARv1 header: varint length, then DAG-CBOR `{roots: [root], version: 1}` (keys in length order). */
+function carHeader(root: CID): Uint8Array<ArrayBuffer> {
+  const cid = [0, ...root.bytes]; // tag 42's bytes start with the multibase identity prefix
+  const cbor = [
+    0xa2,
+    0x65,
+    ...utf8.encode('roots'),
+    0x81,
+    0xd8,
+    0x2a,
+    ...cborBytesHead(cid.length),
+    ...cid,
+    0x67,
+    ...utf8.encode('version'),
+    0x01,
+  ];
+  return bytes([...varint(cbor.length), ...cbor]);
+}
+
+function cborBytesHead(length: number): number[] {
+  return length < 24 ? [0x40 | length] : length < 256 ? [0x58, length] : [0x59, length >> 8, length & 0xff];
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+const bytes = (list: number[]) => Uint8Array.from(list) as Uint8Array<ArrayBuffer>;
