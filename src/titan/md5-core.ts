@@ -48,29 +48,14 @@ export async function digestBlob(blob: Blob, options: DigestBlobOptions = {}): P
   const hasher = await createHasher();
   const tree = options.cid ? await createCidHasher() : undefined;
   const total = blob.size;
-  const read = byteReader(blob.stream(), blob.size);
-  let done = 0;
-  let reported = 0;
-  try {
-    for (;;) {
-      if (isAborted()) return undefined;
-      const chunk = await read.next();
-      if (!chunk) break;
-      // The tree starts its leaf hashes (WebCrypto's run on threads of their own) before md5 takes
-      // this thread; the chunk is free for the next read once both are done with it.
-      const treeDone = tree?.update(chunk);
-      hasher.update(chunk);
-      await treeDone;
-      done += chunk.length;
-      if (done - reported >= progressBytes) {
-        reported = done;
-        onProgress?.(done, total);
-      }
-    }
-  } finally {
-    read.release();
-  }
-  if (isAborted()) return undefined;
+  const read = await readBlob(blob, { onProgress, isAborted, progressBytes }, async (chunk) => {
+    // The tree starts its leaf hashes (WebCrypto's run on threads of their own) before md5 takes
+    // this thread; the chunk is free for the next read once both are done with it.
+    const treeDone = tree?.update(chunk);
+    hasher.update(chunk);
+    await treeDone;
+  });
+  if (!read || isAborted()) return undefined;
   const md5 = hasher.digest();
   const cid = await tree?.digest();
   onProgress?.(total, total);
@@ -106,24 +91,40 @@ export async function dagOfBlob(blob: Blob, options: Omit<DigestBlobOptions, 'ci
     blocks.push(block);
   });
   if (!tree) throw new Error('no SHA-256 here (neither a secure context nor WebAssembly)');
+  if (!(await readBlob(blob, { onProgress, isAborted, progressBytes }, (chunk) => tree.update(chunk)))) return undefined;
+  const root = await tree.root();
+  onProgress?.(blob.size, blob.size);
+  return { cid: root.cid.bytes, size: root.bytes, stored: root.stored, blocks };
+}
+
+/**
+ * Feeds `blob` to `onChunk` chunk by chunk (a chunk may be reused once `onChunk` resolves),
+ * reporting progress every `progressBytes`; false when `isAborted` stopped it.
+ */
+async function readBlob(
+  blob: Blob,
+  {
+    onProgress,
+    isAborted,
+    progressBytes,
+  }: { onProgress?: DigestBlobOptions['onProgress']; isAborted: () => boolean; progressBytes: number },
+  onChunk: (chunk: Uint8Array) => unknown,
+): Promise<boolean> {
   const read = byteReader(blob.stream(), blob.size);
   let done = 0;
   let reported = 0;
   try {
     for (;;) {
-      if (isAborted()) return undefined;
+      if (isAborted()) return false;
       const chunk = await read.next();
-      if (!chunk) break;
-      await tree.update(chunk);
+      if (!chunk) return true;
+      await onChunk(chunk);
       done += chunk.length;
       if (done - reported >= progressBytes) onProgress?.((reported = done), blob.size);
     }
   } finally {
     read.release();
   }
-  const root = await tree.root();
-  onProgress?.(blob.size, blob.size);
-  return { cid: root.cid.bytes, size: root.bytes, stored: root.stored, blocks };
 }
 
 /** Reads a stream chunk by chunk, into one reused buffer when it is a byte stream. */

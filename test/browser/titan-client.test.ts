@@ -1,8 +1,9 @@
 import { expect, waitUntil } from '@open-wc/testing';
 // An md5 independent of hash-wasm (typed by bench/spark-md5.d.ts).
 import SparkMD5 from 'spark-md5';
-import { PARALLEL_HASH_BYTES, TitanClient, TitanError, md5 } from '../../src/titan/index.js';
+import { PARALLEL_HASH_BYTES, TitanClient, md5 } from '../../src/titan/index.js';
 import { demoToken, expectedCid, is, knob, randomFile, requestLog, resetSandbox, sleep, titanApi, type LogEntry } from './titan-helpers.js';
+import { caught } from './titan-helpers.js';
 import { recordOnce } from './situation.js';
 
 const spark = SparkMD5;
@@ -29,16 +30,6 @@ async function makeClient(options: { token?: string; user?: string; provider?: b
     retry: FAST_RETRY,
   });
   return { client, calls };
-}
-
-async function caught(promise: Promise<unknown>): Promise<TitanError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(TitanError);
-    return err as TitanError;
-  }
-  throw new Error('expected a TitanError, got success');
 }
 
 /** A situation run once, from a fresh sandbox, for the its of the describe it is called in. */

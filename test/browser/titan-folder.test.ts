@@ -8,11 +8,12 @@ import '../../src/titan/titan-uploader.js';
 import type { TitanUploader, TitanUploadResult } from '../../src/titan/index.js';
 import { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
-import { TitanClient, TitanError, type FolderEntry, type UploadFolderResult } from '../../src/titan/index.js';
+import { TitanClient, type TitanError, type FolderEntry, type UploadFolderResult } from '../../src/titan/index.js';
 import { packFolder } from '../../src/titan/folder.js';
 import { fileDag } from '../../src/titan/md5.js';
 import { unixfsDirectoryCid } from '../../src/sandbox/unixfs-cid.js';
 import { demoToken, is, knob, randomFile, requestLog, resetSandbox, titanApi, type LogEntry } from './titan-helpers.js';
+import { caught } from './titan-helpers.js';
 import { recordOnce } from './situation.js';
 
 const situation = <T>(run: () => Promise<T>) => recordOnce(run, resetSandbox);
@@ -25,16 +26,6 @@ async function reference(entries: FolderEntry[]): Promise<string> {
   return unixfsDirectoryCid(
     await Promise.all(entries.map(async (e) => ({ path: e.path, content: new Uint8Array(await e.data.arrayBuffer()) }))),
   );
-}
-
-async function caught(promise: Promise<unknown>): Promise<TitanError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(TitanError);
-    return err as TitanError;
-  }
-  throw new Error('expected a TitanError, got success');
 }
 
 /** A CARv1 read back: its header's roots and its blocks, each checked against its CID's hash. */

@@ -1,5 +1,7 @@
 // Shared by the titan-*.test.ts files: talk to the sandbox the way the tests' assertions need.
+import { expect } from '@open-wc/testing';
 import { unixfsCidOfStream } from '../../src/sandbox/unixfs-cid.js';
+import { TitanError } from '../../src/titan/errors.js';
 import { sandboxLog, sandboxUrl, type LogEntry } from './sandbox-client.js';
 
 export { knob, resetSandbox, sandboxUrl, type LogEntry } from './sandbox-client.js';
@@ -54,3 +56,14 @@ export async function expectedCid(file: Blob): Promise<string> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The TitanError `promise` rejects with (a success fails the test). */
+export async function caught(promise: Promise<unknown>): Promise<TitanError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).to.be.instanceOf(TitanError);
+    return err as TitanError;
+  }
+  throw new Error('expected a TitanError, got success');
+}
