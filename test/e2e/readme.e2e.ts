@@ -182,8 +182,18 @@ try {
     await check(
       `node ${file}: the page stores a dropped file on Titan (the sandbox), shows its CID, and the backend hears of it`,
       async () => {
-        const port = await freePort();
-        const server = await startServer(file, port);
+        // A port free a moment ago may be taken by the time the server listens (the app's own
+        // embedded sandbox takes an ephemeral one first): another port, at most three times.
+        let port = 0;
+        let server: Awaited<ReturnType<typeof startServer>> | undefined;
+        for (let i = 0; i < 3 && !server; i++) {
+          port = await freePort();
+          server = await startServer(file, port).catch((err: Error) => {
+            if (i < 2 && err.message.includes('EADDRINUSE')) return undefined;
+            throw err;
+          });
+        }
+        if (!server) throw new Error(`${file} found no free port`);
         const page = await browser.newPage();
         try {
           const errors: string[] = [];
