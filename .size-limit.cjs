@@ -213,12 +213,14 @@ module.exports = [
   // Golden Retriever for `restore` on demand (its throttle and Uppy utilities it shares);
   // 122.73 kB with a folder as one asset (titan's code at load, above; the packer and the
   // plugin's folder upload are chunks, which take what they need of the plugin as arguments so
-  // that the build does not split the plugin and Uppy into chunks of their own); 122.75 kB with one read loop for both hashing jobs.
+  // that the build does not split the plugin and Uppy into chunks of their own); 122.75 kB with one read loop for both hashing jobs;
+  // 122.62 kB once each file counts once (a chunk importing a sibling chunk counted it again).
   {
     name: 'dist/cdn/upload-elements.js (no build step; with the chunks it imports statically)',
     path: cdnAtLoad(),
-    modifyEsbuildConfig: without('./chunks/*'),
-    limit: '122.75 kB',
+    // Every file is measured once: a chunk's imports of its siblings are left to their own entry.
+    modifyEsbuildConfig: without('./*'),
+    limit: '122.62 kB',
     gzip: true,
   },
 ];

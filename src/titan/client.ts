@@ -22,6 +22,7 @@ import { requestJson, type JsonAnswer } from '../internal/request.js';
 import * as abort from '../internal/abort.js';
 import { TypedEventTarget } from '../internal/typed-events.js';
 import { fileDag, hashFile, md5 as hashMd5, type FileHashes, type Md5Options } from './md5.js';
+import { pageSha256 } from './md5-core.js';
 
 export { TitanError } from './errors.js';
 export type { FileHashes } from './md5.js';
@@ -408,6 +409,7 @@ export class TitanClient extends TypedEventTarget<TitanClientEvents> {
     const { uploadFolder } = await import('./folder.js');
     return uploadFolder(entries, options, {
       dag: (blob, { worker, ...o }) => fileDag(blob, { ...o, worker: worker && this.#md5Worker }),
+      sha256: pageSha256,
       folderId: (path) => this.folderId(path),
       createAsset: (request) => this.#createAsset(request),
       toNodes: (nodes, car, name, root, o) => this.#uploadToNodes(nodes, car, name, root, { ...o, car: true }),

@@ -8,12 +8,11 @@
 // size costs memory for its block list only. A file in the folder has the DAG a Titan node
 // builds for it alone (src/titan/unixfs.ts), so its CID inside the folder is its CID as a file.
 import { CID } from 'multiformats/cid';
-import { create as multihash } from 'multiformats/hashes/digest';
 import { TRANSFER_STATE, type CreateAssetEntry, type CreateAssetRequest, type UploadNode } from './protocol.js';
 import { abortedError, TitanError } from './errors.js';
-import { UNIXFS_CHUNK_BYTES, varint, wasmSha256, webCryptoSha256, type DagBlock, type Sha256 } from './unixfs.js';
+import { dagPbCid, dagPbNode, UNIXFS_CHUNK_BYTES, varint, type DagBlock, type Sha256 } from './unixfs.js';
 import type { FileDag } from './md5-core.js';
-import type { NodeAttempt, NodeOutcome, TitanUploadPhase, TransferReportOutcome } from './client.js';
+import type { NodeAttempt, NodeOutcome, TransferReportOutcome, UploadAssetOptions } from './client.js';
 
 /** One file of a folder: where it sits in the folder (`a.txt`, `photos/2026/b.jpg`) and its bytes. */
 export interface FolderEntry {
@@ -21,17 +20,10 @@ export interface FolderEntry {
   data: Blob;
 }
 
-export interface UploadFolderOptions {
+/** As for a file (`uploadAsset`): where it is stored, the app's extra_id, the phases. */
+export interface UploadFolderOptions extends Pick<UploadAssetOptions, 'areaId' | 'groupId' | 'folder' | 'extraId' | 'onPhase'> {
   /** asset_name: the folder's name (default `folder`). */
   name?: string;
-  /** Storage areas, as for a file. */
-  areaId?: string[];
-  /** Titan folder (group) id to store it in; default 0, the root. */
-  groupId?: number;
-  /** A Titan folder path to store it in, its missing folders created; overrides `groupId`. */
-  folder?: string;
-  /** The app's id for this asset (Titan echoes it in the upload callback). */
-  extraId?: string;
   /**
    * Cancels the upload. After create_asset (which, for a folder, comes before the transfer) the
    * announced asset is deleted again, so that a later try is not taken for a copy Titan has.
@@ -41,7 +33,6 @@ export interface UploadFolderOptions {
   onHashProgress?: (done: number, total: number) => void;
   /** Bytes of the CAR sent to the node so far. */
   onProgress?: (sent: number, total: number) => void;
-  onPhase?: (phase: TitanUploadPhase) => void;
 }
 
 export interface UploadFolderResult {
@@ -70,6 +61,8 @@ export interface UploadFolderResult {
 export interface FolderBridge {
   /** The file's DAG, read in the hashing Worker when `worker` (else on this thread). */
   dag(blob: Blob, options: { signal?: AbortSignal; worker: boolean; onProgress?: (done: number, total: number) => void }): Promise<FileDag>;
+  /** This page's SHA-256 for the directory blocks, if it has one. */
+  sha256(): Promise<Sha256 | undefined>;
   folderId(path: string): Promise<number>;
   createAsset(request: CreateAssetRequest): Promise<{ url?: string; exists: boolean; list: CreateAssetEntry[] }>;
   toNodes(
@@ -107,7 +100,7 @@ export async function uploadFolder(
   const extraId = options.extraId ?? '';
   const started = Date.now();
   onPhase?.('md5');
-  const packed = await packFolder(entries, client.dag, { ...(signal ? { signal } : {}), onProgress: options.onHashProgress });
+  const packed = await packFolder(entries, client, { ...(signal ? { signal } : {}), onProgress: options.onHashProgress });
   if (signal?.aborted) throw abortedError();
   const groupId = options.folder ? await client.folderId(options.folder) : (options.groupId ?? 0);
   if (signal?.aborted) throw abortedError();
@@ -201,9 +194,6 @@ function toNode(entry: CreateAssetEntry): UploadNode {
  */
 export const MAX_DIRECTORY_BLOCK_BYTES = 1024 * 1024;
 
-const DAG_PB = 0x70;
-const SHA2_256 = 0x12;
-
 /** A directory being built: its entries by name. */
 interface Dir {
   entries: Map<string, Dir | { file: Blob; dag?: FileDag }>;
@@ -224,7 +214,7 @@ export interface PackedFolder {
  */
 export async function packFolder(
   entries: FolderEntry[],
-  dag: FolderBridge['dag'],
+  client: Pick<FolderBridge, 'dag' | 'sha256'>,
   options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<PackedFolder> {
   if (!entries.length) throw new TitanError('bad-folder', 'The folder has no files.');
@@ -254,7 +244,7 @@ export async function packFolder(
   for (const f of files) {
     if (options.signal?.aborted) throw abortedError();
     const before = done;
-    f.dag = await dag(f.file, {
+    f.dag = await client.dag(f.file, {
       ...(options.signal ? { signal: options.signal } : {}),
       // A file of one chunk is one SHA-256 (WebCrypto's runs off the page's thread anyway): a
       // Worker's round trip would cost more than it saves, a thousand times over for many small files.
@@ -268,7 +258,8 @@ export async function packFolder(
   // what is under it, each file's blocks as its DAG listed them. A block that occurs twice (the
   // same file twice, a repeated chunk) is written once.
   const nodes = new Map<Dir, DirNode>();
-  const sha256 = globalThis.crypto?.subtle ? webCryptoSha256 : await wasmSha256();
+  const sha256 = await client.sha256();
+  if (!sha256) throw new TitanError('md5', 'No SHA-256 here (neither a secure context nor WebAssembly): a folder cannot be packed.');
   const top = await directoryNode(root, nodes, sha256);
   const parts: BlobPart[] = [carHeader(top.cid)];
   const written = new Set<string>();
@@ -310,37 +301,22 @@ const utf8 = new TextEncoder();
  * UnixFS `{Type: Directory}`. Subdirectories first, each recorded in `nodes`.
  */
 async function directoryNode(dir: Dir, nodes: Map<Dir, DirNode>, sha256: Sha256): Promise<DirNode> {
-  const links: { name: Uint8Array; cid: Uint8Array; stored: number }[] = [];
+  const links: { name: Uint8Array; cid: Uint8Array; tsize: number }[] = [];
   for (const [name, child] of dir.entries) {
     const { cid, stored } =
       'entries' in child ? await directoryNode(child, nodes, sha256) : { cid: child.dag!.cid, stored: child.dag!.stored };
-    links.push({ name: utf8.encode(name), cid: cid instanceof CID ? cid.bytes : cid, stored });
+    links.push({ name: utf8.encode(name), cid: cid instanceof CID ? cid.bytes : cid, tsize: stored });
   }
   links.sort((a, b) => compareBytes(a.name, b.name));
-  const out: number[] = [];
-  for (const link of links) {
-    const pbLink = [
-      0x0a,
-      ...varint(link.cid.length),
-      ...link.cid,
-      0x12,
-      ...varint(link.name.length),
-      ...link.name,
-      0x18,
-      ...varint(link.stored),
-    ];
-    out.push(0x12, ...varint(pbLink.length), ...pbLink);
-  }
-  out.push(0x0a, 2, 0x08, 1); // Data: UnixFS Type = Directory (1)
-  const block = bytes(out);
+  const block = dagPbNode(links, [0x08, 1]); // Data: UnixFS Type = Directory (1)
   if (block.length > MAX_DIRECTORY_BLOCK_BYTES) {
     throw new TitanError(
       'bad-folder',
       `A folder of ${dir.entries.size} entries is more than one directory block holds; split it into subfolders.`,
     );
   }
-  const cid = CID.createV1(DAG_PB, multihash(SHA2_256, await sha256(block)));
-  const node = { cid, block, stored: links.reduce((sum, l) => sum + l.stored, block.length) };
+  const cid = await dagPbCid(block, sha256);
+  const node = { cid, block, stored: links.reduce((sum, l) => sum + l.tsize, block.length) };
   nodes.set(dir, node);
   return node;
 }

@@ -1,4 +1,4 @@
-import type { DagBlock, UnixFsFileHasher } from './unixfs.js';
+import type { DagBlock, Sha256, UnixFsFileHasher } from './unixfs.js';
 
 /** Progress is reported about this often (bytes), not on every chunk of the stream. */
 export const MD5_PROGRESS_BYTES = 4 * 1024 * 1024;
@@ -70,7 +70,7 @@ export interface FileDag {
   size: number;
   /** Bytes of all its blocks (the Tsize of a directory's link to it). */
   stored: number;
-  /** Every distinct block once, leaves as places in the file (their bytes are the file's). */
+  /** Every block in file order, leaves as places in the file (their bytes are the file's); the CAR writes a repeated one once. */
   blocks: DagBlock[];
 }
 
@@ -82,14 +82,7 @@ export interface FileDag {
 export async function dagOfBlob(blob: Blob, options: Omit<DigestBlobOptions, 'cid'> = {}): Promise<FileDag | undefined> {
   const { onProgress, isAborted = () => false, progressBytes = MD5_PROGRESS_BYTES } = options;
   const blocks: DagBlock[] = [];
-  const seen = new Set<string>();
-  const tree = await createCidHasher((block) => {
-    // A file with repeated chunks (zeros, say) has repeated leaves: one copy each in the CAR.
-    const key = block.cid.join();
-    if (seen.has(key)) return;
-    seen.add(key);
-    blocks.push(block);
-  });
+  const tree = await createCidHasher((block) => blocks.push(block));
   if (!tree) throw new Error('no SHA-256 here (neither a secure context nor WebAssembly)');
   if (!(await readBlob(blob, { onProgress, isAborted, progressBytes }, (chunk) => tree.update(chunk)))) return undefined;
   const root = await tree.root();
@@ -198,11 +191,21 @@ async function createHasher(): Promise<Hasher> {
  * the CPU's SHA instructions; else hash-wasm's. With neither, no CID.
  */
 async function createCidHasher(onBlock?: (block: DagBlock) => void): Promise<UnixFsFileHasher | undefined> {
-  const { UnixFsFileHasher, webCryptoSha256, wasmSha256 } = await import('./unixfs.js');
-  if (globalThis.crypto?.subtle) return new UnixFsFileHasher(webCryptoSha256, { onBlock });
+  const { UnixFsFileHasher } = await import('./unixfs.js');
+  const sha256 = await pageSha256();
+  return sha256 && new UnixFsFileHasher(sha256, { onBlock });
+}
+
+/**
+ * This realm's SHA-256 for UnixFS blocks: WebCrypto's where there is one (secure contexts; it
+ * runs off this thread, with the CPU's SHA instructions), else hash-wasm's; with neither, none.
+ */
+export async function pageSha256(): Promise<Sha256 | undefined> {
+  const { webCryptoSha256, wasmSha256 } = await import('./unixfs.js');
+  if (globalThis.crypto?.subtle) return webCryptoSha256;
   if (!wasmRefused) {
     try {
-      return new UnixFsFileHasher(await wasmSha256(), { onBlock });
+      return await wasmSha256();
     } catch {
       wasmRefused = true;
     }

@@ -182,21 +182,38 @@ export class UnixFsFileHasher {
     // no Data, filesize = the bytes under it, one unpacked blocksizes varint per child.
     const unixfs = [0x08, 2, 0x18, ...varint(bytes)];
     for (const c of children) unixfs.push(0x20, ...varint(c.bytes));
-    // dag-pb PBNode: Links (field 2) before Data (field 1). packFileChildren makes each link with
-    // BuildUnixFSDirectoryEntry("", storedSize, link): Hash, an empty Name (present, so encoded),
-    // Tsize = every stored byte under the child.
-    const node: number[] = [];
-    for (const c of children) {
-      const link = [0x0a, ...varint(c.cid.bytes.length), ...c.cid.bytes, 0x12, 0, 0x18, ...varint(c.stored)];
-      node.push(0x12, ...varint(link.length), ...link);
-    }
-    node.push(0x0a, ...varint(unixfs.length), ...unixfs);
-    const block = Uint8Array.from(node);
-    const cid = CID.createV1(DAG_PB, multihash(SHA2_256, await this.#sha256(block)));
+    // packFileChildren makes each link with BuildUnixFSDirectoryEntry("", storedSize, link): an
+    // empty Name (present, so encoded), Tsize = every stored byte under the child.
+    const block = dagPbNode(
+      children.map((c) => ({ cid: c.cid.bytes, name: NO_NAME, tsize: c.stored })),
+      unixfs,
+    );
+    const cid = await dagPbCid(block, this.#sha256);
     this.#onBlock?.({ cid: cid.bytes, bytes: block });
     // sizedStore: storedSize = children's stored sizes + this block's encoded length.
     return { cid, bytes, stored: children.reduce((sum, c) => sum + c.stored, block.length) };
   }
+}
+
+const NO_NAME = new Uint8Array(0);
+
+/**
+ * A dag-pb PBNode as go-codec-dagpb writes it: Links (field 2) before Data (field 1), each link
+ * its Hash, Name and Tsize (fields 1, 2, 3), in the order given. `data` is the UnixFS Data message.
+ */
+export function dagPbNode(links: { cid: Uint8Array; name: Uint8Array; tsize: number }[], data: number[]): Uint8Array<ArrayBuffer> {
+  const node: number[] = [];
+  for (const l of links) {
+    const link = [0x0a, ...varint(l.cid.length), ...l.cid, 0x12, ...varint(l.name.length), ...l.name, 0x18, ...varint(l.tsize)];
+    node.push(0x12, ...varint(link.length), ...link);
+  }
+  node.push(0x0a, ...varint(data.length), ...data);
+  return Uint8Array.from(node) as Uint8Array<ArrayBuffer>;
+}
+
+/** The CID of a dag-pb block: CIDv1, dag-pb, sha2-256. */
+export async function dagPbCid(block: Uint8Array, sha256: Sha256): Promise<CID> {
+  return CID.createV1(DAG_PB, multihash(SHA2_256, await sha256(block)));
 }
 
 /** Unsigned LEB128, exact up to 2^53 (file sizes past 4 GiB: no 32-bit bit operations). */

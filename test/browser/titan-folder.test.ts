@@ -11,6 +11,7 @@ import { sha256 } from 'multiformats/hashes/sha2';
 import { TitanClient, type TitanError, type FolderEntry, type UploadFolderResult } from '../../src/titan/index.js';
 import { packFolder } from '../../src/titan/folder.js';
 import { fileDag } from '../../src/titan/md5.js';
+import { pageSha256 } from '../../src/titan/md5-core.js';
 import { unixfsDirectoryCid } from '../../src/sandbox/unixfs-cid.js';
 import { demoToken, is, knob, randomFile, requestLog, resetSandbox, titanApi, type LogEntry } from './titan-helpers.js';
 import { caught } from './titan-helpers.js';
@@ -75,7 +76,7 @@ describe('Folder upload as one asset (TitanClient.uploadFolder)', () => {
         { path: 'B.txt', data: text('upper case sorts first') },
         { path: 'empty.txt', data: new Blob([]) },
       ];
-      const packed = await packFolder(entries, (blob, o) => fileDag(blob, o));
+      const packed = await packFolder(entries, { dag: (blob, o) => fileDag(blob, o), sha256: pageSha256 });
       return { entries, packed, expected: await reference(entries), car: await readCar(packed.car) };
     });
 

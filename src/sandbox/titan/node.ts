@@ -128,7 +128,14 @@ export function verifyNodeJwt(secret: Buffer, token: string): { payload: Record<
  * The `node` knob's fault for this request: true when it answered, `'wrong-cid'` when the
  * upload goes on and its answer is to be tampered with.
  */
-async function applyFault(t: Titan, node: NodeState, req: IncomingMessage, res: ServerResponse): Promise<boolean | 'wrong-cid'> {
+async function applyFault(
+  t: Titan,
+  node: NodeState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  /** The request is a CAR for `/upload` (a failed one forgets the upload create_asset announced). */
+  car: boolean,
+): Promise<boolean | 'wrong-cid'> {
   const fault = t.faults.takeNode(node.id);
   switch (fault?.mode) {
     case undefined:
@@ -149,7 +156,7 @@ async function applyFault(t: Titan, node: NodeState, req: IncomingMessage, res: 
       for await (const _ of req); // the body is read before storage is allocated
       // A CAR that could not be stored is forgotten (node/asset manager.go SaveUserAsset), so
       // create_asset may announce it to this node again.
-      if (isCarRoute(req)) forgetUpload(node, req);
+      if (car) forgetUpload(node, req);
       fail(res, 'can not allocate storage for file no space left on device', 500);
       return true;
     case 'slow': {
@@ -159,7 +166,7 @@ async function applyFault(t: Titan, node: NodeState, req: IncomingMessage, res: 
       await sleep(fault.delayMs, gone.signal);
       const left = req.destroyed || res.destroyed;
       // A CAR whose client went away is a body read that failed: forgotten, as `error` above.
-      if (left && isCarRoute(req)) forgetUpload(node, req);
+      if (left && car) forgetUpload(node, req);
       return left;
     }
   }
@@ -206,8 +213,6 @@ async function keep(t: Titan, node: NodeState, cid: string, tmpPath: string, kin
   await rename(tmpPath, path);
   node.store.set(cid, { cid, path, size: (await stat(path)).size, kind });
 }
-
-const isCarRoute = (req: IncomingMessage) => new URL(req.url ?? '/', 'http://node').pathname.endsWith('/upload');
 
 /** The upload the request's node token announces, forgotten (its storing failed). */
 function forgetUpload(node: NodeState, req: IncomingMessage): void {
@@ -334,7 +339,7 @@ export async function handleNode(t: Titan, req: IncomingMessage, res: ServerResp
   res.setHeader('access-control-expose-headers', 'Authorization');
   const segment = m?.[2] ?? '';
   if (node && (segment === '/uploadv2' || segment === '/upload')) {
-    const fault = await applyFault(t, node, req, res);
+    const fault = await applyFault(t, node, req, res, segment === '/upload');
     if (fault === true) return;
     return segment === '/upload' ? uploadCar(t, node, req, res, url) : uploadV2(t, node, req, res, url, fault === 'wrong-cid');
   }

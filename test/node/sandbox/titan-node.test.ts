@@ -363,6 +363,47 @@ describe('folders: create_asset with asset_type "folder", then the CAR to /uploa
     });
   });
 
+  // titan-node node/asset impl.go CreateAsset: a node that still expects an upload of this CID
+  // refuses to be announced it again ("asset … already uploading"), and the scheduler leaves it
+  // out (node/scheduler/assets/impl.go); manager.go SaveUserAsset forgets the upload when storing
+  // it failed. With no node left, create_asset answers 10008.
+  describe('when a CAR was announced and the folder deleted before it arrived', () => {
+    const again = async (fail: boolean) => {
+      const token = await login(sb);
+      const { root, car } = await folderCar({ 'a.txt': randomBytes(64) });
+      const entries = await announce(token, root, car.length);
+      if (fail) {
+        for (const nodeId of ['c_node1', 'c_node2']) await sb.control('titan', 'node', { nodeId, mode: 'error', failCount: 1 });
+        for (const entry of entries) assert.equal((await postCar(entry, car)).code, -1);
+      }
+      const deleted = await call(sb, 'GET', PATHS.deleteAsset, { token, query: { asset_cid: root.toString() } });
+      assert.equal(deleted.json.code, 0, deleted.text);
+      return call(sb, 'POST', PATHS.createAsset, {
+        token,
+        body: {
+          asset_name: 'dir',
+          asset_type: 'folder',
+          asset_size: car.length,
+          asset_cid: root.toString(),
+          group_id: 0,
+          extra_id: '',
+          need_trace: true,
+        },
+      });
+    };
+
+    it('a node whose storing failed has forgotten it: announced again', async () => {
+      const r = await again(true);
+      assert.equal(r.json.code, 0, r.text);
+      assert.equal((r.json.data as unknown[]).length, 2);
+    });
+
+    it('a node still expecting it is left out: no node, err 10008', async () => {
+      const r = await again(false);
+      assert.equal(r.json.err, 10008, r.text);
+    });
+  });
+
   describe('when the CAR does not match what was announced', () => {
     it('a size other than the token\'s asset_size: "save user asset error require asset size is …"', async () => {
       const { root, car } = await folderCar({ 'a.txt': Buffer.from('size') });
