@@ -273,12 +273,25 @@ try {
         downloadThroughput: -1,
         uploadThroughput: uploadBps,
       });
-      await pick(3, mib);
-      const r = await run<{ hashMs: number; rawUploadMs: number; hashFirstMs: number; whileHashingMs: number }>('parallel', mib);
+      // Median of 3 rounds, each on fresh files: single runs of the same GiB swung from 1.08× to
+      // 1.44× here (the sandbox node, one Node thread, shares the 2 cores and the disk with the page).
+      const rounds: { hashMs: number; rawUploadMs: number; hashFirstMs: number; whileHashingMs: number }[] = [];
+      for (let i = 0; i < (quick ? 1 : 3); i++) {
+        await pick(3, mib);
+        rounds.push(await run('parallel', mib));
+      }
+      const mid = (key: keyof (typeof rounds)[number]) => median(rounds.map((x) => x[key]));
+      const r = {
+        hashMs: mid('hashMs'),
+        rawUploadMs: mid('rawUploadMs'),
+        hashFirstMs: mid('hashFirstMs'),
+        whileHashingMs: mid('whileHashingMs'),
+      };
       const bound = Math.max(r.hashMs, r.rawUploadMs);
+      const each = rounds.map((x) => (x.whileHashingMs / Math.max(x.hashMs, x.rawUploadMs)).toFixed(2)).join(', ');
       row(
-        `${mib} MiB end to end while hashing vs max(hash md5 + CID, raw upload), ${label}`,
-        `${r.whileHashingMs.toFixed(0)} vs max(${r.hashMs.toFixed(0)}, ${r.rawUploadMs.toFixed(0)}) ms = ${(r.whileHashingMs / bound).toFixed(2)}× (hashing first: ${(r.hashFirstMs / bound).toFixed(2)}×)`,
+        `${mib} MiB end to end while hashing vs max(hash md5 + CID, raw upload), ${label}, median of ${rounds.length}`,
+        `${r.whileHashingMs.toFixed(0)} vs max(${r.hashMs.toFixed(0)}, ${r.rawUploadMs.toFixed(0)}) ms = ${(r.whileHashingMs / bound).toFixed(2)}× (rounds ${each}; hashing first: ${(r.hashFirstMs / bound).toFixed(2)}×)`,
         '≤ 1.1×',
         r.whileHashingMs <= 1.1 * bound,
       );
