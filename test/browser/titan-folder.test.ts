@@ -314,6 +314,9 @@ describe('<titan-uploader folder-upload="asset">', () => {
       const folderFiles: [string, Blob][] = [
         ['trip/a.txt', text(`a ${Math.random()}`)],
         ['trip/photos/b.bin', randomFile(200_000)],
+        // The same name in a subfolder: Titan's JS SDK packs File.name (ipfs-car
+        // createDirectoryEncoderStream), so it flattens the folder and keeps one of the two.
+        ['trip/photos/a.txt', text(`another a ${Math.random()}`)],
       ];
       drop(el, [...folderFiles, ['loose.txt', text(`loose ${Math.random()}`)]]);
       const report = await el.upload();
@@ -335,7 +338,7 @@ describe('<titan-uploader folder-upload="asset">', () => {
       const folders = run().successes.filter((s) => s.folder);
       expect(folders).to.have.length(1);
       expect(folders[0]).to.include({ name: 'trip', cid: run().expected, verified: true, md5: '' });
-      expect(folders[0]!.folder!.files.map((f) => f.path)).to.have.members(['a.txt', 'photos/b.bin']);
+      expect(folders[0]!.folder!.files.map((f) => f.path)).to.have.members(['a.txt', 'photos/b.bin', 'photos/a.txt']);
     });
 
     it('stores the loose file on its own', () => {
@@ -356,7 +359,7 @@ describe('<titan-uploader folder-upload="asset">', () => {
 
     it('lists the folder once in the report and in the shadow DOM, with its file count', () => {
       expect(run().report.successful).to.have.length(2);
-      expect(run().rows.some((r) => r.startsWith('trip/') && r.includes('folder, files: 2') && r.includes(run().expected))).to.equal(true);
+      expect(run().rows.some((r) => r.startsWith('trip/') && r.includes('folder, files: 3') && r.includes(run().expected))).to.equal(true);
     });
 
     it('asks the app for one extra_id for the folder, typed inode/directory', () => {
