@@ -88,7 +88,13 @@ export default defineConfig(({ mode }): UserConfig => {
         // Library mode keeps ES output readable whatever `minify` says; the output option does it.
         // What loads on demand (other languages, share links, folders, the fallbacks of pages
         // without Workers) stays in chunks next to the bundle, fetched from wherever it is served.
-        rollupOptions: { output: { minify: true, chunkFileNames: 'chunks/[name]-[hash].js' } },
+        // The code those chunks share with the bundle stays in the bundle, which exports it to them
+        // under one- or two-letter names (internal, not API), so a page loads one file, not the
+        // bundle and the common chunks a strict entry signature would split out.
+        rollupOptions: {
+          preserveEntrySignatures: 'allow-extension',
+          output: { minify: true, chunkFileNames: 'chunks/[name]-[hash].js' },
+        },
       },
       plugins: [minifyTemplates()],
       worker: { format: 'es' },

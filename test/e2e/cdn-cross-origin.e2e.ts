@@ -211,8 +211,13 @@ try {
     p.on('console', (m) => void (m.type() === 'warning' && watch.warnings.push(m.text())));
     p.on('pageerror', (e) => watch.pageErrors.push(e.message));
     try {
+      const from = served.length;
       await p.goto(`${appOrigin}${path}`);
       await p.waitForSelector('html[data-ready="true"]', { timeout: 15_000 });
+      // An English page loads one file from the CDN: the bundle, with no chunk behind it (what
+      // loads on demand comes at first use).
+      const atLoad = served.slice(from);
+      if (atLoad.join() !== '/upload-elements.js') throw new Error(`at load the CDN served ${atLoad.join(', ')}`);
       await run(p, watch);
       if (watch.pageErrors.length) throw new Error(`page errors: ${watch.pageErrors.join('; ')}`);
       passed++;
