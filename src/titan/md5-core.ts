@@ -216,6 +216,8 @@ export async function pageSha256(): Promise<Sha256 | undefined> {
 /** Messages between `md5.ts` and `md5.worker.ts`. */
 export type Md5Request = { blob: Blob; progressBytes?: number; wasm?: boolean; cid?: boolean; dag?: boolean };
 export type Md5Reply =
+  /** The worker runs and took the job: whatever the read takes from here is not a failed start. */
+  | { type: 'started' }
   | { type: 'progress'; done: number; total: number }
   | { type: 'done'; md5: string; cid?: string; wasm: boolean }
   | { type: 'dag'; dag: FileDag; wasm: boolean }

@@ -33,7 +33,11 @@ const Worker = TrustedWorker;
 // plain-JS hasher instead of hitting (and reporting) the same refusal.
 let wasmRefused = false;
 
-/** A worker that never answers (blocked without an error event) must not hang an upload. */
+/**
+ * A worker that never takes its job (blocked without an error event) must not hang an upload.
+ * Only the start is timed: the worker says `started` before reading, so a slow read (a network
+ * drive, a file a sync client fetches on read) is waited for, not taken for a failed start.
+ */
 const WORKER_START_TIMEOUT_MS = 10_000;
 
 // Once a Worker could not start (strict CSP, no Worker support), stop trying on this page.
@@ -178,7 +182,8 @@ function runInWorker<T>(
     worker.onmessage = (event: MessageEvent<Md5Reply>) => {
       started = true;
       const msg = event.data;
-      if (msg.type === 'progress') onProgress?.(msg.done, msg.total);
+      if (msg.type === 'started') clearTimeout(watchdog);
+      else if (msg.type === 'progress') onProgress?.(msg.done, msg.total);
       else if (msg.type !== 'error') {
         if (!msg.wasm) wasmRefused = true;
         finish(true);

@@ -16,6 +16,7 @@ const scope = self as unknown as WorkerScope;
 
 scope.onmessage = async (event: MessageEvent<Md5Request>) => {
   const reply = (message: Md5Reply) => scope.postMessage(message);
+  reply({ type: 'started' });
   try {
     const { blob, progressBytes, wasm, cid, dag } = event.data;
     if (wasm === false) refuseWasm();
