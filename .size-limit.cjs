@@ -76,13 +76,15 @@ module.exports = [
   // download link read at 2.9:1 on a dark page, issue 14); 16.021 kB: +0.34 kB for languages (issue
   // 15): Russian and Chinese fetched on demand as German is, through the Language controller all
   // elements share (a language shown once all of it is in, the one before kept meanwhile, English
-  // after a failed fetch) and a `lang` changed around an element followed at run time.
+  // after a failed fetch) and a `lang` changed around an element followed at run time; 16.16 kB:
+  // +0.14 kB for `--upload-elements-font` read as a font family, as the other two elements read
+  // it, with the font shorthand this element took before still applied and warned about.
   {
     name: 'upload-elements/universa (lit + idb-keyval + own code; goal 12 kB)',
     path: 'dist/universa.js',
     import: '*',
     modifyEsbuildConfig: without(...onDemand),
-    limit: '16.021 kB',
+    limit: '16.16 kB',
     gzip: true,
   },
   // The goal is 12 kB; it held (11.47 kB) until the client learned Titan's real protocol
@@ -217,13 +219,14 @@ module.exports = [
   // 122.62 kB once each file counts once (a chunk importing a sibling chunk counted it again);
   // 121.37 kB once the code the bundle shares with its on-demand chunks stays in the bundle
   // (preserveEntrySignatures 'allow-extension': the chunks import it from the bundle), so a page
-  // loads one file instead of the bundle and five chunks behind it.
+  // loads one file instead of the bundle and five chunks behind it; 121.52 kB with universa's
+  // font family (+0.14 kB, above).
   {
     name: 'dist/cdn/upload-elements.js (no build step; with the chunks it imports statically)',
     path: cdnAtLoad(),
     // Every file is measured once: a chunk's imports of its siblings are left to their own entry.
     modifyEsbuildConfig: without('./*'),
-    limit: '121.37 kB',
+    limit: '121.52 kB',
     gzip: true,
   },
 ];

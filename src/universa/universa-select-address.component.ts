@@ -76,7 +76,7 @@ export type UniversaSelectAddressEvents = UniversaSelectAddressEventMap;
  *
  * @cssproperty --upload-elements-accent - accent color
  * @cssproperty --upload-elements-radius - corner radius
- * @cssproperty --upload-elements-font - font shorthand
+ * @cssproperty --upload-elements-font - Font family (a font shorthand, which this element alone used to take, is still honoured, with a warning)
  */
 export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEventMap> {
   static override styles = universaSelectAddressStyles;
@@ -135,6 +135,10 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
   override connectedCallback(): void {
     super.connectedCallback();
     void this.#boot((this.#connection = new AbortController()).signal);
+  }
+
+  override firstUpdated(): void {
+    honourFontShorthand(this);
   }
 
   override disconnectedCallback(): void {
@@ -436,6 +440,23 @@ export class UniversaSelectAddress extends UploadElement<UniversaSelectAddressEv
 }
 
 let warnedAllowInput = false;
+let warnedFont = false;
+
+/**
+ * `--upload-elements-font` is a font family, as in the other elements; this one took a `font`
+ * shorthand (`italic 15px/1.4 Georgia`) in 0.1.0, which a family cannot be. Such a value is still
+ * applied, with one warning per page.
+ */
+function honourFontShorthand(host: UniversaSelectAddress): void {
+  const value = getComputedStyle(host).getPropertyValue('--upload-elements-font');
+  if (CSS.supports('font-family', value) || !CSS.supports('font', value)) return;
+  if (!warnedFont) console.warn('<universa-select-address>: --upload-elements-font takes a font family; a font shorthand is deprecated.');
+  warnedFont = true;
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(`:host{font:${value}}`);
+  const root = host.renderRoot as ShadowRoot;
+  root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+}
 
 /** `allow-input="false"`, the old spelling of `no-input`: still honoured, with one warning per page. */
 function allowInputFromAttribute(value: string | null): boolean {

@@ -5,7 +5,7 @@ import { css } from 'lit';
 export const universaSelectAddressStyles = css`
   :host {
     display: block;
-    font: var(--upload-elements-font,inherit);
+    font-family: var(--upload-elements-font,inherit);
     --a: var(--upload-elements-accent,#3457d5);
   }
   dialog,#input,button,a {
