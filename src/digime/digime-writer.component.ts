@@ -72,7 +72,7 @@ const defaultNavigate = (url: string): void => {
  * and forwards ciphertext.
  *
  * @attr backend-url - App backend base path serving `authorize`, `exchange` and `write`.
- * @attr locale - UI language: `en`, `de`, `ru` or `zh` (Simplified Chinese); a region or script tag uses its language (`zh-Hans-CN`, `ru-RU`, `de-AT`), anything else English. Without it the nearest `lang` attribute (the page's `<html lang>`). Languages other than English, the Dashboard's included, are fetched when first shown.
+ * @attr locale - UI language: `en`, `de`, `ru`, `zh` (Simplified Chinese) or `zh-Hant` (Traditional, also for `zh-TW`, `zh-HK`, `zh-MO`); a region or script tag uses its language (`zh-Hans-CN`, `ru-RU`, `de-AT`), anything else English. Without it the nearest `lang` attribute (the page's `<html lang>`). Languages other than English, the Dashboard's included, are fetched when first shown.
  * @attr theme - Dashboard colour scheme: `light` (default), `dark` or `auto`.
  *
  * @event digime-connected - `{postboxId}` after a new digi.me connection was exchanged.

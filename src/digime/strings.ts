@@ -52,4 +52,5 @@ export const digimeWriterLocales: Record<string, () => Promise<{ default: DigiMe
   de: () => import('./strings.de.js'),
   ru: () => import('./strings.ru.js'),
   zh: () => import('./strings.zh.js'),
+  'zh-hant': () => import('./strings.zh-hant.js'),
 };

@@ -46,7 +46,8 @@ type LocaleHost = ReactiveControllerHost & HTMLElement & { locale?: string | nul
 /**
  * The language an element shows. `update()`, called before each render, finds the wanted one
  * (`locale`, else the nearest `lang`; `zh-Hans-CN` is `zh` unless a table for the whole tag
- * exists; an unknown one is English). A language not in yet is fetched: its table and, for
+ * exists; `zh-TW`, `zh-HK`, `zh-MO` and `zh-Hant-*` are `zh-hant`, else `zh`; an unknown one is
+ * English). A language not in yet is fetched: its table and, for
  * elements with a Dashboard, Uppy's locale (`alongside`); meanwhile the element keeps the
  * language it showed, and it updates again once all of it is in, so everything switches at
  * once. A failed fetch shows English.
@@ -117,7 +118,9 @@ export class Language<T extends object, U = never> implements ReactiveController
   }
 
   #want(): string {
-    const tag = elementLocale(this.#host).toLowerCase();
+    let tag = elementLocale(this.#host).toLowerCase();
+    // Traditional Chinese by its script, or by the regions that write it.
+    if (/^zh-(hant|tw|hk|mo)\b/.test(tag)) tag = 'zh-hant';
     return [tag, tag.split('-')[0]!].find((l) => l in this.#tables || l in this.#loaders) ?? 'en';
   }
 }

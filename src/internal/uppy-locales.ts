@@ -11,4 +11,5 @@ export const uppyLocales: Record<string, () => Promise<{ default: Locale }>> = {
   de: () => import('./uppy-locale.de.js'),
   ru: () => import('./uppy-locale.ru.js'),
   zh: () => import('./uppy-locale.zh.js'),
+  'zh-hant': () => import('./uppy-locale.zh-hant.js'),
 };

@@ -75,4 +75,5 @@ export const titanLocales: Record<string, () => Promise<{ default: TitanStrings 
   de: () => import('./strings.de.js'),
   ru: () => import('./strings.ru.js'),
   zh: () => import('./strings.zh.js'),
+  'zh-hant': () => import('./strings.zh-hant.js'),
 };

@@ -131,7 +131,7 @@ const cancelled = () => new UploadElementsError('aborted', 'The upload was cance
  * @attr max-file-size - Largest file in bytes.
  * @attr max-files - Most files per upload.
  * @attr auto-proceed - Start uploading as soon as files are added.
- * @attr locale - UI language: `en`, `de`, `ru` or `zh` (Simplified Chinese); a region or script tag uses its language (`zh-Hans-CN`, `ru-RU`, `de-AT`), anything else English. Without it the nearest `lang` attribute (the page's `<html lang>`). Languages other than English, the Dashboard's included, are fetched when first shown.
+ * @attr locale - UI language: `en`, `de`, `ru`, `zh` (Simplified Chinese) or `zh-Hant` (Traditional, also for `zh-TW`, `zh-HK`, `zh-MO`); a region or script tag uses its language (`zh-Hans-CN`, `ru-RU`, `de-AT`), anything else English. Without it the nearest `lang` attribute (the page's `<html lang>`). Languages other than English, the Dashboard's included, are fetched when first shown.
  * @attr restore - Keep picked files across a reload or a crash (IndexedDB, Uppy's Golden Retriever): small files come back, larger ones as entries to pick again, whose hashes are not computed again. Give the element an `id` when the page has more than one uploader.
  * @attr theme - Dashboard colour scheme: `light` (default), `dark` or `auto`.
  *

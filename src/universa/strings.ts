@@ -88,4 +88,5 @@ export const universaLocales: Record<string, () => Promise<{ default: UniversaSt
   de: () => import('./strings.de.js'),
   ru: () => import('./strings.ru.js'),
   zh: () => import('./strings.zh.js'),
+  'zh-hant': () => import('./strings.zh-hant.js'),
 };

@@ -50,7 +50,7 @@ export type UniversaSelectAddressEvents = UniversaSelectAddressEventMap;
  * @attr allow-same-origin - accept a cb on this page's own origin (refused by default: anyone can craft the link)
  * @attr max-contract-bytes - the largest contract accepted, in bytes (default 16 MiB)
  * @attr open - reflects whether the popup is open
- * @attr locale - UI language: `en`, `de`, `ru` or `zh` (Simplified Chinese); a region or script tag uses its language (`zh-Hans-CN`, `ru-RU`, `de-AT`), anything else English. Without it the nearest `lang` attribute (the page's `<html lang>`). Languages other than English are fetched when first shown.
+ * @attr locale - UI language: `en`, `de`, `ru`, `zh` (Simplified Chinese) or `zh-Hant` (Traditional, also for `zh-TW`, `zh-HK`, `zh-MO`); a region or script tag uses its language (`zh-Hans-CN`, `ru-RU`, `de-AT`), anything else English. Without it the nearest `lang` attribute (the page's `<html lang>`). Languages other than English are fetched when first shown.
  *
  * @event universa-state - `{cb, state, issuerState}`: the import moved on (state: idle, offered, confirming, polling, received, cancelled, failed)
  * @event universa-contract - `{cb, address, base64Contract, bytes, summary}`: the contract arrived (stored first; once per cb: in the tab that polled it, never again for a cb delivered before; `.received` has it afterwards)

@@ -21,17 +21,21 @@ const elements: Array<[string, Table, Record<string, () => Promise<{ default: Ta
 const placeholders = (text: string | Record<string, string>) =>
   [...new Set(Object.values(typeof text === 'string' ? { text } : text).flatMap((t) => t.match(/%?\{\w+\}/g) ?? []))].sort();
 
+/** Characters only Simplified Chinese writes so (Traditional: 這為個過們時發對說開關…). */
+const SIMPLIFIED_ONLY =
+  /[这为个过们时发对说开关无连传载设储页网络错误确认复数类见长间问题写读选择应权码计验证户号节点删门东头买卖业两书产亲仅从价众优会伤录败试断处属线达态务启资签约钥]/u;
+
 /** Strings a translation may keep as in English: names and what reads the same. */
 const SAME_IN_ALL = new Set(['OK', 'TransactionPack']);
 
 describe('language tables', () => {
   for (const [element, english, loaders] of elements) {
     describe(`of <${element}>`, () => {
-      it('are German, Russian and Chinese', () => {
-        expect(Object.keys(loaders).sort()).to.deep.equal(['de', 'ru', 'zh']);
+      it('are German, Russian, Simplified and Traditional Chinese', () => {
+        expect(Object.keys(loaders).sort()).to.deep.equal(['de', 'ru', 'zh', 'zh-hant']);
       });
 
-      for (const lang of ['de', 'ru', 'zh']) {
+      for (const lang of ['de', 'ru', 'zh', 'zh-hant']) {
         describe(lang, () => {
           let table: Table;
           before(async () => {
@@ -53,10 +57,15 @@ describe('language tables', () => {
             expect(untranslated).to.deep.equal([]);
           });
 
-          if (lang === 'zh') {
+          if (lang.startsWith('zh')) {
             it('is Chinese (Han characters in every string but the names)', () => {
               const latin = Object.keys(english).filter((k) => !/[\u4e00-\u9fff]/.test(table[k]!) && !SAME_IN_ALL.has(table[k]!));
               expect(latin).to.deep.equal([]);
+            });
+          }
+          if (lang === 'zh-hant') {
+            it('is Traditional (no character only Simplified Chinese writes so)', () => {
+              expect(Object.keys(english).filter((k) => SIMPLIFIED_ONLY.test(table[k]!))).to.deep.equal([]);
             });
           }
           if (lang === 'ru') {
@@ -112,11 +121,11 @@ describe("Uppy's language packs", () => {
     uppy.destroy();
   });
 
-  it('come for German, Russian and Chinese', () => {
-    expect(Object.keys(uppyLocales).sort()).to.deep.equal(['de', 'ru', 'zh']);
+  it('come for German, Russian, Simplified and Traditional Chinese', () => {
+    expect(Object.keys(uppyLocales).sort()).to.deep.equal(['de', 'ru', 'zh', 'zh-hant']);
   });
 
-  for (const lang of ['de', 'ru', 'zh']) {
+  for (const lang of ['de', 'ru', 'zh', 'zh-hant']) {
     describe(lang, () => {
       let locale: Locale;
       before(async () => {
@@ -135,6 +144,13 @@ describe("Uppy's language packs", () => {
           expect(ours, key).to.deep.equal(placeholders(text));
         }
       });
+
+      if (lang === 'zh-hant') {
+        it('says how many files of how many are uploaded in that order (zh_TW swaps them)', () => {
+          const text = locale.strings.filesUploadedOfTotal as string;
+          expect(text.replace('%{complete}', '1').replace('%{smart_count}', '3')).to.equal('已上傳 3 個檔案中的 1 個');
+        });
+      }
 
       it('has plural forms only where Uppy passes a count to pick them by, and then all of them', () => {
         for (const [key, text] of Object.entries(english)) {

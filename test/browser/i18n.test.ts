@@ -21,7 +21,7 @@ const fetched = () =>
   performance
     .getEntriesByType('resource')
     .map((e) => new URL(e.name).pathname)
-    .filter((path) => /strings\.(de|ru|zh)\.|uppy-locale\.|@uppy\/locales/.test(path));
+    .filter((path) => /strings\.(de|ru|zh|zh-hant)\.|uppy-locale\.|@uppy\/locales/.test(path));
 
 const textOf = (root: ParentNode, selector: string) => root.querySelector(selector)?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
 
@@ -326,6 +326,8 @@ describe('languages', () => {
       return {
         zhHansCN: await shown('locale="zh-Hans-CN"', false),
         zhCN: await shown('lang="zh-CN"', false),
+        zhTW: await shown('locale="zh-TW"', false),
+        zhHantHK: await shown('lang="zh-Hant-HK"', false),
         ruRU: await shown('locale="ru-RU"', false),
         deAT: await shown('locale="de-AT"', false),
         unknown: await shown('locale="xx-YY"', true),
@@ -336,6 +338,11 @@ describe('languages', () => {
     it('zh-Hans-CN and zh-CN are Simplified Chinese', () => {
       for (const tag of ['zhHansCN', 'zhCN'] as const)
         expect(run()[tag], tag).to.include({ title: '将文件拖拽到这里或浏览文件', browse: '浏览文件' });
+    });
+
+    it('zh-TW and zh-Hant-HK are Traditional Chinese (Uppy zh_TW)', () => {
+      for (const tag of ['zhTW', 'zhHantHK'] as const)
+        expect(run()[tag], tag).to.include({ title: '將檔案拖曳至此處，或瀏覽檔案', browse: '瀏覽檔案' });
     });
 
     it("ru-RU is Russian, Uppy's pack as it is", () => {

@@ -1,0 +1,40 @@
+import type { UniversaStrings } from './strings.js';
+
+/** Traditional Chinese (`zh-Hant`, `zh-TW`, `zh-HK`, `zh-MO`), in Taiwan's wording. */
+const zhHant: UniversaStrings = {
+  choose: '接收位址',
+  enter: 'Universa 位址',
+  ok: '確定',
+  cancel: '取消',
+  retry: '重試',
+  confirming: '正在傳送位址…',
+  polling: '正在等待發行方…',
+  in_progress: '發行方正在產生合約…',
+  received: '已收到合約。',
+  already: '先前已收到。',
+  kind: '類型',
+  sealed: '密封合約',
+  pack: 'TransactionPack',
+  amount: '數量',
+  issuer: '發行方',
+  owner: '擁有者',
+  created: '建立時間',
+  expires: '到期時間',
+  size: '大小',
+  unreadable: '無法讀取其內容；您仍可下載該檔案。',
+  download: '下載 (.unicon)',
+  cancelled: '已取消。',
+  retrying: '正在重試…',
+  invalid: '不是 Universa 位址。',
+  crc: '檢查碼不符：是否輸入錯誤？',
+  network: '無法連線到發行方（網路或 CORS 問題）。',
+  server: '發行方出錯（HTTP {code}）。',
+  'insecure-url': '連結不安全：必須使用 https。',
+  'same-origin': '此頁面不接受指向本站的發行方連結。',
+  'too-large': '發行方傳送的資料超出了此頁面的上限。',
+  'bad-version': '不支援的連結版本（iv 必須為 1）。',
+  'bad-offer': '發行方的回應無法使用：{message}',
+  'bad-contract': '合約已損毀。',
+};
+
+export default zhHant;
