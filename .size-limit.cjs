@@ -133,14 +133,15 @@ module.exports = [
   // folder's files, the element's one row and one event per folder, its extra_id typed
   // inode/directory, and two strings; 16.43 kB: +4 B for one read loop shared by both hashing jobs (gzip). The packer (UnixFS directory, CAR) and the plugin's folder
   // upload are chunks of their own, fetched when a folder is first stored so; 16.495 kB: +65 B
-  // for Traditional Chinese (issue 15's languages: zh-Hant, zh-TW, zh-HK and zh-MO had the Simplified table): the loaders and the rule that picks it (the tables themselves are chunks).
+  // for Traditional Chinese (issue 15's languages: zh-Hant, zh-TW, zh-HK and zh-MO had the Simplified table): the loaders and the rule that picks it (the tables themselves are chunks); 16.5 kB: the
+  // packer's chunk got a new name (HAMT-sharded directories), and the name's hash gzips 1 B worse.
   {
     name: 'upload-elements/titan (own code; goal 12 kB)',
     path: 'dist/titan.js',
     import: '*',
     ignore: shared,
     modifyEsbuildConfig: without(uppyCss, ...onDemand),
-    limit: '16.495 kB',
+    limit: '16.5 kB',
     gzip: true,
   },
   // The headless clients, as an app that needs no element imports them: with their

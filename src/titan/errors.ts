@@ -14,7 +14,7 @@ import { UploadElementsError } from '../internal/errors.js';
  * - `extra-id`: the app's extra_id source failed.
  * - `unsupported`: not a local file (Uppy remote files cannot be hashed here).
  * - `md5`: hashing the file failed (it could not be read).
- * - `bad-folder`: a folder that cannot be one asset (no files, a path twice, a directory too large).
+ * - `bad-folder`: a folder that cannot be one asset (no files, a path twice, a file that is a folder too).
  * - `aborted`: cancelled.
  * - `error`: anything else (its message says what).
  */

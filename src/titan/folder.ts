@@ -188,11 +188,13 @@ function toNode(entry: CreateAssetEntry): UploadNode {
 }
 
 /**
- * The largest directory block written. IPFS moves blocks of up to 1 MiB between peers without
- * trouble (bitswap's hard limit is 2 MiB); a directory past it would need HAMT sharding, which
- * this packer does not do. About 15,000 entries of short names in one directory.
+ * A directory whose links outgrow this is written as a HAMT-sharded directory, as IPFS's
+ * importers do (ipfs-unixfs-importer `shardSplitThresholdBytes`, strategy `links-bytes`: the
+ * bytes of each file's name and CID; kubo's `HAMTShardingSize` is the same 256 KiB). The importer
+ * counts files only (a subdirectory has no CID yet when it decides), and so does this packer, so
+ * that a folder gets the root CID the importer gives it.
  */
-export const MAX_DIRECTORY_BLOCK_BYTES = 1024 * 1024;
+export const SHARD_THRESHOLD_BYTES = 262_144;
 
 /** A directory being built: its entries by name. */
 interface Dir {
@@ -270,8 +272,7 @@ export async function packFolder(
     parts.push(bytes([...varint(cid.length + length), ...cid]), data as BlobPart);
   };
   const emit = (dir: Dir) => {
-    const node = nodes.get(dir)!;
-    put(node.cid.bytes, node.block, node.block.length);
+    for (const { cid, block } of nodes.get(dir)!.blocks) put(cid, block, block.length);
     for (const child of dir.entries.values()) {
       if ('entries' in child) emit(child);
       else for (const block of child.dag!.blocks) put(block.cid, ...blockData(child.file, block));
@@ -283,7 +284,8 @@ export async function packFolder(
 
 interface DirNode {
   cid: CID;
-  block: Uint8Array;
+  /** Its blocks: one for a flat directory; the shard's root first, then its sub-shards. */
+  blocks: { cid: Uint8Array; block: Uint8Array }[];
   /** Every block's bytes under it and its own: the Tsize of a link to it. */
   stored: number;
 }
@@ -295,30 +297,134 @@ function blockData(file: Blob, block: DagBlock): [Uint8Array | Blob, number] {
 
 const utf8 = new TextEncoder();
 
+interface Link {
+  name: Uint8Array;
+  cid: Uint8Array;
+  tsize: number;
+}
+
 /**
- * A UnixFS directory node (dag-pb, CIDv1, sha2-256) over its entries, as IPFS's importers write
- * one: links sorted by the bytes of their names, each `{Hash, Name, Tsize}`, then Data =
- * UnixFS `{Type: Directory}`. Subdirectories first, each recorded in `nodes`.
+ * A UnixFS directory (dag-pb, CIDv1, sha2-256) over its entries, as IPFS's importers write one:
+ * links sorted by the bytes of their names, each `{Hash, Name, Tsize}`, then Data = UnixFS
+ * `{Type: Directory}`; past `SHARD_THRESHOLD_BYTES`, a HAMT-sharded directory. Subdirectories
+ * first, each recorded in `nodes`.
  */
 async function directoryNode(dir: Dir, nodes: Map<Dir, DirNode>, sha256: Sha256): Promise<DirNode> {
-  const links: { name: Uint8Array; cid: Uint8Array; tsize: number }[] = [];
+  const links: Link[] = [];
+  let linkBytes = 0;
   for (const [name, child] of dir.entries) {
-    const { cid, stored } =
-      'entries' in child ? await directoryNode(child, nodes, sha256) : { cid: child.dag!.cid, stored: child.dag!.stored };
-    links.push({ name: utf8.encode(name), cid: cid instanceof CID ? cid.bytes : cid, tsize: stored });
+    const sub = 'entries' in child;
+    const { cid, stored } = sub ? await directoryNode(child, nodes, sha256) : { cid: child.dag!.cid, stored: child.dag!.stored };
+    const link = { name: utf8.encode(name), cid: cid instanceof CID ? cid.bytes : cid, tsize: stored };
+    if (!sub) linkBytes += link.name.length + link.cid.length;
+    links.push(link);
   }
-  links.sort((a, b) => compareBytes(a.name, b.name));
-  const block = dagPbNode(links, [0x08, 1]); // Data: UnixFS Type = Directory (1)
-  if (block.length > MAX_DIRECTORY_BLOCK_BYTES) {
-    throw new TitanError(
-      'bad-folder',
-      `A folder of ${dir.entries.size} entries is more than one directory block holds; split it into subfolders.`,
-    );
-  }
-  const cid = await dagPbCid(block, sha256);
-  const node = { cid, block, stored: links.reduce((sum, l) => sum + l.tsize, block.length) };
+  const blocks: DirNode['blocks'] = [];
+  const top =
+    linkBytes > SHARD_THRESHOLD_BYTES
+      ? await shard(
+          links.map((link) => ({ ...link, hash: murmur3x64(link.name) })),
+          0,
+          sha256,
+          blocks,
+        )
+      : await pbNode(links, [0x08, 1], sha256, blocks); // Data: UnixFS Type = Directory (1)
+  const node = { ...top, blocks };
   nodes.set(dir, node);
   return node;
+}
+
+/** One dag-pb block over `links` (sorted here) and `data`, added to `blocks`. */
+async function pbNode(links: Link[], data: number[], sha256: Sha256, blocks: DirNode['blocks']) {
+  links.sort((a, b) => compareBytes(a.name, b.name));
+  const block = dagPbNode(links, data);
+  const cid = await dagPbCid(block, sha256);
+  blocks.push({ cid: cid.bytes, block });
+  return { cid, stored: links.reduce((sum, l) => sum + l.tsize, block.length) };
+}
+
+/** Children of one HAMT node: 2^8, the fanout of IPFS's importers and of go-unixfs. */
+const FANOUT = 256;
+
+/**
+ * One node of a HAMT-sharded directory (UnixFS HAMTShard, as go-unixfs hamt and
+ * ipfs-unixfs-importer's DirSharded write it). Entries go to a slot by byte `depth` of the
+ * murmur3-x64-64 of their name; a slot with one entry links it as its two-hex-digit slot
+ * (upper case) followed by its name, a slot with more links a sub-shard by the slot alone. Data
+ * = `{Type: HAMTShard, Data: the slots in use as a big-endian bitfield, without leading zero
+ * bytes, hashType: murmur3-x64-64 (0x22), fanout: 256}`.
+ */
+async function shard(entries: (Link & { hash: bigint })[], depth: number, sha256: Sha256, blocks: DirNode['blocks']) {
+  // Two names with the same 64-bit hash: a deeper level would rehash them (as the importer
+  // does); with 2^64 values to collide in, refused instead.
+  if (depth === 8) throw new TitanError('bad-folder', 'Two names in one folder hash alike; rename one of them.');
+  const slots = new Map<number, typeof entries>();
+  for (const e of entries) {
+    const slot = Number((e.hash >> BigInt(56 - 8 * depth)) & 0xffn);
+    slots.set(slot, [...(slots.get(slot) ?? []), e]);
+  }
+  const own = blocks.length;
+  blocks.push({ cid: new Uint8Array(), block: new Uint8Array() }); // this node's place, before its sub-shards
+  const links: Link[] = [];
+  const bitfield = new Uint8Array(Math.ceil((Math.max(...slots.keys()) + 1) / 8));
+  for (const [slot, group] of slots) {
+    bitfield[bitfield.length - 1 - (slot >> 3)]! |= 1 << (slot & 7);
+    const label = utf8.encode(slot.toString(16).toUpperCase().padStart(2, '0'));
+    if (group.length === 1) {
+      const e = group[0]!;
+      links.push({ name: Uint8Array.from([...label, ...e.name]), cid: e.cid, tsize: e.tsize });
+    } else {
+      const sub = await shard(group, depth + 1, sha256, blocks);
+      links.push({ name: label, cid: sub.cid.bytes, tsize: sub.stored });
+    }
+  }
+  const data = [0x08, 5, 0x12, ...varint(bitfield.length), ...bitfield, 0x28, 0x22, 0x30, ...varint(FANOUT)];
+  const mine: DirNode['blocks'] = [];
+  const node = await pbNode(links, data, sha256, mine);
+  blocks[own] = mine[0]!;
+  return node;
+}
+
+const MASK_64 = (1n << 64n) - 1n;
+const rotl64 = (x: bigint, r: bigint) => ((x << r) | (x >> (64n - r))) & MASK_64;
+const fmix64 = (k: bigint) => {
+  k = ((k ^ (k >> 33n)) * 0xff51afd7ed558ccdn) & MASK_64;
+  k = ((k ^ (k >> 33n)) * 0xc4ceb9fe1a85ec53n) & MASK_64;
+  return k ^ (k >> 33n);
+};
+
+/**
+ * MurmurHash3 x64 128 (seed 0), its first 64 bits: what UnixFS HAMTs place names by
+ * (multicodec murmur3-x64-64, `@multiformats/murmur3` `murmur3128` first 8 bytes, big-endian).
+ */
+export function murmur3x64(data: Uint8Array): bigint {
+  const c1 = 0x87c37b91114253d5n;
+  const c2 = 0x4cf5ad432745937fn;
+  const mix1 = (k: bigint) => (rotl64((k * c1) & MASK_64, 31n) * c2) & MASK_64;
+  const mix2 = (k: bigint) => (rotl64((k * c2) & MASK_64, 33n) * c1) & MASK_64;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const whole = data.length & ~15;
+  let h1 = 0n;
+  let h2 = 0n;
+  for (let i = 0; i < whole; i += 16) {
+    h1 ^= mix1(view.getBigUint64(i, true));
+    h1 = (((rotl64(h1, 27n) + h2) & MASK_64) * 5n + 0x52dce729n) & MASK_64;
+    h2 ^= mix2(view.getBigUint64(i + 8, true));
+    h2 = (((rotl64(h2, 31n) + h1) & MASK_64) * 5n + 0x38495ab5n) & MASK_64;
+  }
+  let k1 = 0n;
+  let k2 = 0n;
+  for (let i = data.length - 1; i >= whole; i--) {
+    if (i - whole >= 8) k2 = (k2 << 8n) | BigInt(data[i]!);
+    else k1 = (k1 << 8n) | BigInt(data[i]!);
+  }
+  if (data.length - whole > 8) h2 ^= mix2(k2);
+  if (data.length > whole) h1 ^= mix1(k1);
+  h1 ^= BigInt(data.length);
+  h2 ^= BigInt(data.length);
+  h1 = (h1 + h2) & MASK_64;
+  h2 = (h2 + h1) & MASK_64;
+  return (fmix64(h1) + fmix64(h2)) & MASK_64;
 }
 
 /** CARv1 header: varint length, then DAG-CBOR `{roots: [root], version: 1}` (keys in length order). */

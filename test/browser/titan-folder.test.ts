@@ -294,6 +294,44 @@ describe('Folder upload as one asset (TitanClient.uploadFolder)', () => {
       expect(run().result).to.include({ cid: run().expected, verified: true, files: 1000 });
     });
   });
+
+  // ipfs-unixfs-importer dir-sharded.js / flat-to-shard.js (shardSplitThresholdBytes 256 KiB,
+  // links-bytes), go-unixfs hamt: murmur3-x64-64 of each name picks its slot, 8 bits a level.
+  describe('when a directory is too wide for one block (1,200 long names: a HAMT-sharded directory)', () => {
+    const run = situation(async () => {
+      const entries: FolderEntry[] = [
+        // 1,200 links of a 200-byte name and a 36-byte CID: 283 KB of links, past 256 KiB.
+        ...Array.from({ length: 1200 }, (_, i) => ({
+          path: `wide/${String(i).padStart(5, '0')}-${'long name '.repeat(19)}.txt`,
+          data: text(`entry ${i} ${Math.random()}`),
+        })),
+        { path: 'wide/sub/inside.txt', data: text(`a folder among the entries ${Math.random()}`) },
+        { path: 'readme.txt', data: text('beside the wide folder') },
+      ];
+      const packed = await packFolder(entries, { dag: (blob, o) => fileDag(blob, o), sha256: pageSha256 });
+      const car = await readCar(packed.car);
+      // UnixFS Data of a dag-pb block (its last field, 0x0a): Type 5 is HAMTShard.
+      const shards = [...car.blocks.values()].filter((b) => {
+        const at = b.lastIndexOf(0x0a, b.length - 2);
+        return at >= 0 && b[at + 2] === 0x08 && b[at + 3] === 5;
+      }).length;
+      const result = await (await makeClient()).uploadFolder(entries, { name: 'wide' });
+      return { packed, car, shards, result, expected: await reference(entries) };
+    });
+
+    it('computes the root CID the importer computes, shards and all', () => {
+      expect(run().packed.cid).to.equal(run().expected);
+    });
+
+    it('writes the shard and its sub-shards as blocks that hash to their CIDs', () => {
+      expect(run().shards).to.be.greaterThan(1);
+      expect(run().car.badHashes).to.deep.equal([]);
+    });
+
+    it('is stored: the node finds every block under the root', () => {
+      expect(run().result).to.include({ cid: run().expected, verified: true, files: 1202 });
+    });
+  });
 });
 
 describe('<titan-uploader folder-upload="asset">', () => {
