@@ -361,10 +361,11 @@ async function shard(entries: (Link & { hash: bigint })[], depth: number, sha256
   const slots = new Map<number, typeof entries>();
   for (const e of entries) {
     const slot = Number((e.hash >> BigInt(56 - 8 * depth)) & 0xffn);
-    slots.set(slot, [...(slots.get(slot) ?? []), e]);
+    const group = slots.get(slot);
+    if (group) group.push(e);
+    else slots.set(slot, [e]);
   }
-  const own = blocks.length;
-  blocks.push({ cid: new Uint8Array(), block: new Uint8Array() }); // this node's place, before its sub-shards
+  const below: DirNode['blocks'] = [];
   const links: Link[] = [];
   const bitfield = new Uint8Array(Math.ceil((Math.max(...slots.keys()) + 1) / 8));
   for (const [slot, group] of slots) {
@@ -374,14 +375,13 @@ async function shard(entries: (Link & { hash: bigint })[], depth: number, sha256
       const e = group[0]!;
       links.push({ name: Uint8Array.from([...label, ...e.name]), cid: e.cid, tsize: e.tsize });
     } else {
-      const sub = await shard(group, depth + 1, sha256, blocks);
+      const sub = await shard(group, depth + 1, sha256, below);
       links.push({ name: label, cid: sub.cid.bytes, tsize: sub.stored });
     }
   }
   const data = [0x08, 5, 0x12, ...varint(bitfield.length), ...bitfield, 0x28, 0x22, 0x30, ...varint(FANOUT)];
-  const mine: DirNode['blocks'] = [];
-  const node = await pbNode(links, data, sha256, mine);
-  blocks[own] = mine[0]!;
+  const node = await pbNode(links, data, sha256, blocks); // this node's block before its sub-shards'
+  blocks.push(...below);
   return node;
 }
 
@@ -397,7 +397,7 @@ const fmix64 = (k: bigint) => {
  * MurmurHash3 x64 128 (seed 0), its first 64 bits: what UnixFS HAMTs place names by
  * (multicodec murmur3-x64-64, `@multiformats/murmur3` `murmur3128` first 8 bytes, big-endian).
  */
-export function murmur3x64(data: Uint8Array): bigint {
+function murmur3x64(data: Uint8Array): bigint {
   const c1 = 0x87c37b91114253d5n;
   const c2 = 0x4cf5ad432745937fn;
   const mix1 = (k: bigint) => (rotl64((k * c1) & MASK_64, 31n) * c2) & MASK_64;
