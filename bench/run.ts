@@ -91,7 +91,7 @@ try {
     for (const path of picked) rmSync(path, { force: true });
     picked = await makeFiles(count, mib, unique);
     // The new files (gigabytes for some benches) and what the sandbox stored before are written
-    // to disk now, not while the next figure is timed (writeback swung single runs by 30 % and more).
+    // to disk now, not while the next figure is timed.
     execFileSync('sync');
     await page.setInputFiles('#files', picked);
   };

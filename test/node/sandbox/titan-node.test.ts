@@ -246,12 +246,11 @@ describe('node knob', () => {
 
 /**
  * A directory DAG from ipfs-unixfs-importer (IPFS's own importer) and a CARv1 of it, encoded here;
- * `noRoots` writes the header with an empty roots list.
+ * `drop` leaves blocks out, `noRoots` writes the header with an empty roots list.
  */
 async function folderCar(
   files: Record<string, Uint8Array>,
-  drop?: (cid: CID) => boolean,
-  noRoots = false,
+  { drop, noRoots = false }: { drop?: (cid: CID) => boolean; noRoots?: boolean } = {},
 ): Promise<{ root: CID; car: Buffer }> {
   const blocks: Array<[CID, Uint8Array]> = [];
   let root: CID | undefined;
@@ -331,7 +330,7 @@ describe('folders: create_asset with asset_type "folder", then the CAR to /uploa
     // read the header without checking its roots, and asset.go verifyAsset walks from the token's
     // AssetCID; only carv1 NewCarReader refuses "empty car, no roots", and the node does not use it.
     it('a CAR whose header names no roots, as ipfs-car streams it for the JS SDK, is accepted', async () => {
-      const { root, car } = await folderCar({ 'a.txt': Buffer.from('no roots') }, undefined, true);
+      const { root, car } = await folderCar({ 'a.txt': Buffer.from('no roots') }, { noRoots: true });
       const [entry] = await announce(await login(sb), root, car.length);
       assert.deepEqual(await postCar(entry!, car), { code: 0, err: 0, msg: 'Upload succeeded' });
     });
@@ -429,7 +428,7 @@ describe('folders: create_asset with asset_type "folder", then the CAR to /uploa
     it('a block missing under the root: "verify car error: get block … ipld: could not find …"', async () => {
       const leaf = randomBytes(100);
       const leafCid = await rawLeafCid(leaf);
-      const { root, car } = await folderCar({ 'a.bin': leaf, 'b.txt': Buffer.from('kept') }, (cid) => cid.toString() === leafCid);
+      const { root, car } = await folderCar({ 'a.bin': leaf, 'b.txt': Buffer.from('kept') }, { drop: (cid) => cid.toString() === leafCid });
       const [entry] = await announce(await login(sb), root, car.length);
       assert.equal(
         (await postCar(entry!, car)).msg,
