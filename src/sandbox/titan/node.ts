@@ -39,6 +39,8 @@ interface Form {
   values: Map<string, string[]>;
 }
 
+const WRITE_BATCH_BYTES = 1 << 20;
+
 /** `r.ParseMultipartForm`, streaming. Parts without a filename are values; other files are dropped. */
 async function readForm(req: IncomingMessage, tmpDir: string): Promise<Form | { error: string }> {
   const boundary = multipartBoundary(header(req, 'content-type'));
@@ -46,6 +48,15 @@ async function readForm(req: IncomingMessage, tmpDir: string): Promise<Form | { 
   const form: Form = { values: new Map() };
   const path = join(tmpDir, randomUUID());
   let fh: FileHandle | undefined;
+  // Written in batches of about 1 MiB: one awaited write per socket chunk (64 KiB) left the
+  // receive waiting on the disk thread 16,000 times a GiB, at a third of the speed.
+  let batch: Buffer[] = [];
+  let batched = 0;
+  const flush = async () => {
+    if (fh && batched) await fh.writev(batch);
+    batch = [];
+    batched = 0;
+  };
   let value: { name: string; chunks: Buffer[] } | undefined;
   try {
     const parser = new MultipartParser(boundary);
@@ -61,11 +72,13 @@ async function readForm(req: IncomingMessage, tmpDir: string): Promise<Form | { 
         } else if (ev.type === 'data') {
           if (fh) {
             form.file!.size += ev.data.length;
-            await fh.write(ev.data);
+            batch.push(ev.data);
+            if ((batched += ev.data.length) >= WRITE_BATCH_BYTES) await flush();
           } else {
             value?.chunks.push(Buffer.from(ev.data));
           }
         } else {
+          await flush();
           await fh?.close();
           fh = undefined;
           if (value) form.values.set(value.name, [...(form.values.get(value.name) ?? []), Buffer.concat(value.chunks).toString('utf8')]);
