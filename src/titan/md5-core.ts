@@ -91,8 +91,14 @@ export async function dagOfBlob(blob: Blob, options: Omit<DigestBlobOptions, 'ci
 }
 
 /**
+ * At least this often while bytes come in, progress is reported however few they are: a slow
+ * read (a network drive) then shows as moving, which is what the page's stall watchdog watches.
+ */
+const PROGRESS_MS = 1000;
+
+/**
  * Feeds `blob` to `onChunk` chunk by chunk (a chunk may be reused once `onChunk` resolves),
- * reporting progress every `progressBytes`; false when `isAborted` stopped it.
+ * reporting progress every `progressBytes` or `PROGRESS_MS`; false when `isAborted` stopped it.
  */
 async function readBlob(
   blob: Blob,
@@ -106,6 +112,7 @@ async function readBlob(
   const read = byteReader(blob.stream(), blob.size);
   let done = 0;
   let reported = 0;
+  let reportedAt = Date.now();
   try {
     for (;;) {
       if (isAborted()) return false;
@@ -113,7 +120,10 @@ async function readBlob(
       if (!chunk) return true;
       await onChunk(chunk);
       done += chunk.length;
-      if (done - reported >= progressBytes) onProgress?.((reported = done), blob.size);
+      if (done - reported >= progressBytes || Date.now() - reportedAt >= PROGRESS_MS) {
+        reportedAt = Date.now();
+        onProgress?.((reported = done), blob.size);
+      }
     }
   } finally {
     read.release();

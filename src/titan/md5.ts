@@ -12,6 +12,13 @@ export interface Md5Options {
    * start; false hashes on the main thread; 'require' fails instead of falling back.
    */
   worker?: boolean | 'require';
+  /**
+   * How long the hashing Worker may read nothing of the file, once started, before it is
+   * restarted (once; a read can hang in the browser) and then failed with a `md5` error that a
+   * retry can clear (default 60 s). Like Uppy's upload `timeout`, it times silence, not the whole
+   * read: a slow read reports its progress every second.
+   */
+  stallTimeoutMs?: number;
 }
 
 export interface HashFileOptions extends Md5Options {
@@ -35,10 +42,17 @@ let wasmRefused = false;
 
 /**
  * A worker that never takes its job (blocked without an error event) must not hang an upload.
- * Only the start is timed: the worker says `started` before reading, so a slow read (a network
- * drive, a file a sync client fetches on read) is waited for, not taken for a failed start.
+ * The start is timed on its own: the worker says `started` before reading, so a slow first read
+ * (a network drive, a file a sync client fetches on read) is not taken for a failed start. Past
+ * the start, silence is timed (`stallTimeoutMs`), and a slow read reports progress every second.
  */
 const WORKER_START_TIMEOUT_MS = 10_000;
+
+/** `Md5Options.stallTimeoutMs`'s default. */
+const WORKER_STALL_MS = 60_000;
+
+/** What `runInWorker` answers when the Worker started but then went silent. */
+const STALLED = Symbol('stalled');
 
 // Once a Worker could not start (strict CSP, no Worker support), stop trying on this page.
 let workersUnavailable = false;
@@ -95,7 +109,13 @@ async function inWorkerOrHere<T>(
   const { signal, onProgress } = options;
   if (signal?.aborted) throw abortedError();
   if (options.worker === 'require' || (options.worker !== false && !workersUnavailable)) {
-    const viaWorker = await runInWorker(blob, signal, onProgress, job, answer);
+    const stallMs = options.stallTimeoutMs ?? WORKER_STALL_MS;
+    let viaWorker = await runInWorker(blob, signal, onProgress, job, answer, stallMs);
+    // A read that hung once is tried again from the start, in a new Worker; a second hang fails.
+    if (viaWorker === STALLED) viaWorker = await runInWorker(blob, signal, onProgress, job, answer, stallMs);
+    if (viaWorker === STALLED) {
+      throw new TitanError('md5', `Reading the file stalled: nothing was read for ${Math.round(stallMs / 1000)} s, twice. Try again.`);
+    }
     if (viaWorker !== undefined) return viaWorker;
     if (options.worker === 'require') throw new TitanError('md5', 'The hashing worker could not start.');
     workersUnavailable = true;
@@ -145,22 +165,27 @@ function releaseWorker(worker: Worker): void {
   idle = { worker, timer };
 }
 
-/** Resolves `undefined` when the worker could not start, so the caller falls back. */
+/**
+ * Resolves `undefined` when the worker could not start, so the caller falls back, and `STALLED`
+ * when it started but then said nothing for `stallMs`, so the caller may start the read again.
+ */
 function runInWorker<T>(
   blob: Blob,
   signal: AbortSignal | undefined,
   onProgress: Md5Options['onProgress'],
   job: Pick<Md5Request, 'cid' | 'dag'>,
   answer: (msg: Extract<Md5Reply, { wasm: boolean }>) => T | undefined,
-): Promise<T | undefined> {
+  stallMs: number,
+): Promise<T | undefined | typeof STALLED> {
   let worker: Worker;
   try {
     worker = takeWorker();
   } catch {
     return Promise.resolve(undefined);
   }
-  return new Promise<T | undefined>((resolve, reject) => {
+  return new Promise<T | undefined | typeof STALLED>((resolve, reject) => {
     let started = false;
+    let watchdog: ReturnType<typeof setTimeout> | undefined;
     // A worker that finished its job is kept for the next one; any other end terminates it
     // (that is also how a running hash is cancelled).
     const finish = (reusable = false) => {
@@ -173,18 +198,23 @@ function runInWorker<T>(
       finish();
       reject(abortedError());
     };
-    const watchdog = setTimeout(() => {
-      if (started) return;
-      finish();
-      resolve(undefined);
-    }, WORKER_START_TIMEOUT_MS);
+    /** Ends the job with `outcome` if the worker says nothing for `ms`. */
+    const watch = (ms: number, outcome: undefined | typeof STALLED) => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        finish();
+        resolve(outcome);
+      }, ms);
+    };
+    watch(WORKER_START_TIMEOUT_MS, undefined);
     signal?.addEventListener('abort', onAbort, { once: true });
     worker.onmessage = (event: MessageEvent<Md5Reply>) => {
       started = true;
       const msg = event.data;
-      if (msg.type === 'started') clearTimeout(watchdog);
-      else if (msg.type === 'progress') onProgress?.(msg.done, msg.total);
-      else if (msg.type !== 'error') {
+      if (msg.type === 'started' || msg.type === 'progress') {
+        watch(stallMs, STALLED);
+        if (msg.type === 'progress') onProgress?.(msg.done, msg.total);
+      } else if (msg.type !== 'error') {
         if (!msg.wasm) wasmRefused = true;
         finish(true);
         const result = answer(msg);

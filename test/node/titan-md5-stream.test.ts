@@ -62,6 +62,30 @@ describe('hashBlob', () => {
     });
   });
 
+  describe('when the read is slow', () => {
+    it('reports progress every second however few bytes came, so a slow read is not taken for a hung one', async () => {
+      // Three chunks of 1,000 bytes, 1.1 s apart: far below the 4 MiB between regular reports.
+      const chunks = [0, 1, 2].map(() => randomBytes(1000));
+      let next = 0;
+      const slow = {
+        size: 3000,
+        stream: () =>
+          new ReadableStream<Uint8Array>({
+            async pull(controller) {
+              if (next === chunks.length) return controller.close();
+              await new Promise((r) => setTimeout(r, 1100));
+              controller.enqueue(chunks[next++]!);
+            },
+          }),
+      } as unknown as Blob;
+      const progress: number[] = [];
+      const hash = await hashBlob(slow, (done) => progress.push(done));
+      assert.equal(hash, nodeMd5(Buffer.concat(chunks)));
+      assert.deepEqual(progress.slice(0, 2), [1000, 2000]);
+      assert.equal(progress.at(-1), 3000);
+    });
+  });
+
   describe('when aborted', () => {
     it('stops between chunks and gives no hash', async () => {
       let reads = 0;
