@@ -32,6 +32,7 @@ export interface SandboxKnobs {
     storage: Knob<{ call: string; delayMs?: number; failCount?: number }, Ok>;
     report: Knob<{ refuse: ReportRefusal | null; failCount?: number }, Ok>;
     'shuffle-nodes': Knob<{ on: boolean }, Ok & { on: boolean }>;
+    link: Knob<{ bytesPerSecond: number | null }, Ok & { bytesPerSecond: number | null }>;
     tamper: Knob<{ uploadUrl?: string; link?: string }, Ok & { uploadUrl?: string; link?: string }>;
     notify: Knob<{ uploadUrl?: string; deleteUrl?: string }, Ok & { uploadUrl: string; deleteUrl: string }>;
     callbacks: Knob<Empty, SandboxTitanDelivery[]>;

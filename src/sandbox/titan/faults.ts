@@ -51,9 +51,16 @@ export class Faults {
    * and every share/direct link, replaced by these values.
    */
   tampered: { uploadUrl?: string; link?: string } = {};
+  /**
+   * The link between the page and the nodes (not a behaviour of the server): upload bodies are
+   * read at most this many bytes a second, so the sender waits as on a slower network. Unset:
+   * as fast as they come.
+   */
+  linkBytesPerSecond: number | undefined;
 
   clear(): void {
     this.tampered = {};
+    this.linkBytesPerSecond = undefined;
     this.unauthorized = 'source';
     this.nodes.clear();
     this.calls.clear();
@@ -92,6 +99,15 @@ export class Faults {
     if (mode === 'ok') this.nodes.delete(id);
     else this.nodes.set(id, { mode: mode as NodeMode, delayMs, remaining: failCount });
     return { ok: true, nodeId: id.slice(2), mode, delayMs, failCount: failCount ?? null };
+  }
+
+  /** `{bytesPerSecond: number | null}`; null reads upload bodies as fast as they come again. */
+  setLink(body: Record<string, unknown>) {
+    const rate = body.bytesPerSecond ?? null;
+    if (rate !== null && (typeof rate !== 'number' || !(rate > 0)))
+      throw new HttpError(400, 'bytesPerSecond must be a positive number or null');
+    this.linkBytesPerSecond = rate ?? undefined;
+    return { ok: true, bytesPerSecond: rate };
   }
 
   /** `{call, delayMs?, failCount?}`; neither clears the call's fault. */

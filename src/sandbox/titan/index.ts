@@ -175,6 +175,9 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
      * - `report` {refuse: 'invalid-params' | 'permission-not-allowed' | 'server-busy' | null,
      *   failCount?} — transfer/report refuses as the server can (1001, HTTP 401 + 1028, 1004).
      * - `shuffle-nodes` {on: boolean} — node lists in random order, as the scheduler gives them.
+     * - `link` {bytesPerSecond: number | null} — the nodes read upload bodies at most this fast
+     *   (TCP backpressure: the page sends as over a slower network); null clears.
+     *   Not a server behaviour: a stand-in for the network between a page and a remote node.
      * - `tamper` {uploadUrl?, link?} — a compromised API (no real server behaviour): every node
      *   UploadURL and every share/direct link becomes the given value; {} restores them.
      * - `notify` {uploadUrl?, deleteUrl?} — the tenant's notify URLs ('' = none registered).
@@ -206,6 +209,8 @@ export function createTitanService(ctx: SandboxContext): SandboxService {
             ...(typeof body.link === 'string' ? { link: body.link } : {}),
           };
           return { ok: true, ...t.faults.tampered };
+        case 'link':
+          return t.faults.setLink(body);
         case 'shuffle-nodes':
           t.faults.shuffle = body.on === true;
           return { ok: true, on: t.faults.shuffle };

@@ -42,8 +42,8 @@ interface Form {
 const WRITE_BATCH_BYTES = 1 << 20;
 
 /** `r.ParseMultipartForm`, streaming. Parts without a filename are values; other files are dropped. */
-async function readForm(req: IncomingMessage, tmpDir: string): Promise<Form | { error: string }> {
-  const boundary = multipartBoundary(header(req, 'content-type'));
+async function readForm(req: AsyncIterable<Buffer>, contentTypeHeader: string, tmpDir: string): Promise<Form | { error: string }> {
+  const boundary = multipartBoundary(contentTypeHeader);
   if (!boundary) return { error: 'no multipart boundary param in Content-Type' };
   const form: Form = { values: new Map() };
   const path = join(tmpDir, randomUUID());
@@ -60,7 +60,7 @@ async function readForm(req: IncomingMessage, tmpDir: string): Promise<Form | { 
   let value: { name: string; chunks: Buffer[] } | undefined;
   try {
     const parser = new MultipartParser(boundary);
-    for await (const chunk of req as AsyncIterable<Buffer>) {
+    for await (const chunk of req) {
       for (const ev of parser.feed(chunk)) {
         if (ev.type === 'part') {
           const isFile = !!ev.part.filename;
@@ -93,6 +93,22 @@ async function readForm(req: IncomingMessage, tmpDir: string): Promise<Form | { 
     await rm(path, { force: true });
     if (err instanceof MultipartError) return { error: err.message };
     throw err;
+  }
+}
+
+/**
+ * The request body's chunks, on average no faster than `bytesPerSecond` (the `link` knob: what is
+ * not read waits in the socket, so the page sends as over a slower network); unpaced without one.
+ */
+async function* paced(req: IncomingMessage, bytesPerSecond: number | undefined): AsyncGenerator<Buffer> {
+  const started = performance.now();
+  let bytes = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    yield chunk;
+    if (!bytesPerSecond) continue;
+    bytes += chunk.length;
+    const early = started + (bytes / bytesPerSecond) * 1000 - performance.now();
+    if (early > 0) await sleep(early);
   }
 }
 
@@ -194,11 +210,12 @@ async function authorize(t: Titan, node: NodeState, req: IncomingMessage, res: S
   const tmp = join(t.dir(), 'tmp');
   await mkdir(tmp, { recursive: true });
   let form: Promise<Form | { error: string }> | undefined;
-  const getForm = () => (form ??= readForm(req, tmp));
+  const body = paced(req, t.faults.linkBytesPerSecond);
+  const getForm = () => (form ??= readForm(body, header(req, 'content-type'), tmp));
   const token = await tokenOf(req, url, getForm);
   const verified = 'error' in token ? token : verifyNodeJwt(node.secret, token.token);
   if ('error' in verified) return void fail(res, verified.error, 401);
-  return { getForm, verified, tmp };
+  return { getForm, verified, tmp, body };
 }
 
 /** handler_uploadv2.go `uploadv2Handler` + `handleUploadFileV2`: the node computes the CID itself. */
@@ -266,7 +283,7 @@ async function uploadCar(t: Titan, node: NodeState, req: IncomingMessage, res: S
       source = parsed.file.path;
     } else if (type === 'application/car') {
       source = join(tmp, randomUUID());
-      await pipeline(req, (await open(source, 'w')).createWriteStream());
+      await pipeline(authorized.body, (await open(source, 'w')).createWriteStream());
     } else {
       return fail(res, `unsupported Content-type ${type}`, 400);
     }

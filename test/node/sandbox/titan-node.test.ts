@@ -244,6 +244,47 @@ describe('node knob', () => {
       assert.ok(took >= 290);
     });
   });
+
+  describe('when the link to the nodes is slower (the `link` knob, a stand-in for the network)', () => {
+    const bytes = randomBytes(2 * 1024 * 1024);
+    const upload = async () => {
+      const [n1] = await nodes();
+      const t0 = performance.now();
+      const { json } = await nodePost(n1!.UploadURL, n1!.Token, bytes);
+      return { cid: json.cid, ms: performance.now() - t0 };
+    };
+    let paced: { cid: unknown; ms: number };
+    let cleared: { cid: unknown; ms: number };
+    let answer: unknown;
+    before(async () => {
+      sb.reset();
+      answer = await sb.control('titan', 'link', { bytesPerSecond: 4e6 });
+      paced = await upload();
+      sb.reset(); // clears it, as every knob
+      cleared = await upload();
+    });
+
+    it('answers the rate it set', () => {
+      assert.deepEqual(answer, { ok: true, bytesPerSecond: 4e6 });
+    });
+
+    it('reads the body no faster: 2 MiB at 4 MB/s take at least half a second', () => {
+      assert.ok(paced.ms >= 480, `${paced.ms} ms`);
+    });
+
+    it('stores the same bytes under the same CID either way', () => {
+      assert.equal(paced.cid, cleared.cid);
+      assert.ok(String(paced.cid).startsWith('bafybei'));
+    });
+
+    it('is cleared by a reset', () => {
+      assert.ok(cleared.ms < paced.ms / 2, `${cleared.ms} vs ${paced.ms} ms`);
+    });
+
+    it('refuses a rate that is not a positive number', async () => {
+      await assert.rejects(sb.control('titan', 'link', { bytesPerSecond: 0 }), /bytesPerSecond must be a positive number or null/);
+    });
+  });
 });
 
 /**
