@@ -104,9 +104,10 @@ export interface UploadAssetOptions {
  * Where uploading while hashing starts to pay. `npm run bench -- parallel`, on 2 cores with the
  * sandbox node computing its CID on the same cores: up to 32 MiB hashing first was faster (the
  * extra get_upload_info and the contention cost more than the overlap saves); at 1 GiB uploading
- * while hashing was faster in every run (medians of 3: 1.10–1.30× max(hash, upload) against
- * 1.33–1.80× hashing first). A real node is remote, so the overlap pays sooner there; 64 MiB
- * stays clear of where it measurably costs.
+ * while hashing was faster in every run (medians of 3 on loopback: 1.10–1.55× max(hash, upload)
+ * against 1.33–1.86× hashing first, CPU-bound; with the nodes reading at 100 MB/s, 0.96–1.01×
+ * against 1.21–1.25×). A real node is remote, so the overlap pays sooner there; 64 MiB stays
+ * clear of where it measurably costs.
  */
 export const PARALLEL_HASH_BYTES = 64 * 1024 * 1024;
 
