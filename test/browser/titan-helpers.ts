@@ -67,3 +67,21 @@ export async function caught(promise: Promise<unknown>): Promise<TitanError> {
   }
   throw new Error('expected a TitanError, got success');
 }
+
+/**
+ * A `Worker` class (of the `Worker` there is when called) whose replies reach the page through
+ * `filter`: it hands each on with `deliver`, later, or never. For tests of a Worker that is slow
+ * or goes silent; install it as `globalThis.Worker` and put the real one back after.
+ */
+export function workerWithReplyFilter(
+  filter: (worker: Worker, event: MessageEvent<{ type: string }>, deliver: () => unknown) => void,
+): typeof Worker {
+  return class extends Worker {
+    override set onmessage(handler: ((this: Worker, ev: MessageEvent) => unknown) | null) {
+      super.onmessage = handler ? (event: MessageEvent<{ type: string }>) => filter(this, event, () => handler.call(this, event)) : null;
+    }
+    override get onmessage() {
+      return super.onmessage;
+    }
+  };
+}

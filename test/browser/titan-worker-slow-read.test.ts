@@ -5,7 +5,7 @@
 import { expect } from '@open-wc/testing';
 import SparkMD5 from 'spark-md5';
 import { md5 } from '../../src/titan/index.js';
-import { randomFile } from './titan-helpers.js';
+import { randomFile, workerWithReplyFilter } from './titan-helpers.js';
 
 /** Past md5.ts's 10 s start watchdog. */
 const SLOW_READ_MS = 10_500;
@@ -19,20 +19,11 @@ describe('md5 when the Worker is slow to read the first chunk', () => {
     let delayed = 0;
     // The Worker's hashing replies (progress, done) reach the page SLOW_READ_MS late, as if its
     // first read took that long; anything it says on taking the job is not held back.
-    class SlowReader extends RealWorker {
-      override set onmessage(handler: ((this: Worker, ev: MessageEvent) => unknown) | null) {
-        super.onmessage = handler
-          ? (event: MessageEvent<{ type: string }>) => {
-              if (event.data.type !== 'progress' && event.data.type !== 'done') return handler.call(this, event);
-              delayed++;
-              setTimeout(() => handler.call(this, event), SLOW_READ_MS);
-            }
-          : null;
-      }
-      override get onmessage() {
-        return super.onmessage;
-      }
-    }
+    const SlowReader = workerWithReplyFilter((_, event, deliver) => {
+      if (event.data.type !== 'progress' && event.data.type !== 'done') return deliver();
+      delayed++;
+      setTimeout(deliver, SLOW_READ_MS);
+    });
     globalThis.Worker = SlowReader;
     console.warn = (...args: unknown[]) => void warnings.push(args.join(' '));
     try {

@@ -5,7 +5,7 @@
 import { expect } from '@open-wc/testing';
 import SparkMD5 from 'spark-md5';
 import { hashFile, TitanError } from '../../src/titan/index.js';
-import { randomFile } from './titan-helpers.js';
+import { randomFile, workerWithReplyFilter } from './titan-helpers.js';
 
 const STALL_MS = 1500;
 
@@ -17,25 +17,17 @@ const count = { made: 0, terminated: 0, hangNext: 0 };
  * (its progress and answer never reach the page). Decided per job, so the idle Worker that
  * md5.ts keeps warm for the next file behaves as a new one would.
  */
-class Hanging extends Worker {
-  #hangs = false;
+class Hanging extends workerWithReplyFilter((worker, event, deliver) => {
+  if (!(worker as Hanging).hangs || event.data.type === 'started') deliver();
+}) {
+  hangs = false;
   constructor(...args: ConstructorParameters<typeof Worker>) {
     super(...args);
     count.made++;
   }
   override postMessage(message: unknown, options?: StructuredSerializeOptions | Transferable[]) {
-    this.#hangs = count.hangNext > 0 && count.hangNext-- > 0;
+    this.hangs = count.hangNext > 0 && count.hangNext-- > 0;
     super.postMessage(message, options as StructuredSerializeOptions);
-  }
-  override set onmessage(handler: ((this: Worker, ev: MessageEvent) => unknown) | null) {
-    super.onmessage = handler
-      ? (event: MessageEvent<{ type: string }>) => {
-          if (!this.#hangs || event.data.type === 'started') return handler.call(this, event);
-        }
-      : null;
-  }
-  override get onmessage() {
-    return super.onmessage;
   }
   override terminate() {
     count.terminated++;
