@@ -1,6 +1,7 @@
 import { abortedError, TitanError } from './errors.js';
 import { TrustedWorker } from '../internal/trusted-worker.js';
 import { dagOfBlob, digestBlob, type FileDag, type FileHashes, type Md5Reply, type Md5Request } from './md5-core.js';
+import type { Here } from './md5-here.js';
 
 export type { FileDag, FileHashes } from './md5-core.js';
 
@@ -13,10 +14,10 @@ export interface Md5Options {
    */
   worker?: boolean | 'require';
   /**
-   * How long the hashing Worker may read nothing of the file, once started, before it is
-   * restarted (once; a read can hang in the browser) and then failed with a `md5` error that a
-   * retry can clear (default 60 s). Like Uppy's upload `timeout`, it times silence, not the whole
-   * read: a slow read reports its progress every second.
+   * How long the read of the file (in the hashing Worker, or on the main thread where none
+   * starts) may bring nothing before it is started again (once; a read can hang in the browser)
+   * and then failed with a `md5` error that a retry can clear (default 60 s). Like Uppy's upload
+   * `timeout`, it times silence, not the whole read: a slow read reports progress every second.
    */
   stallTimeoutMs?: number;
 }
@@ -51,8 +52,8 @@ const WORKER_START_TIMEOUT_MS = 10_000;
 /** `Md5Options.stallTimeoutMs`'s default. */
 const WORKER_STALL_MS = 60_000;
 
-/** What `runInWorker` answers when the Worker started but then went silent. */
-const STALLED = Symbol('stalled');
+/** What a read answers when it went silent (the Worker after its start, or the main thread's). */
+const STALLED = 'stalled';
 
 // Once a Worker could not start (strict CSP, no Worker support), stop trying on this page.
 let workersUnavailable = false;
@@ -76,7 +77,7 @@ export async function hashFile(blob: Blob, options: HashFileOptions = {}): Promi
     blob,
     options,
     { cid },
-    (isAborted) => digestBlob(blob, { onProgress: options.onProgress, isAborted, cid }),
+    (isAborted, onProgress) => digestBlob(blob, { onProgress, isAborted, cid }),
     (msg) => (msg.type === 'done' ? (msg.cid ? { md5: msg.md5, cid: msg.cid } : { md5: msg.md5 }) : undefined),
   );
 }
@@ -90,49 +91,53 @@ export function fileDag(blob: Blob, options: Md5Options = {}): Promise<FileDag> 
     blob,
     options,
     { dag: true },
-    (isAborted) => dagOfBlob(blob, { onProgress: options.onProgress, isAborted }),
+    (isAborted, onProgress) => dagOfBlob(blob, { onProgress, isAborted }),
     (msg) => (msg.type === 'dag' ? msg.dag : undefined),
   );
 }
 
 /**
  * Runs one read of `blob` in a hashing Worker (`job` tells it what to compute, `answer` reads its
- * reply), or on the main thread (`here`) where no Worker starts. Typed errors either way.
+ * reply), or on the main thread (`here`) where no Worker starts. A read that goes silent for
+ * `stallTimeoutMs` is started again once (in a new Worker), and fails on a second stall. Typed
+ * errors either way.
  */
 async function inWorkerOrHere<T>(
   blob: Blob,
   options: Md5Options,
   job: Pick<Md5Request, 'cid' | 'dag'>,
-  here: (isAborted: () => boolean) => Promise<T | undefined>,
+  here: Here<T>,
   answer: (msg: Extract<Md5Reply, { wasm: boolean }>) => T | undefined,
 ): Promise<T> {
   const { signal, onProgress } = options;
   if (signal?.aborted) throw abortedError();
-  if (options.worker === 'require' || (options.worker !== false && !workersUnavailable)) {
-    const stallMs = options.stallTimeoutMs ?? WORKER_STALL_MS;
-    let viaWorker = await runInWorker(blob, signal, onProgress, job, answer, stallMs);
-    // A read that hung once is tried again from the start, in a new Worker; a second hang fails.
-    if (viaWorker === STALLED) viaWorker = await runInWorker(blob, signal, onProgress, job, answer, stallMs);
-    if (viaWorker === STALLED) {
-      throw new TitanError('md5', `Reading the file stalled: nothing was read for ${Math.round(stallMs / 1000)} s, twice. Try again.`);
+  const stallMs = options.stallTimeoutMs ?? WORKER_STALL_MS;
+  let inWorker = options.worker === 'require' || (options.worker !== false && !workersUnavailable);
+  const read = async (): Promise<T | 'stalled'> => {
+    if (inWorker) {
+      const viaWorker = await runInWorker(blob, signal, onProgress, job, answer, stallMs);
+      if (viaWorker !== undefined) return viaWorker;
+      if (options.worker === 'require') throw new TitanError('md5', 'The hashing worker could not start.');
+      inWorker = false;
+      workersUnavailable = true;
+      // Once per page: the page goes on working, but a large file now pauses it while hashing.
+      console.warn(
+        'upload-elements: no hashing Worker could start (CSP worker-src: allow blob: and the CDN origin); ' +
+          'hashing runs on the main thread and pauses the page on large files. See the README, "Strict Content-Security-Policy".',
+      );
     }
-    if (viaWorker !== undefined) return viaWorker;
-    if (options.worker === 'require') throw new TitanError('md5', 'The hashing worker could not start.');
-    workersUnavailable = true;
-    // Once per page: the page goes on working, but a large file now pauses it while hashing.
-    console.warn(
-      'upload-elements: no hashing Worker could start (CSP worker-src: allow blob: and the CDN origin); ' +
-        'hashing runs on the main thread and pauses the page on large files. See the README, "Strict Content-Security-Policy".',
-    );
+    // Pages where no Worker starts fetch the main thread's read on first use.
+    const { readHere } = await import('./md5-here.js').catch((err: Error) => {
+      throw new TitanError('md5', `Could not read the file to hash it: ${err.message}`, { cause: err });
+    });
+    return readHere(here, signal, onProgress, stallMs);
+  };
+  let result = await read();
+  if (result === STALLED) result = await read();
+  if (result === STALLED) {
+    throw new TitanError('md5', `Reading the file stalled: nothing was read for ${Math.round(stallMs / 1000)} s, twice. Try again.`);
   }
-  try {
-    const result = await here(() => signal?.aborted === true);
-    if (result === undefined) throw abortedError();
-    return result;
-  } catch (err) {
-    if (err instanceof TitanError) throw err;
-    throw new TitanError('md5', `Could not read the file to hash it: ${(err as Error).message}`, { cause: err });
-  }
+  return result;
 }
 
 /** How long an idle hashing worker is kept for the next file. */
@@ -176,14 +181,14 @@ function runInWorker<T>(
   job: Pick<Md5Request, 'cid' | 'dag'>,
   answer: (msg: Extract<Md5Reply, { wasm: boolean }>) => T | undefined,
   stallMs: number,
-): Promise<T | undefined | typeof STALLED> {
+): Promise<T | undefined | 'stalled'> {
   let worker: Worker;
   try {
     worker = takeWorker();
   } catch {
     return Promise.resolve(undefined);
   }
-  return new Promise<T | undefined | typeof STALLED>((resolve, reject) => {
+  return new Promise<T | undefined | 'stalled'>((resolve, reject) => {
     let started = false;
     let watchdog: ReturnType<typeof setTimeout> | undefined;
     // A worker that finished its job is kept for the next one; any other end terminates it
@@ -199,7 +204,7 @@ function runInWorker<T>(
       reject(abortedError());
     };
     /** Ends the job with `outcome` if the worker says nothing for `ms`. */
-    const watch = (ms: number, outcome: undefined | typeof STALLED) => {
+    const watch = (ms: number, outcome: undefined | 'stalled') => {
       clearTimeout(watchdog);
       watchdog = setTimeout(() => {
         finish();

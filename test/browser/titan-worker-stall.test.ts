@@ -82,3 +82,44 @@ describe('hashFile when the Worker stalls after taking its job', () => {
     expect((await hashFile(file, { stallTimeoutMs: STALL_MS })).md5).to.equal(expected);
   });
 });
+
+describe('hashFile on the main thread (no Worker) when the read stalls', () => {
+  /** A Blob-like whose stream gives 10 bytes and then nothing, ever (counts the reads started). */
+  const reads = { started: 0 };
+  const hanging = {
+    size: 1000,
+    stream: () => {
+      reads.started++;
+      return new ReadableStream<Uint8Array>({
+        start: (controller) => controller.enqueue(new Uint8Array(10)),
+        pull: () => new Promise<void>(() => undefined),
+      });
+    },
+  } as unknown as Blob;
+
+  it('reads again once, then fails with the typed stall error', async function () {
+    this.timeout(10_000);
+    reads.started = 0;
+    const error = await hashFile(hanging, { worker: false, stallTimeoutMs: 500 }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).to.be.instanceOf(TitanError);
+    expect((error as TitanError).code).to.equal('md5');
+    expect((error as TitanError).message).to.contain('stalled');
+    expect(reads.started, 'the read started twice').to.equal(2);
+  });
+
+  it('is ended at once by an abort, though its read never returns', async () => {
+    const controller = new AbortController();
+    const hashing = hashFile(hanging, { worker: false, stallTimeoutMs: 60_000, signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    const started = performance.now();
+    const error = await hashing.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect((error as TitanError).code).to.equal('aborted');
+    expect(performance.now() - started).to.be.lessThan(2000);
+  });
+});
