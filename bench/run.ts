@@ -35,7 +35,7 @@ const row = (measure: string, value: string, goal: string, ok?: boolean) => {
   console.error(`bench:   ${measure}: ${value} (goal ${goal})`); // kept even if a later bench fails
 };
 const f1 = (n: number) => n.toFixed(1);
-/** The longest one call into the page may take (a GiB throttled to 100 MB/s takes under a minute). */
+/** The longest one call into the page may take (a GiB round at 100 MB/s takes about a minute). */
 const BENCH_TIMEOUT_MS = 10 * 60_000;
 
 const filesDir = mkdtempSync(join(tmpdir(), 'upload-elements-bench-'));

@@ -1,20 +1,16 @@
 // The main thread's read of a file to hash it, for pages where no hashing Worker starts (fetched
 // on first use): watched for silence as md5.ts watches a Worker.
 import { abortedError, TitanError } from './errors.js';
+import type { Md5Options } from './md5.js';
 
 /** The main thread's read: told when to stop, and where its progress goes. */
-export type Here<T> = (isAborted: () => boolean, onProgress: ((done: number, total: number) => void) | undefined) => Promise<T | undefined>;
+export type Here<T> = (isAborted: () => boolean, onProgress: Md5Options['onProgress']) => Promise<T | undefined>;
 
 /**
  * `here` on the main thread, watched as a Worker is: silent for `stallMs`, it is abandoned
  * (`'stalled'`; it stops at its next chunk, if one ever comes), and an abort ends it at once.
  */
-export function readHere<T>(
-  here: Here<T>,
-  signal: AbortSignal | undefined,
-  onProgress: ((done: number, total: number) => void) | undefined,
-  stallMs: number,
-) {
+export function readHere<T>(here: Here<T>, signal: AbortSignal | undefined, onProgress: Md5Options['onProgress'], stallMs: number) {
   return new Promise<T | 'stalled'>((resolve, reject) => {
     let stopped = false;
     let watchdog: ReturnType<typeof setTimeout> | undefined;

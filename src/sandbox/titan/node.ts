@@ -98,14 +98,18 @@ async function readForm(req: AsyncIterable<Buffer>, contentTypeHeader: string, t
 
 /**
  * The request body's chunks, on average no faster than `bytesPerSecond` (the `link` knob: what is
- * not read waits in the socket, so the page sends as over a slower network); unpaced without one.
+ * not read waits in the socket, so the page sends as over a slower network); the request itself
+ * without one (no generator between it and the reader on every upload).
  */
-async function* paced(req: IncomingMessage, bytesPerSecond: number | undefined): AsyncGenerator<Buffer> {
+function paced(req: IncomingMessage, bytesPerSecond: number | undefined): AsyncIterable<Buffer> {
+  return bytesPerSecond ? pace(req as AsyncIterable<Buffer>, bytesPerSecond) : (req as AsyncIterable<Buffer>);
+}
+
+async function* pace(req: AsyncIterable<Buffer>, bytesPerSecond: number): AsyncGenerator<Buffer> {
   const started = performance.now();
   let bytes = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  for await (const chunk of req) {
     yield chunk;
-    if (!bytesPerSecond) continue;
     bytes += chunk.length;
     const early = started + (bytes / bytesPerSecond) * 1000 - performance.now();
     if (early > 0) await sleep(early);
