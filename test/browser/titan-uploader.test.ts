@@ -818,7 +818,12 @@ describe('<titan-uploader> (against the sandbox)', () => {
     });
   });
 
-  describe('when a large batch is added', () => {
+  describe('when a large batch is added', function () {
+    // 130 files, about six requests each from the page, about 7 ms each from this Chromium on
+    // loopback: 9 s on an idle machine, 10 to 13 s with a core busy, and once 20.4 s, past the
+    // default 20 s (a CI run failed so). What is checked here is slicing and completeness; speed
+    // is the bench's.
+    this.timeout(60_000);
     const run = situation(async () => {
       const el = await mount();
       const files = Array.from({ length: 130 }, (_, i) => randomFile(64, `many-${i}.bin`));
