@@ -4,6 +4,7 @@ import SparkMD5 from 'spark-md5';
 import { PARALLEL_HASH_BYTES, TitanClient, md5 } from '../../src/titan/index.js';
 import { demoToken, expectedCid, is, knob, randomFile, requestLog, resetSandbox, sleep, titanApi, type LogEntry } from './titan-helpers.js';
 import { caught } from './titan-helpers.js';
+import { createStore, keys as idbKeys } from 'idb-keyval';
 import { recordOnce } from './situation.js';
 
 const spark = SparkMD5;
@@ -849,7 +850,26 @@ describe('TitanClient (against the sandbox)', () => {
       const edited = new File([changed], 'again.bin', { lastModified: 1_700_000_000_000 });
       const mismatch = await caught(client.uploadAsset(edited));
       const retried = await client.uploadAsset(edited);
-      return { first, second, firstProgress, secondProgress, mismatch, retried, expected: await expectedCid(edited) };
+      // Under 256 KiB reading costs less than the lookup: read each time, never stored.
+      const small = () => new File([bytes.subarray(0, 200_000)], 'small.bin', { lastModified: 1_700_000_000_000 });
+      let smallReads = 0;
+      const smallHashes = [await client.hash(small(), { onProgress: () => smallReads++ })];
+      const readsOnce = smallReads;
+      smallHashes.push(await client.hash(small(), { onProgress: () => smallReads++ }));
+      const keys = (await idbKeys(createStore('upload-elements-titan', 'hashes'))).map(String);
+      return {
+        first,
+        second,
+        firstProgress,
+        secondProgress,
+        mismatch,
+        retried,
+        expected: await expectedCid(edited),
+        smallHashes,
+        readsOnce,
+        smallReads,
+        keys,
+      };
     });
 
     it('answers the same md5 and CID without reading the file again', () => {
@@ -861,6 +881,14 @@ describe('TitanClient (against the sandbox)', () => {
     it('refuses a file whose bytes changed under the same name, size and time (cid-mismatch), and forgets the entry', () => {
       expect(run().mismatch.code).to.equal('cid-mismatch');
       expect(run().retried).to.include({ cid: run().expected, verified: true });
+    });
+
+    it('reads a file under 256 KiB again each time, and keeps nothing of it', () => {
+      expect(run().readsOnce).to.be.above(0);
+      expect(run().smallReads).to.equal(2 * run().readsOnce);
+      expect(run().smallHashes[1]).to.deep.equal(run().smallHashes[0]);
+      expect(run().keys.some((k) => k.startsWith('again.bin\n'))).to.equal(true);
+      expect(run().keys.filter((k) => k.startsWith('small.bin\n'))).to.deep.equal([]);
     });
   });
 
