@@ -1,10 +1,10 @@
 import { expect, waitUntil } from '@open-wc/testing';
 // An md5 independent of hash-wasm (typed by bench/spark-md5.d.ts).
 import SparkMD5 from 'spark-md5';
+import { createStore, keys as idbKeys } from 'idb-keyval';
 import { PARALLEL_HASH_BYTES, TitanClient, md5 } from '../../src/titan/index.js';
 import { demoToken, expectedCid, is, knob, randomFile, requestLog, resetSandbox, sleep, titanApi, type LogEntry } from './titan-helpers.js';
 import { caught } from './titan-helpers.js';
-import { createStore, keys as idbKeys } from 'idb-keyval';
 import { recordOnce } from './situation.js';
 
 const spark = SparkMD5;
