@@ -22,7 +22,7 @@ import { requestJson, type JsonAnswer } from '../internal/request.js';
 import * as abort from '../internal/abort.js';
 import { TypedEventTarget } from '../internal/typed-events.js';
 import { fileDag, hashFile, md5 as hashMd5, type FileHashes, type Md5Options } from './md5.js';
-import { pageSha256 } from './md5-core.js';
+import { pageSha256 } from './page-hash.js';
 
 export { TitanError } from './errors.js';
 export type { FileHashes } from './md5.js';

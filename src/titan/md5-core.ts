@@ -1,4 +1,7 @@
-import type { DagBlock, Sha256, UnixFsFileHasher } from './unixfs.js';
+// Reading a file to hash it: shared by the hashing Worker and the main thread's read (md5-here),
+// which the page fetches only where no Worker starts.
+import { pageSha256, refuseWasm, wasmAllowed } from './page-hash.js';
+import type { DagBlock, UnixFsFileHasher } from './unixfs.js';
 
 /** Progress is reported about this often (bytes), not on every chunk of the stream. */
 export const MD5_PROGRESS_BYTES = 4 * 1024 * 1024;
@@ -21,6 +24,8 @@ export interface DigestBlobOptions {
   onProgress?: (done: number, total: number) => void;
   /** Polled between chunks; true stops hashing (the result is then `undefined`). */
   isAborted?: () => boolean;
+  /** Stops hashing as `isAborted` does, and also cancels a read in progress (one that may never return). */
+  signal?: AbortSignal;
   progressBytes?: number;
   /** Also compute the UnixFS CID, from the same chunks. */
   cid?: boolean;
@@ -44,11 +49,12 @@ export async function hashBlob(
 
 /** `hashBlob`, and with `cid` the UnixFS CID too, both fed from each chunk of the one read. */
 export async function digestBlob(blob: Blob, options: DigestBlobOptions = {}): Promise<FileHashes | undefined> {
-  const { onProgress, isAborted = () => false, progressBytes = MD5_PROGRESS_BYTES } = options;
+  const { onProgress, progressBytes = MD5_PROGRESS_BYTES } = options;
+  const isAborted = stopped(options);
   const hasher = await createHasher();
   const tree = options.cid ? await createCidHasher() : undefined;
   const total = blob.size;
-  const read = await readBlob(blob, { onProgress, isAborted, progressBytes }, async (chunk) => {
+  const read = await readBlob(blob, { onProgress, isAborted, progressBytes, signal: options.signal }, async (chunk) => {
     // The tree starts its leaf hashes (WebCrypto's run on threads of their own) before md5 takes
     // this thread; the chunk is free for the next read once both are done with it.
     const treeDone = tree?.update(chunk);
@@ -80,11 +86,13 @@ export interface FileDag {
  * list (a few dozen bytes a leaf, about 8 KiB a node), not the file. No md5.
  */
 export async function dagOfBlob(blob: Blob, options: Omit<DigestBlobOptions, 'cid'> = {}): Promise<FileDag | undefined> {
-  const { onProgress, isAborted = () => false, progressBytes = MD5_PROGRESS_BYTES } = options;
+  const { onProgress, progressBytes = MD5_PROGRESS_BYTES } = options;
+  const isAborted = stopped(options);
   const blocks: DagBlock[] = [];
   const tree = await createCidHasher((block) => blocks.push(block));
   if (!tree) throw new Error('no SHA-256 here (neither a secure context nor WebAssembly)');
-  if (!(await readBlob(blob, { onProgress, isAborted, progressBytes }, (chunk) => tree.update(chunk)))) return undefined;
+  if (!(await readBlob(blob, { onProgress, isAborted, progressBytes, signal: options.signal }, (chunk) => tree.update(chunk))))
+    return undefined;
   const root = await tree.root();
   onProgress?.(blob.size, blob.size);
   return { cid: root.cid.bytes, size: root.bytes, stored: root.stored, blocks };
@@ -96,9 +104,16 @@ export async function dagOfBlob(blob: Blob, options: Omit<DigestBlobOptions, 'ci
  */
 const PROGRESS_MS = 1000;
 
+/** Whether hashing was told to stop, by `isAborted` or `signal`. */
+const stopped =
+  ({ isAborted, signal }: Pick<DigestBlobOptions, 'isAborted' | 'signal'>) =>
+  () =>
+    signal?.aborted === true || isAborted?.() === true;
+
 /**
  * Feeds `blob` to `onChunk` chunk by chunk (a chunk may be reused once `onChunk` resolves),
  * reporting progress every `progressBytes` or `PROGRESS_MS`; false when `isAborted` stopped it.
+ * `signal` cancels the read in progress too.
  */
 async function readBlob(
   blob: Blob,
@@ -106,10 +121,13 @@ async function readBlob(
     onProgress,
     isAborted,
     progressBytes,
-  }: { onProgress?: DigestBlobOptions['onProgress']; isAborted: () => boolean; progressBytes: number },
+    signal,
+  }: { onProgress?: DigestBlobOptions['onProgress']; isAborted: () => boolean; progressBytes: number; signal?: AbortSignal | undefined },
   onChunk: (chunk: Uint8Array) => unknown,
 ): Promise<boolean> {
   const read = byteReader(blob.stream(), blob.size);
+  const cancel = () => void read.cancel().catch(() => undefined);
+  signal?.addEventListener('abort', cancel, { once: true });
   let done = 0;
   let reported = 0;
   let reportedAt = Date.now();
@@ -117,7 +135,8 @@ async function readBlob(
     for (;;) {
       if (isAborted()) return false;
       const chunk = await read.next();
-      if (!chunk) return true;
+      // A cancelled read ends as if the file had: stopped, not read through.
+      if (!chunk) return !isAborted();
       await onChunk(chunk);
       done += chunk.length;
       if (done - reported >= progressBytes || Date.now() - reportedAt >= PROGRESS_MS) {
@@ -126,12 +145,16 @@ async function readBlob(
       }
     }
   } finally {
+    signal?.removeEventListener('abort', cancel);
     read.release();
   }
 }
 
 /** Reads a stream chunk by chunk, into one reused buffer when it is a byte stream. */
-function byteReader(stream: ReadableStream<Uint8Array>, size: number): { next(): Promise<Uint8Array | undefined>; release(): void } {
+function byteReader(
+  stream: ReadableStream<Uint8Array>,
+  size: number,
+): { next(): Promise<Uint8Array | undefined>; cancel(): Promise<void>; release(): void } {
   let byob: ReadableStreamBYOBReader | undefined;
   try {
     byob = stream.getReader({ mode: 'byob' });
@@ -149,12 +172,14 @@ function byteReader(stream: ReadableStream<Uint8Array>, size: number): { next():
         if (value) buffer = value.buffer as ArrayBuffer;
         return value && value.length ? value : undefined;
       },
+      cancel: () => reader.cancel(),
       release: () => reader.releaseLock(),
     };
   }
   const reader = stream.getReader();
   return {
     next: async () => (await reader.read()).value,
+    cancel: () => reader.cancel(),
     release: () => reader.releaseLock(),
   };
 }
@@ -164,31 +189,20 @@ interface Hasher {
   digest(): string;
 }
 
-// Decided once per realm: a CSP without 'wasm-unsafe-eval' refuses every compile.
-let wasmRefused = false;
-
-/** False once this realm's CSP refused WebAssembly (or it was told so). */
-export const wasmAllowed = (): boolean => !wasmRefused;
-
-/** Skip hash-wasm from now on (another realm of this page already saw it refused). */
-export function refuseWasm(): void {
-  wasmRefused = true;
-}
-
 /**
  * hash-wasm's MD5, or the plain-JS one where the page's CSP forbids compiling WebAssembly. Both
  * are fetched when first needed: a page whose Worker hashes never loads either (the worker
  * bundles both, so it stays one file).
  */
 async function createHasher(): Promise<Hasher> {
-  if (!wasmRefused) {
+  if (wasmAllowed()) {
     try {
       const { createMD5 } = await import('./md5-wasm.js');
       const wasm = await createMD5();
       wasm.init();
       return { update: (data) => wasm.update(data), digest: () => wasm.digest('hex') };
     } catch {
-      wasmRefused = true;
+      refuseWasm();
     }
   }
   const { Md5 } = await import('./md5-js.js');
@@ -206,25 +220,10 @@ async function createCidHasher(onBlock?: (block: DagBlock) => void): Promise<Uni
   return sha256 && new UnixFsFileHasher(sha256, { onBlock });
 }
 
-/**
- * This realm's SHA-256 for UnixFS blocks: WebCrypto's where there is one (secure contexts; it
- * runs off this thread, with the CPU's SHA instructions), else hash-wasm's; with neither, none.
- */
-export async function pageSha256(): Promise<Sha256 | undefined> {
-  const { webCryptoSha256, wasmSha256 } = await import('./unixfs.js');
-  if (globalThis.crypto?.subtle) return webCryptoSha256;
-  if (!wasmRefused) {
-    try {
-      return await wasmSha256();
-    } catch {
-      wasmRefused = true;
-    }
-  }
-  return undefined;
-}
-
 /** Messages between `md5.ts` and `md5.worker.ts`. */
 export type Md5Request = { blob: Blob; progressBytes?: number; wasm?: boolean; cid?: boolean; dag?: boolean };
+/** What one read computes: the md5 (and with `cid` the CID), or with `dag` a file's DAG. */
+export type HashJob = Pick<Md5Request, 'cid' | 'dag'>;
 export type Md5Reply =
   /** The worker runs and took the job: whatever the read takes from here is not a failed start. */
   | { type: 'started' }

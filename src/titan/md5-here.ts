@@ -1,21 +1,26 @@
 // The main thread's read of a file to hash it, for pages where no hashing Worker starts (fetched
 // on first use): watched for silence as md5.ts watches a Worker.
 import { abortedError, TitanError } from './errors.js';
+import { dagOfBlob, digestBlob, type HashJob } from './md5-core.js';
 import type { Md5Options } from './md5.js';
 
-/** The main thread's read: told when to stop, and where its progress goes. */
-export type Here<T> = (isAborted: () => boolean, onProgress: Md5Options['onProgress']) => Promise<T | undefined>;
-
 /**
- * `here` on the main thread, watched as a Worker is: silent for `stallMs`, it is abandoned
- * (`'stalled'`; it stops at its next chunk, if one ever comes), and an abort ends it at once.
+ * `job` on `blob`, read on the main thread and watched as a Worker is: silent for `stallMs`, it
+ * is abandoned (`'stalled'`) and its read cancelled, and an abort ends it at once. `T` is what
+ * the job gives: `FileHashes`, or with `dag` a `FileDag`.
  */
-export function readHere<T>(here: Here<T>, signal: AbortSignal | undefined, onProgress: Md5Options['onProgress'], stallMs: number) {
+export function readHere<T>(
+  blob: Blob,
+  job: HashJob,
+  signal: AbortSignal | undefined,
+  onProgress: Md5Options['onProgress'],
+  stallMs: number,
+) {
   return new Promise<T | 'stalled'>((resolve, reject) => {
-    let stopped = false;
+    const stop = new AbortController();
     let watchdog: ReturnType<typeof setTimeout> | undefined;
     const end = () => {
-      stopped = true;
+      stop.abort();
       clearTimeout(watchdog);
       signal?.removeEventListener('abort', onAbort);
     };
@@ -32,22 +37,21 @@ export function readHere<T>(here: Here<T>, signal: AbortSignal | undefined, onPr
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     watch();
-    here(
-      () => stopped || signal?.aborted === true,
-      (done, total) => {
-        if (stopped) return;
-        watch();
-        onProgress?.(done, total);
-      },
-    ).then(
+    const progress = (done: number, total: number) => {
+      if (stop.signal.aborted) return;
+      watch();
+      onProgress?.(done, total);
+    };
+    const options = { onProgress: progress, signal: stop.signal };
+    ((job.dag ? dagOfBlob(blob, options) : digestBlob(blob, { ...options, cid: job.cid })) as Promise<T | undefined>).then(
       (result) => {
-        if (stopped) return;
+        if (stop.signal.aborted) return;
         end();
         if (result === undefined) reject(abortedError());
         else resolve(result);
       },
       (err: unknown) => {
-        if (stopped) return;
+        if (stop.signal.aborted) return;
         end();
         reject(
           err instanceof TitanError

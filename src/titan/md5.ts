@@ -1,7 +1,6 @@
 import { abortedError, TitanError } from './errors.js';
 import { TrustedWorker } from '../internal/trusted-worker.js';
-import { dagOfBlob, digestBlob, type FileDag, type FileHashes, type Md5Reply, type Md5Request } from './md5-core.js';
-import type { Here } from './md5-here.js';
+import type { FileDag, FileHashes, HashJob, Md5Reply, Md5Request } from './md5-core.js';
 
 export type { FileDag, FileHashes } from './md5-core.js';
 
@@ -73,12 +72,8 @@ export async function md5(blob: Blob, options: Md5Options = {}): Promise<string>
  */
 export async function hashFile(blob: Blob, options: HashFileOptions = {}): Promise<FileHashes> {
   const { cid = false } = options;
-  return inWorkerOrHere(
-    blob,
-    options,
-    { cid },
-    (isAborted, onProgress) => digestBlob(blob, { onProgress, isAborted, cid }),
-    (msg) => (msg.type === 'done' ? (msg.cid ? { md5: msg.md5, cid: msg.cid } : { md5: msg.md5 }) : undefined),
+  return inWorkerOrHere(blob, options, { cid }, (msg) =>
+    msg.type === 'done' ? (msg.cid ? { md5: msg.md5, cid: msg.cid } : { md5: msg.md5 }) : undefined,
   );
 }
 
@@ -87,26 +82,19 @@ export async function hashFile(blob: Blob, options: HashFileOptions = {}): Promi
  * of the file (in the Worker, or on the main thread where none can start).
  */
 export function fileDag(blob: Blob, options: Md5Options = {}): Promise<FileDag> {
-  return inWorkerOrHere(
-    blob,
-    options,
-    { dag: true },
-    (isAborted, onProgress) => dagOfBlob(blob, { onProgress, isAborted }),
-    (msg) => (msg.type === 'dag' ? msg.dag : undefined),
-  );
+  return inWorkerOrHere(blob, options, { dag: true }, (msg) => (msg.type === 'dag' ? msg.dag : undefined));
 }
 
 /**
  * Runs one read of `blob` in a hashing Worker (`job` tells it what to compute, `answer` reads its
- * reply), or on the main thread (`here`) where no Worker starts. A read that goes silent for
+ * reply), or on the main thread (md5-here) where no Worker starts. A read that goes silent for
  * `stallTimeoutMs` is started again once (in a new Worker), and fails on a second stall. Typed
  * errors either way.
  */
 async function inWorkerOrHere<T>(
   blob: Blob,
   options: Md5Options,
-  job: Pick<Md5Request, 'cid' | 'dag'>,
-  here: Here<T>,
+  job: HashJob,
   answer: (msg: Extract<Md5Reply, { wasm: boolean }>) => T | undefined,
 ): Promise<T> {
   const { signal, onProgress } = options;
@@ -130,7 +118,7 @@ async function inWorkerOrHere<T>(
     const { readHere } = await import('./md5-here.js').catch((err: Error) => {
       throw new TitanError('md5', `Could not read the file to hash it: ${err.message}`, { cause: err });
     });
-    return readHere(here, signal, onProgress, stallMs);
+    return readHere<T>(blob, job, signal, onProgress, stallMs);
   };
   let result = await read();
   if (result === STALLED) result = await read();
@@ -178,7 +166,7 @@ function runInWorker<T>(
   blob: Blob,
   signal: AbortSignal | undefined,
   onProgress: Md5Options['onProgress'],
-  job: Pick<Md5Request, 'cid' | 'dag'>,
+  job: HashJob,
   answer: (msg: Extract<Md5Reply, { wasm: boolean }>) => T | undefined,
   stallMs: number,
 ): Promise<T | undefined | 'stalled'> {

@@ -1,6 +1,7 @@
 // One hash job per worker: the page posts the Blob (structured clone shares it, no copy) and
 // terminates the worker to cancel, so no abort message is needed.
-import { dagOfBlob, digestBlob, refuseWasm, wasmAllowed, type Md5Reply, type Md5Request } from './md5-core.js';
+import { dagOfBlob, digestBlob, type Md5Reply, type Md5Request } from './md5-core.js';
+import { refuseWasm, wasmAllowed } from './page-hash.js';
 // Bundled into the worker, so md5-core's on-demand imports of them need no files of their own here.
 import './md5-js.js';
 import './md5-wasm.js';

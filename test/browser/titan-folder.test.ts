@@ -11,7 +11,7 @@ import { sha256 } from 'multiformats/hashes/sha2';
 import { TitanClient, type TitanError, type FolderEntry, type UploadFolderResult } from '../../src/titan/index.js';
 import { packFolder } from '../../src/titan/folder.js';
 import { fileDag } from '../../src/titan/md5.js';
-import { pageSha256 } from '../../src/titan/md5-core.js';
+import { pageSha256 } from '../../src/titan/page-hash.js';
 import { unixfsDirectoryCid } from '../../src/sandbox/unixfs-cid.js';
 import { demoToken, is, knob, randomFile, requestLog, resetSandbox, titanApi, type LogEntry } from './titan-helpers.js';
 import { caught } from './titan-helpers.js';

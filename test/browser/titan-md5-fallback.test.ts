@@ -2,7 +2,7 @@
 // Its own file: refusing WebAssembly is decided once per realm.
 import { expect } from '@open-wc/testing';
 import SparkMD5 from 'spark-md5';
-import { refuseWasm } from '../../src/titan/md5-core.js';
+import { refuseWasm } from '../../src/titan/page-hash.js';
 import { md5 } from '../../src/titan/index.js';
 import { randomFile } from './titan-helpers.js';
 

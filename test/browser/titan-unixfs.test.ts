@@ -2,7 +2,7 @@
 // WebAssembly, against values computed in Node with node:crypto and ipfs-unixfs-importer
 // (src/sandbox/unixfs-cid.ts) for the same bytes. Its own file: refusing WebAssembly is per realm.
 import { expect } from '@open-wc/testing';
-import { refuseWasm } from '../../src/titan/md5-core.js';
+import { refuseWasm } from '../../src/titan/page-hash.js';
 import { hashFile } from '../../src/titan/md5.js';
 
 /** 12 full 256 KiB chunks and a partial one, from xorshift32: the same bytes as in Node. */

@@ -84,8 +84,8 @@ describe('hashFile when the Worker stalls after taking its job', () => {
 });
 
 describe('hashFile on the main thread (no Worker) when the read stalls', () => {
-  /** A Blob-like whose stream gives 10 bytes and then nothing, ever (counts the reads started). */
-  const reads = { started: 0 };
+  /** A Blob-like whose stream gives 10 bytes and then nothing, ever (counts the reads started and cancelled). */
+  const reads = { started: 0, cancelled: 0 };
   const hanging = {
     size: 1000,
     stream: () => {
@@ -93,13 +93,14 @@ describe('hashFile on the main thread (no Worker) when the read stalls', () => {
       return new ReadableStream<Uint8Array>({
         start: (controller) => controller.enqueue(new Uint8Array(10)),
         pull: () => new Promise<void>(() => undefined),
+        cancel: () => void reads.cancelled++,
       });
     },
   } as unknown as Blob;
 
   it('reads again once, then fails with the typed stall error', async function () {
     this.timeout(10_000);
-    reads.started = 0;
+    Object.assign(reads, { started: 0, cancelled: 0 });
     const error = await hashFile(hanging, { worker: false, stallTimeoutMs: 500 }).then(
       () => undefined,
       (err: unknown) => err,
@@ -108,9 +109,11 @@ describe('hashFile on the main thread (no Worker) when the read stalls', () => {
     expect((error as TitanError).code).to.equal('md5');
     expect((error as TitanError).message).to.contain('stalled');
     expect(reads.started, 'the read started twice').to.equal(2);
+    expect(reads.cancelled, 'each abandoned read cancelled').to.equal(2);
   });
 
-  it('is ended at once by an abort, though its read never returns', async () => {
+  it('is ended at once by an abort, though its read never returns, and the read is cancelled', async () => {
+    Object.assign(reads, { started: 0, cancelled: 0 });
     const controller = new AbortController();
     const hashing = hashFile(hanging, { worker: false, stallTimeoutMs: 60_000, signal: controller.signal });
     setTimeout(() => controller.abort(), 100);
@@ -121,5 +124,6 @@ describe('hashFile on the main thread (no Worker) when the read stalls', () => {
     );
     expect((error as TitanError).code).to.equal('aborted');
     expect(performance.now() - started).to.be.lessThan(2000);
+    expect(reads.cancelled).to.equal(1);
   });
 });
