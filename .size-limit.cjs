@@ -236,13 +236,14 @@ module.exports = [
   // loads one file instead of the bundle and five chunks behind it; 121.52 kB with universa's
   // font family (+0.14 kB, above); 121.62 kB with Traditional Chinese (as above); 121.73 kB with
   // the hashing stall watchdog (above); 121.76 kB with it on the main thread too; 121.78 kB with small
-  // files kept out of the hash cache (above); 121.14 kB without the reading code (above).
+  // files kept out of the hash cache (above); 121.14 kB without the reading code (above); 121.15 kB
+  // with universa's address input drawing its own border (+4 B; Chromium 156 changed the default one).
   {
     name: 'dist/cdn/upload-elements.js (no build step; with the chunks it imports statically)',
     path: cdnAtLoad(),
     // Every file is measured once: a chunk's imports of its siblings are left to their own entry.
     modifyEsbuildConfig: without('./*'),
-    limit: '121.14 kB',
+    limit: '121.15 kB',
     gzip: true,
   },
 ];

@@ -8,7 +8,10 @@ export const universaSelectAddressStyles = css`
     font-family: var(--upload-elements-font,inherit);
     --a: var(--upload-elements-accent,#3457d5);
   }
+  /* The address input gets this border too, not the browser's inset one: Chromium 156 paints
+     that one's lower and right edges #cacaca on white (1.6:1), and other browsers otherwise. */
   dialog,#input,button,a {
+    border: 1px solid;
     border-radius: var(--upload-elements-radius,6px);
     font: inherit;
   }
@@ -31,7 +34,6 @@ export const universaSelectAddressStyles = css`
     margin: 0 0 1em;
   }
   button,a {
-    border: 1px solid;
     color: light-dark(var(--a),color-mix(in srgb,var(--a) 55%,#fff));
     background: 0 0;
     padding: .3em .8em;
