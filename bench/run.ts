@@ -391,7 +391,9 @@ try {
       row(`app build gains: ${e.entry}`, `${e.atLoadKB.toFixed(1)} kB gz at load, ${e.laterKB.toFixed(1)} kB gz on demand`, '');
     // The goal is the CDN bundle's size-limit budget (one number, kept in .size-limit.cjs).
     const budgets = createRequire(import.meta.url)('../.size-limit.cjs') as { name: string; limit: string }[];
-    const cdnLimitKB = parseFloat(budgets.find((b) => b.name.startsWith('dist/cdn/upload-elements.js'))?.limit ?? 'NaN');
+    const cdnBudget = budgets.find((b) => b.name.startsWith('dist/cdn/upload-elements.js'));
+    if (!cdnBudget) throw new Error('.size-limit.cjs has no entry for dist/cdn/upload-elements.js');
+    const cdnLimitKB = parseFloat(cdnBudget.limit);
     row(
       'CDN bundle: dist/cdn/upload-elements.js with the chunks it imports statically',
       `${cdnKB.toFixed(1)} kB gz`,
